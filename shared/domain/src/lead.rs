@@ -1,0 +1,225 @@
+//! The lead: a person or a business that has to be verified.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::LeadId;
+use crate::requirement::Requirements;
+use crate::status::Status;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadType {
+    #[default]
+    Individual,
+    Business,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    #[default]
+    Basic,
+    Enhanced,
+    Premium,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Api,
+    KycLink,
+    Import,
+    Sumsub,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectionReason {
+    DocumentExpired,
+    DocumentUnreadable,
+    DocumentMismatch,
+    DocumentForged,
+    SelfieMismatch,
+    SanctionsMatch,
+    PepMatch,
+    Underage,
+    UnsupportedCountry,
+    Incomplete,
+    Duplicate,
+    SuspectedFraud,
+    Abandoned,
+    Other,
+}
+
+/// Marks the JSON `object` field of a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum LeadObject {
+    #[default]
+    #[serde(rename = "lead")]
+    Lead,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Individual {
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nationality: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Director {
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nationality: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Business {
+    pub legal_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_of_incorporation: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub directors: Vec<Director>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub line1: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    pub city: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    pub country: String,
+}
+
+/// Behavioural input for risk scoring.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Signals {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskLevel {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskCategory {
+    Geography,
+    Document,
+    Behaviour,
+    External,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskFactor {
+    pub code: String,
+    pub category: RiskCategory,
+    pub points: u32,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Risk {
+    pub score: u32,
+    pub level: RiskLevel,
+    pub factors: Vec<RiskFactor>,
+    pub scored_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub reasons: Vec<RejectionReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(rename = "final")]
+    pub is_final: bool,
+}
+
+/// The lead as the API shows it and as it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lead {
+    pub id: LeadId,
+    pub object: LeadObject,
+    #[serde(rename = "type")]
+    pub lead_type: LeadType,
+    pub status: Status,
+    pub level: Level,
+    pub source: Source,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub individual: Option<Individual>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business: Option<Business>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signals: Option<Signals>,
+    pub requirements: Requirements,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<Risk>,
+    #[serde(default)]
+    pub compliance_flags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection: Option<Rejection>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub status_changed_at: DateTime<Utc>,
+}
+
+impl Lead {
+    /// Approved or rejected: only `metadata` may still change.
+    pub fn is_decided(&self) -> bool {
+        matches!(self.status, Status::Approved | Status::Rejected)
+    }
+
+    /// The country that stands for the lead's residence or seat.
+    pub fn country(&self) -> Option<&str> {
+        if let Some(address) = &self.address {
+            return Some(&address.country);
+        }
+        self.business.as_ref()?.country_of_incorporation.as_deref()
+    }
+
+    /// Display name, used only for rules that need "has a name"; never logged.
+    pub fn has_name(&self) -> bool {
+        match self.lead_type {
+            LeadType::Individual => self.individual.is_some(),
+            LeadType::Business => self.business.is_some(),
+        }
+    }
+}

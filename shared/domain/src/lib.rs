@@ -1,0 +1,18 @@
+//! The KYC rules, free of I/O and of AWS: leads and their status machine, levels and
+//! requirements, input validation, and the hash-chained audit trail.
+
+pub mod audit;
+pub mod country;
+pub mod ids;
+pub mod input;
+pub mod lead;
+pub mod requirement;
+pub mod status;
+pub mod validation;
+
+pub use audit::{Action, AuditEvent, GENESIS_HASH};
+pub use ids::{EventId, LeadId};
+pub use lead::{Lead, LeadType, Level, RejectionReason, Source};
+pub use requirement::{Evidence, Requirement, Requirements};
+pub use status::{Decision, Status, TransitionError};
+pub use validation::FieldError;
