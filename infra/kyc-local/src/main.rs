@@ -1,0 +1,124 @@
+//! `kyc-local`: the whole KYC API in one process on an embedded store, no AWS account.
+//!
+//! Composition root only: read the configuration, open the store, provision keys, serve.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use kyc_app::auth::{StaticKeys, TenantId, parse_key_list, provision_key};
+use kyc_app::table::Table;
+use kyc_app::{Clock, Deps, SystemClock, UuidV7Ids};
+use kyc_embedded::SqliteTable;
+
+/// Runs the KYC API locally on an embedded SQLite store.
+#[derive(Debug, Parser)]
+#[command(name = "kyc-local", version, about)]
+struct Args {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "KYC_PORT", default_value_t = 3000)]
+    port: u16,
+    /// Where the database and documents live; survives restarts.
+    #[arg(long, env = "KYC_DATA_DIR", default_value = "./.kyc-local")]
+    data_dir: PathBuf,
+    /// Address to bind. Loopback unless you mean to expose it.
+    #[arg(long, env = "KYC_HOST", default_value = "127.0.0.1")]
+    host: IpAddr,
+}
+
+const DEV_KEY_FILE: &str = "dev-api-key";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create data dir {}", args.data_dir.display()))?;
+
+    let table = SqliteTable::open(&args.data_dir.join("kyc.sqlite3")).context("cannot open the store")?;
+    let clock = SystemClock;
+    table.purge_expired(clock.now().timestamp()).await.context("cannot purge expired items")?;
+
+    let keys = api_keys(&args.data_dir)?;
+    // The hashes also go to the table, where the Lambda authorizer would look them up.
+    let writes = keys.iter().map(|(tenant, key)| provision_key(tenant, key, clock.now())).collect();
+    table.transact(writes).await.context("cannot provision API keys")?;
+
+    let deps = Deps {
+        table: Arc::new(table),
+        clock: Arc::new(clock),
+        ids: Arc::new(UuidV7Ids),
+        auth: Arc::new(StaticKeys::new(&keys)),
+    };
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.host, args.port))
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
+    let addr = listener.local_addr()?;
+    // Printed on stdout for people and for tests that start us on port 0.
+    println!("kyc-local listening on http://{addr}");
+    println!("tenants: {}", keys.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(", "));
+    axum::serve(listener, kyc_app::http::router(deps))
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("server failed")?;
+    Ok(())
+}
+
+/// `KYC_API_KEYS` when set; otherwise a `dev` tenant whose key is kept in the data dir.
+fn api_keys(data_dir: &Path) -> anyhow::Result<Vec<(TenantId, String)>> {
+    if let Ok(spec) = std::env::var("KYC_API_KEYS") {
+        let keys = parse_key_list(&spec).map_err(|e| anyhow::anyhow!("KYC_API_KEYS: {e}"))?;
+        if keys.is_empty() {
+            bail!("KYC_API_KEYS is set but names no tenant:key pair");
+        }
+        return Ok(keys);
+    }
+    let path = data_dir.join(DEV_KEY_FILE);
+    let key = match std::fs::read_to_string(&path) {
+        Ok(key) => key.trim().to_string(),
+        Err(_) => {
+            let key = format!("kyc_dev_{}", hex::encode(rand::random::<[u8; 24]>()));
+            write_private(&path, &key)?;
+            key
+        }
+    };
+    println!("dev tenant API key: {key}  (kept in {})", path.display());
+    let tenant = TenantId::parse("dev").context("dev tenant")?;
+    Ok(vec![(tenant, key)])
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Offline checks of the SAM template.
+
+`cfn-lint template.yaml` alone misses errors inside SAM resources, so this script also
+expands the SAM transform locally (aws-sam-translator, no AWS calls) and lints the
+resulting CloudFormation JSON:
+
+  1. load template.yaml (CloudFormation short-form tags: !Ref, !Sub, !GetAtt, ...);
+  2. replace every local CodeUri / ContentUri with a dummy s3:// URI (what
+     `sam package` would do) and drop the SAM CLI build metadata;
+  3. translate with samtranslator (managed-policy lookups answered with {});
+  4. write target/template.translated.json;
+  5. run cfn-lint on template.yaml AND on the translated JSON.
+
+Exits 1 on any cfn-lint error or warning (informational findings are printed but do
+not fail), 2 if the translation itself fails.
+
+Run with the project venv:  .venv/bin/python infra/scripts/check-template.py [TEMPLATE]
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_TEMPLATE = ROOT / "template.yaml"
+OUT = ROOT / "target" / "template.translated.json"
+DUMMY_URI = "s3://bucket/key.zip"
+
+# Must be set before samtranslator builds ARNs / partitions.
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_REGION", os.environ["AWS_DEFAULT_REGION"])
+
+from samtranslator.translator.transform import transform  # noqa: E402
+from samtranslator.yaml_helper import yaml_parse  # noqa: E402
+
+# Properties that hold a local path which `sam package` would upload to S3.
+LOCAL_URI_PROPS = {
+    "AWS::Serverless::Function": "CodeUri",
+    "AWS::Serverless::LayerVersion": "ContentUri",
+    "AWS::Serverless::Api": "DefinitionUri",
+    "AWS::Serverless::HttpApi": "DefinitionUri",
+    "AWS::Serverless::StateMachine": "DefinitionUri",
+}
+# SAM CLI build metadata: meaningful to `sam build`, not to the transform.
+BUILD_METADATA_KEYS = ("BuildMethod", "BuildProperties")
+
+
+class PolicyLoader:
+    """Managed policy name -> ARN lookups, answered offline with nothing."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def is_local(uri: object) -> bool:
+    return isinstance(uri, str) and not re.match(r"^(s3|https?)://", uri)
+
+
+def prepare(template: dict) -> dict:
+    """A copy of `template` as `sam package` would leave it (local paths -> S3)."""
+    out = copy.deepcopy(template)
+    globals_fn = out.get("Globals", {}).get("Function", {})
+    if is_local(globals_fn.get("CodeUri")):
+        globals_fn["CodeUri"] = DUMMY_URI
+    for resource in out.get("Resources", {}).values():
+        if not isinstance(resource, dict):
+            continue
+        prop = LOCAL_URI_PROPS.get(resource.get("Type", ""))
+        props = resource.get("Properties") or {}
+        if prop and is_local(props.get(prop)):
+            props[prop] = DUMMY_URI
+            resource["Properties"] = props
+        metadata = resource.get("Metadata")
+        if isinstance(metadata, dict):
+            for key in BUILD_METADATA_KEYS:
+                metadata.pop(key, None)
+            if not metadata:
+                del resource["Metadata"]
+    # A function whose CodeUri is missing (no Globals either) would fail the transform:
+    # that is a real error, so it is left as it is.
+    return out
+
+
+def cfn_lint(path: Path) -> tuple[int, list[dict]]:
+    """Run the venv's cfn-lint on `path`; returns (exit code, findings)."""
+    exe = Path(sys.executable).with_name("cfn-lint")
+    cmd = [str(exe) if exe.exists() else "cfn-lint", "--format", "json", "--", str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    findings: list[dict] = []
+    if proc.stdout.strip():
+        try:
+            findings = json.loads(proc.stdout)
+        except json.JSONDecodeError:
+            findings = [{"Level": "Error", "Rule": {"Id": "cfn-lint"}, "Message": proc.stdout.strip()}]
+    # cfn-lint exit codes are a bit field: 2 error, 4 warning, 8 informational;
+    # anything else (1, or stderr with no findings) means it failed to run.
+    if proc.returncode & 1 or (proc.returncode and not findings):
+        findings.append({
+            "Level": "Error",
+            "Rule": {"Id": "cfn-lint"},
+            "Message": f"cfn-lint exited {proc.returncode}: {proc.stderr.strip() or proc.stdout.strip()}",
+        })
+    return proc.returncode, findings
+
+
+def show(path: Path, findings: list[dict]) -> tuple[int, int]:
+    errors = warnings = 0
+    rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    for f in findings:
+        level = f.get("Level", "Error")
+        rule = (f.get("Rule") or {}).get("Id", "?")
+        loc = (f.get("Location") or {}).get("Start") or {}
+        line = loc.get("LineNumber", "?")
+        col = loc.get("ColumnNumber", "?")
+        path_in_tpl = "/".join(str(p) for p in (f.get("Location") or {}).get("Path") or [])
+        message = " ".join(str(f.get("Message", "")).split())
+        if len(message) > 400:  # enum mismatches list every allowed value
+            message = message[:400] + " ..."
+        print(f"{rel}:{line}:{col}: {level} {rule}: {message}"
+              + (f"  [{path_in_tpl}]" if path_in_tpl else ""))
+        if level == "Error":
+            errors += 1
+        elif level == "Warning":
+            warnings += 1
+    return errors, warnings
+
+
+def main(argv: list[str]) -> int:
+    template_path = Path(argv[1]).resolve() if len(argv) > 1 else DEFAULT_TEMPLATE
+    template = yaml_parse(template_path.read_text())
+
+    try:
+        translated = transform(prepare(template), {}, PolicyLoader())
+    except Exception as exc:  # samtranslator raises InvalidDocumentException & co.
+        causes = getattr(exc, "causes", None) or []
+        print(f"SAM transform failed: {exc}", file=sys.stderr)
+        for cause in causes:
+            print(f"  - {getattr(cause, 'message', cause)}", file=sys.stderr)
+        return 2
+
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(translated, indent=2, sort_keys=False) + "\n")
+    print(f"translated: {OUT.relative_to(ROOT)} "
+          f"({len(translated.get('Resources', {}))} CloudFormation resources)")
+
+    total_errors = total_warnings = 0
+    for path in (template_path, OUT):
+        _, findings = cfn_lint(path)
+        errors, warnings = show(path, findings)
+        total_errors += errors
+        total_warnings += warnings
+        infos = len(findings) - errors - warnings
+        rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        print(f"cfn-lint {rel}: {errors} error(s), {warnings} warning(s), {infos} informational")
+
+    if total_errors or total_warnings:
+        print(f"FAILED: {total_errors} error(s), {total_warnings} warning(s)", file=sys.stderr)
+        return 1
+    print("template OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

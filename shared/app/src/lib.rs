@@ -1,0 +1,29 @@
+//! Use cases, ports and the HTTP routers shared by the Lambda functions and `kyc-local`.
+
+pub mod auth;
+pub mod cursor;
+pub mod error;
+pub mod http;
+pub mod idempotency;
+pub mod keys;
+pub mod leads;
+pub mod ports;
+pub mod problem;
+pub mod table;
+
+pub use error::AppError;
+pub use ports::{Clock, Ids, SystemClock, UuidV7Ids};
+
+use std::sync::Arc;
+
+use auth::Authenticate;
+use table::Table;
+
+/// Everything a use case needs, built once per process (cold start) and shared.
+#[derive(Clone)]
+pub struct Deps {
+    pub table: Arc<dyn Table>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn Ids>,
+    pub auth: Arc<dyn Authenticate>,
+}
