@@ -49,7 +49,11 @@ pub fn hash_key(key: &str) -> String {
 
 /// The key of `Authorization: Bearer <key>`, if well-formed.
 pub fn bearer(parts: &http::request::Parts) -> Option<&str> {
-    let value = parts.headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    bearer_token(parts.headers.get(http::header::AUTHORIZATION)?.to_str().ok()?)
+}
+
+/// The key of an `Authorization` header value `Bearer <key>`, if well-formed.
+pub fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, key) = value.split_once(' ')?;
     let key = key.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty() && key.len() <= 256).then_some(key)

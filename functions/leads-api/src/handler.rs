@@ -1,0 +1,75 @@
+//! The function's routes: the shared HTTP router, restricted to what this function
+//! serves (API Gateway sends it only these routes).
+
+use kyc_app::Deps;
+
+pub fn router(deps: Deps) -> axum::Router {
+    kyc_app::http::finish(kyc_app::http::leads_routes(), deps)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::http::StatusCode;
+    use http_body_util::BodyExt;
+    use kyc_app::{Deps, Ids, SystemClock};
+    use kyc_embedded::SqliteTable;
+    use kyc_lambda::{AuthorizerContext, request_from_event};
+    use serde_json::Value;
+    use tower::ServiceExt;
+
+    use super::router;
+
+    /// Issues the id the `apigw-get-lead.json` fixture asks for.
+    struct FixtureIds;
+
+    impl Ids for FixtureIds {
+        fn uuid(&self) -> uuid::Uuid {
+            uuid::Uuid::parse_str("0193a1b2c3d47e8f9a0b1c2d3e4f5a6b").unwrap_or_default()
+        }
+    }
+
+    fn deps() -> Deps {
+        Deps {
+            table: Arc::new(SqliteTable::in_memory().expect("store")),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(FixtureIds),
+            auth: Arc::new(AuthorizerContext),
+        }
+    }
+
+    async fn call(deps: &Deps, event: &str) -> (StatusCode, Value) {
+        let request = request_from_event(event).expect("fixture is an API Gateway event");
+        let response = router(deps.clone()).oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    #[tokio::test]
+    async fn the_create_event_creates_a_lead_for_the_authorizers_tenant() {
+        let deps = deps();
+        let (status, lead) = call(&deps, include_str!("../../../events/apigw-create-lead.json")).await;
+        assert_eq!(status, StatusCode::CREATED, "{lead}");
+        assert_eq!(lead["object"], "lead");
+        let (status, read) = call(&deps, include_str!("../../../events/apigw-get-lead.json")).await;
+        assert_eq!(status, StatusCode::OK, "{read}");
+        assert_eq!(read["id"], lead["id"]);
+    }
+
+    #[tokio::test]
+    async fn a_request_without_an_authorizer_tenant_is_unauthorized() {
+        let deps = deps();
+        let event = include_str!("../../../events/apigw-create-lead.json").replace("\"tenant\": \"acme\"", "\"other\": \"x\"");
+        let (status, problem) = call(&deps, &event).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(problem["code"], "unauthorized");
+    }
+
+    #[tokio::test]
+    async fn health_answers_without_a_tenant() {
+        let (status, body) = call(&deps(), include_str!("../../../events/apigw-health.json")).await;
+        assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    }
+}

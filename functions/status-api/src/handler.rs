@@ -1,0 +1,59 @@
+//! The function's routes: the shared HTTP router, restricted to what this function
+//! serves (API Gateway sends it only these routes).
+
+use kyc_app::Deps;
+
+pub fn router(deps: Deps) -> axum::Router {
+    kyc_app::http::finish(kyc_app::http::status_routes(), deps)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::http::StatusCode;
+    use http_body_util::BodyExt;
+    use kyc_app::auth::TenantId;
+    use kyc_app::{Deps, Ids, SystemClock};
+    use kyc_embedded::SqliteTable;
+    use kyc_lambda::{AuthorizerContext, request_from_event};
+    use serde_json::Value;
+    use tower::ServiceExt;
+
+    use super::router;
+
+    /// Issues the id the `apigw-status-approve.json` fixture names.
+    struct FixtureIds;
+
+    impl Ids for FixtureIds {
+        fn uuid(&self) -> uuid::Uuid {
+            uuid::Uuid::parse_str("0193a1b2c3d47e8f9a0b1c2d3e4f5a6b").unwrap_or_default()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_approve_event_approves_a_complete_basic_lead() {
+        let deps = Deps {
+            table: Arc::new(SqliteTable::in_memory().expect("store")),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(FixtureIds),
+            auth: Arc::new(AuthorizerContext),
+        };
+        let input = serde_json::from_value(serde_json::json!({
+            "email": "ada@example.com",
+            "individual": {"first_name": "Ada", "last_name": "Lovelace"},
+            "address": {"line1": "1 Main St", "city": "London", "country": "GB"}
+        }))
+        .expect("input");
+        let tenant = TenantId::parse("acme").expect("tenant");
+        kyc_app::leads::create_lead(&deps, &tenant, input, None).await.expect("created");
+
+        let request = request_from_event(include_str!("../../../events/apigw-status-approve.json")).expect("event");
+        let response = router(deps.clone()).oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let lead: Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(status, StatusCode::OK, "{lead}");
+        assert_eq!(lead["status"], "approved");
+    }
+}
