@@ -377,10 +377,7 @@ async fn audit_trail(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let params = query_params(raw, &["limit", "cursor"])?;
-    let limit = match params.get("limit") {
-        None => 100,
-        Some(_) => limit_param(&params)?,
-    };
+    let limit = limit_param(&params)?;
     let page = leads::audit_trail(&deps, &tenant, &id, limit, params.get("cursor").map(String::as_str)).await?;
     Ok(json(StatusCode::OK, &page, None))
 }

@@ -409,6 +409,8 @@ pub async fn patch_lead(
             errors.add(key.as_str(), "Sumsub share-token import is not available in this version");
         } else if !PATCHABLE.contains(&key.as_str()) {
             errors.add(key.as_str(), "is not a field that PATCH can change");
+        } else if key == "level" && patch[key].is_null() {
+            errors.add("level", "cannot be removed; set basic, enhanced or premium");
         }
     }
     if !errors.is_empty() {
@@ -459,7 +461,11 @@ fn patchable_fields(lead: &Lead) -> Map<String, Value> {
                       "address": lead.address, "signals": lead.signals, "level": lead.level,
                       "metadata": lead.metadata });
     match all {
-        Value::Object(map) => map.into_iter().filter(|(_, v)| !v.is_null()).collect(),
+        // Absent, null and empty metadata are one state, so removing it is no change.
+        Value::Object(map) => map
+            .into_iter()
+            .filter(|(k, v)| !v.is_null() && !(k == "metadata" && v.as_object().is_some_and(Map::is_empty)))
+            .collect(),
         _ => Map::new(),
     }
 }
@@ -505,7 +511,9 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, App
         let message = e.inner().to_string();
         // serde names an unknown field in its message; make it part of the path.
         if let Some(name) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
-            path.push(name.to_string());
+            if path.last().map(String::as_str) != Some(name) {
+                path.push(name.to_string());
+            }
             let field = path.join(".");
             return AppError::field(&field, "is not a known field");
         }

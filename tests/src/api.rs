@@ -1,0 +1,147 @@
+//! Drives the HTTP router in process, as API Gateway or `kyc-local` would.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use http::{HeaderMap, Method, Request};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use kyc_app::auth::{StaticKeys, TenantId};
+use kyc_app::table::Table;
+use kyc_app::{Deps, SystemClock, UuidV7Ids};
+
+pub const ACME_KEY: &str = "acme-secret-key-1";
+pub const GLOBEX_KEY: &str = "globex-secret-key-1";
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `field`s a problem document names.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(String::from)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Asserts the reply is a problem document with this status and code.
+    pub fn assert_problem(&self, status: u16, code: &str) -> &Self {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        assert_eq!(self.body["code"], code, "body: {}", self.body);
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["type"].is_string() && self.body["title"].is_string() && self.body["detail"].is_string());
+        self
+    }
+}
+
+/// The API over one table, with two tenants: `acme` and `globex`.
+#[derive(Clone)]
+pub struct TestApi {
+    pub deps: Deps,
+    router: Router,
+}
+
+impl TestApi {
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        let keys = [
+            (TenantId::parse("acme").expect("tenant"), ACME_KEY.to_string()),
+            (TenantId::parse("globex").expect("tenant"), GLOBEX_KEY.to_string()),
+        ];
+        let deps = Deps {
+            table,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(UuidV7Ids),
+            auth: Arc::new(StaticKeys::new(&keys)),
+        };
+        TestApi { router: kyc_app::http::router(deps.clone()), deps }
+    }
+
+    pub fn embedded() -> Self {
+        TestApi::new(crate::backends::embedded())
+    }
+
+    /// Sends a request as tenant `acme` unless `key` says otherwise.
+    pub async fn send(&self, method: &str, path: &str, key: Option<&str>, body: Option<Vec<u8>>, headers: &[(&str, &str)]) -> Reply {
+        let mut request = Request::builder().method(Method::from_bytes(method.as_bytes()).expect("method")).uri(path);
+        if let Some(key) = key {
+            request = request.header("authorization", format!("Bearer {key}"));
+        }
+        if body.is_some() && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+            request = request.header("content-type", "application/json");
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(body.map_or_else(Body::empty, Body::from)).expect("request");
+        let response = self.router.clone().oneshot(request).await.expect("router is infallible");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, Some(ACME_KEY), None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send("POST", path, Some(ACME_KEY), Some(body.to_string().into_bytes()), &[]).await
+    }
+
+    pub async fn post_with(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Reply {
+        self.send("POST", path, Some(ACME_KEY), Some(body.to_string().into_bytes()), headers).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Reply {
+        self.send("PATCH", path, Some(ACME_KEY), Some(body.to_string().into_bytes()), headers).await
+    }
+
+    /// Creates a lead and returns it, asserting success.
+    pub async fn create(&self, body: Value) -> Value {
+        let reply = self.post("/v1/leads", body).await;
+        assert_eq!(reply.status, 201, "create failed: {}", reply.body);
+        reply.body
+    }
+
+    /// A basic individual with all data fields, ready to approve.
+    pub async fn complete_lead(&self) -> Value {
+        self.create(complete_individual()).await
+    }
+
+    /// Moves a lead to `under_review`.
+    pub async fn lead_under_review(&self) -> Value {
+        let lead = self.complete_lead().await;
+        let reply = self.post(&format!("/v1/leads/{}/status", lead["id"].as_str().unwrap_or("")), json!({"status": "under_review"})).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.body
+    }
+
+    /// The lead's audit trail.
+    pub async fn audit(&self, id: &str) -> Vec<Value> {
+        let reply = self.get(&format!("/v1/leads/{id}/audit")).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.body["data"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+pub fn complete_individual() -> Value {
+    json!({
+        "email": "ada@example.com",
+        "individual": {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10", "nationality": "GB"},
+        "address": {"line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"}
+    })
+}

@@ -1,0 +1,55 @@
+//! The two `Table` backends under test: embedded SQLite, and DynamoDB on a moto server
+//! reached with the real AWS SDK.
+
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use kyc_app::table::Table;
+use kyc_aws::DynamoTable;
+use kyc_embedded::SqliteTable;
+
+/// Set by `infra/scripts/test.sh`, which starts moto on a free loopback port.
+pub const ENDPOINT_VAR: &str = "KYC_TEST_AWS_ENDPOINT";
+
+pub fn embedded() -> Arc<dyn Table> {
+    Arc::new(SqliteTable::in_memory().expect("in-memory SQLite opens"))
+}
+
+/// A DynamoDB client for the moto endpoint. Fails loudly when the endpoint is not
+/// configured: a backend that is not tested is a failure, never a skip.
+pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
+    let endpoint = std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {
+        panic!("{ENDPOINT_VAR} is not set: run the tests with infra/scripts/test.sh, which starts moto")
+    });
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&config)
+}
+
+/// A fresh table of its own (unique name), laid out exactly as in `template.yaml`.
+pub async fn dynamo_table() -> DynamoTable {
+    let client = dynamo_client().await;
+    let name = format!("kyc-test-{}", uuid_like());
+    kyc_aws::create_table(&client, &name).await.expect("table created on moto");
+    DynamoTable::new(client, name)
+}
+
+pub async fn dynamo() -> Arc<dyn Table> {
+    Arc::new(dynamo_table().await)
+}
+
+/// A short unique token for names and partitions.
+pub fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{:x}{:04x}", nanos, rand_u16())
+}
+
+fn rand_u16() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed).wrapping_mul(40503) ^ (std::process::id() as u16)
+}

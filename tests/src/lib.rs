@@ -1,0 +1,8 @@
+//! End-to-end and cross-backend tests: the `Table` contract suite that every backend
+//! must pass, the API through the router, concurrency, and `kyc-local` as a process.
+//! This file holds the harness those tests share.
+
+pub mod api;
+pub mod backends;
+pub mod contract;
+pub mod local;
