@@ -16,7 +16,7 @@ TMP="$ROOT/.tmp"
 PID_FILE="$TMP/moto.pid"
 URL_FILE="$TMP/moto.url"
 LOG_FILE="$TMP/moto.log"
-SERVER="$ROOT/.venv/bin/moto_server"
+SERVER="$ROOT/infra/scripts/moto_serial.py"
 PYTHON="$ROOT/.venv/bin/python"
 WAIT_SECONDS=20
 
@@ -29,7 +29,7 @@ running_pid() {
     pid="$(cat "$PID_FILE")"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
     [[ -r "/proc/$pid/cmdline" ]] || return 1
-    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q moto_server || return 1
+    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q moto_serial || return 1
     echo "$pid"
 }
 
@@ -37,7 +37,7 @@ start() {
     if running_pid >/dev/null && [[ -s "$URL_FILE" ]]; then
         return 0
     fi
-    [[ -x "$SERVER" ]] || die "$SERVER not found: run infra/scripts/venv.sh first"
+    [[ -x "$PYTHON" ]] || die "$PYTHON not found: run infra/scripts/venv.sh first"
     mkdir -p "$TMP"
     rm -f "$PID_FILE" "$URL_FILE"
 
@@ -50,7 +50,7 @@ s.close()')"
     url="http://127.0.0.1:$port"
 
     # Detached from our stdio so that callers capturing our output do not wait for it.
-    "$SERVER" -H 127.0.0.1 -p "$port" </dev/null >"$LOG_FILE" 2>&1 &
+    "$PYTHON" "$SERVER" -H 127.0.0.1 -p "$port" </dev/null >"$LOG_FILE" 2>&1 &
     pid=$!
 
     # Any HTTP answer means it is up.

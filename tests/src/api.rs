@@ -130,9 +130,9 @@ impl TestApi {
         reply.body
     }
 
-    /// The lead's audit trail.
+    /// The lead's audit trail (its first 100 events).
     pub async fn audit(&self, id: &str) -> Vec<Value> {
-        let reply = self.get(&format!("/v1/leads/{id}/audit")).await;
+        let reply = self.get(&format!("/v1/leads/{id}/audit?limit=100")).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         reply.body["data"].as_array().cloned().unwrap_or_default()
     }

@@ -29,8 +29,10 @@ use crate::idempotency::{Idempotency, StoredResponse};
 use crate::keys;
 use crate::table::{Attr, Condition, Index, Item, PageKey, Query, SortKey, TableError, Write};
 
-/// Attempts of a read-modify-write before answering `concurrent_modification`.
-const MAX_ATTEMPTS: u32 = 12;
+/// Attempts of a read-modify-write before answering `concurrent_modification`. Each
+/// failed attempt means another writer committed, so N concurrent writers all succeed
+/// while N <= MAX_ATTEMPTS.
+const MAX_ATTEMPTS: u32 = 32;
 /// Pages one list request may read while filtering, before it returns what it has.
 const MAX_PAGES_PER_LIST: usize = 20;
 

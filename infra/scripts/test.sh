@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test and check of the project, from a fresh clone, with nothing installed
+# by hand: the Python tools (moto, cfn-lint, the SAM translator, an OpenAPI validator)
+# go into ./.venv, moto is started on a free loopback port for the DynamoDB tests and
+# stopped afterwards, whatever happens.
+#
+# Usage: infra/scripts/test.sh [extra cargo test args]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+
+echo "==> Python tooling (.venv)"
+infra/scripts/venv.sh >/dev/null
+
+echo "==> SAM template: translated offline, then cfn-lint on both forms"
+.venv/bin/python infra/scripts/check-template.py
+
+echo "==> OpenAPI document"
+.venv/bin/python infra/scripts/check-openapi.py
+
+echo "==> moto (AWS-compatible endpoint) on loopback"
+infra/scripts/moto.sh start
+trap 'infra/scripts/moto.sh stop' EXIT
+KYC_TEST_AWS_ENDPOINT="$(cat .tmp/moto.url)"
+export KYC_TEST_AWS_ENDPOINT
+
+echo "==> cargo test (workspace)"
+cargo test --workspace --locked "$@"
