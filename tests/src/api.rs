@@ -74,7 +74,14 @@ impl TestApi {
     }
 
     /// Sends a request as tenant `acme` unless `key` says otherwise.
-    pub async fn send(&self, method: &str, path: &str, key: Option<&str>, body: Option<Vec<u8>>, headers: &[(&str, &str)]) -> Reply {
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut request = Request::builder().method(Method::from_bytes(method.as_bytes()).expect("method")).uri(path);
         if let Some(key) = key {
             request = request.header("authorization", format!("Bearer {key}"));
@@ -125,7 +132,9 @@ impl TestApi {
     /// Moves a lead to `under_review`.
     pub async fn lead_under_review(&self) -> Value {
         let lead = self.complete_lead().await;
-        let reply = self.post(&format!("/v1/leads/{}/status", lead["id"].as_str().unwrap_or("")), json!({"status": "under_review"})).await;
+        let reply = self
+            .post(&format!("/v1/leads/{}/status", lead["id"].as_str().unwrap_or("")), json!({"status": "under_review"}))
+            .await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         reply.body
     }

@@ -79,7 +79,10 @@ pub async fn a_version_condition_applies_only_to_the_version_read(table: &dyn Ta
     let v2 = item(&pk, "LEAD", "v2").with_n("version", 2);
     table.transact(vec![put(v2, expect_v1.clone())]).await.expect("the version read matches");
     let stale = item(&pk, "LEAD", "stale").with_n("version", 2);
-    assert_eq!(table.transact(vec![put(stale, expect_v1.clone())]).await, Err(TableError::ConditionFailed { index: 0 }));
+    assert_eq!(
+        table.transact(vec![put(stale, expect_v1.clone())]).await,
+        Err(TableError::ConditionFailed { index: 0 })
+    );
     assert_eq!(body_of(table, &Key::new(&pk, "LEAD")).await.as_deref(), Some("v2"));
     let absent = item(&pk, "OTHER", "x").with_n("version", 2);
     assert_eq!(
@@ -143,7 +146,8 @@ pub async fn a_transaction_may_not_touch_one_item_twice(table: &dyn Table) {
 
 pub async fn a_sort_key_prefix_query_pages_in_order_in_both_directions(table: &dyn Table) {
     let pk = partition("prefix");
-    let mut writes: Vec<Write> = (1..=7).map(|i| put(item(&pk, &format!("EV#{i:010}"), &i.to_string()), Condition::None)).collect();
+    let mut writes: Vec<Write> =
+        (1..=7).map(|i| put(item(&pk, &format!("EV#{i:010}"), &i.to_string()), Condition::None)).collect();
     writes.push(put(item(&pk, "LEAD", "lead"), Condition::None));
     writes.push(put(item(&pk, "EW#1", "other prefix"), Condition::None));
     table.transact(writes).await.expect("seed");
@@ -179,15 +183,19 @@ pub async fn a_secondary_index_is_sparse_and_pages_by_its_sort_key(table: &dyn T
     writes.push(put(item(&partition("lead"), "LEAD", "unindexed"), Condition::None));
     writes.push(put(item(&partition("lead"), "LEAD", "half").with_s("gsi1pk", &queue), Condition::None));
     table.transact(writes).await.expect("seed");
-    let query = Query { index: Index::Gsi1, partition: queue.clone(), sort: SortKey::Any, forward: true, limit: 2, start_after: None };
+    let query = Query {
+        index: Index::Gsi1,
+        partition: queue.clone(),
+        sort: SortKey::Any,
+        forward: true,
+        limit: 2,
+        start_after: None,
+    };
     let (items, _) = all_pages(table, query.clone()).await;
     assert_eq!(items.iter().map(|i| i.body.as_str()).collect::<Vec<_>>(), ["1", "2", "3", "4", "5"]);
     let (newest_first, _) = all_pages(table, Query { forward: false, ..query.clone() }).await;
     assert_eq!(newest_first.iter().map(|i| i.body.as_str()).collect::<Vec<_>>(), ["5", "4", "3", "2", "1"]);
-    let between = Query {
-        sort: SortKey::Between("2026-01-02".into(), "2026-01-04~".into()),
-        ..query
-    };
+    let between = Query { sort: SortKey::Between("2026-01-02".into(), "2026-01-04~".into()), ..query };
     let (items, _) = all_pages(table, between).await;
     assert_eq!(items.iter().map(|i| i.body.as_str()).collect::<Vec<_>>(), ["2", "3", "4"]);
 }
@@ -202,7 +210,8 @@ pub async fn a_page_key_resumes_right_after_the_item_it_names(table: &dyn Table)
         ));
     }
     table.transact(writes).await.expect("seed");
-    let query = Query { index: Index::Gsi3, partition: queue, sort: SortKey::Any, forward: true, limit: 10, start_after: None };
+    let query =
+        Query { index: Index::Gsi3, partition: queue, sort: SortKey::Any, forward: true, limit: 10, start_after: None };
     let all = table.query(&query).await.expect("query").items;
     assert_eq!(all.len(), 4);
     let after_second = PageKey::of(&all[1], Index::Gsi3);

@@ -53,7 +53,13 @@ async fn an_enhanced_business_lead_requires_each_directors_id() {
     let missing = &lead["requirements"]["missing"];
     assert_eq!(
         missing,
-        &json!(["certificate_of_incorporation", "business_registration", "director_id:0", "director_id:1", "proof_of_business_address"])
+        &json!([
+            "certificate_of_incorporation",
+            "business_registration",
+            "director_id:0",
+            "director_id:1",
+            "proof_of_business_address"
+        ])
     );
 }
 
@@ -66,7 +72,8 @@ async fn a_second_lead_with_the_same_external_id_is_409_naming_the_first() {
     assert!(reply.body["detail"].as_str().is_some_and(|d| d.contains(&id_of(&first))));
     assert_eq!(lead_count(&api).await, 1);
     // Another tenant may use the same reference.
-    let other = api.send("POST", "/v1/leads", Some(GLOBEX_KEY), Some(br#"{"external_id":"crm-42"}"#.to_vec()), &[]).await;
+    let other =
+        api.send("POST", "/v1/leads", Some(GLOBEX_KEY), Some(br#"{"external_id":"crm-42"}"#.to_vec()), &[]).await;
     assert_eq!(other.status, 201);
 }
 
@@ -89,7 +96,14 @@ async fn malformed_json_is_400_naming_the_body() {
 async fn a_wrong_type_is_422_naming_the_field() {
     let api = TestApi::embedded();
     assert_refused_and_nothing_written(&api, br#"{"email": 5}"#.to_vec(), 422, "validation_failed", "email").await;
-    assert_refused_and_nothing_written(&api, br#"{"individual": {"first_name": ["A"]}}"#.to_vec(), 422, "validation_failed", "individual.first_name").await;
+    assert_refused_and_nothing_written(
+        &api,
+        br#"{"individual": {"first_name": ["A"]}}"#.to_vec(),
+        422,
+        "validation_failed",
+        "individual.first_name",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -104,7 +118,8 @@ async fn a_bad_country_code_is_422_naming_the_nested_field() {
     let api = TestApi::embedded();
     let body = json!({"address": {"line1": "x", "city": "y", "country": "Germany"}}).to_string().into_bytes();
     assert_refused_and_nothing_written(&api, body, 422, "validation_failed", "address.country").await;
-    let body = json!({"individual": {"first_name": "A", "last_name": "B", "nationality": "de"}}).to_string().into_bytes();
+    let body =
+        json!({"individual": {"first_name": "A", "last_name": "B", "nationality": "de"}}).to_string().into_bytes();
     assert_refused_and_nothing_written(&api, body, 422, "validation_failed", "individual.nationality").await;
 }
 
@@ -118,7 +133,9 @@ async fn a_ten_thousand_character_name_is_422() {
 #[tokio::test]
 async fn an_unknown_field_is_422_naming_it() {
     let api = TestApi::embedded();
-    let body = json!({"individual": {"first_name": "A", "last_name": "B", "date_of_brith": "1990-01-01"}}).to_string().into_bytes();
+    let body = json!({"individual": {"first_name": "A", "last_name": "B", "date_of_brith": "1990-01-01"}})
+        .to_string()
+        .into_bytes();
     assert_refused_and_nothing_written(&api, body, 422, "validation_failed", "individual.date_of_brith").await;
 }
 
@@ -132,7 +149,15 @@ async fn a_300_kib_body_is_413() {
 #[tokio::test]
 async fn a_non_json_media_type_is_415() {
     let api = TestApi::embedded();
-    let reply = api.send("POST", "/v1/leads", Some(ACME_KEY), Some(b"email=a".to_vec()), &[("content-type", "application/x-www-form-urlencoded")]).await;
+    let reply = api
+        .send(
+            "POST",
+            "/v1/leads",
+            Some(ACME_KEY),
+            Some(b"email=a".to_vec()),
+            &[("content-type", "application/x-www-form-urlencoded")],
+        )
+        .await;
     reply.assert_problem(415, "unsupported_media_type");
     assert_eq!(lead_count(&api).await, 0);
 }
@@ -178,7 +203,9 @@ async fn unknown_malformed_and_other_tenants_leads_are_all_404() {
     let path = format!("/v1/leads/{}", id_of(&lead));
     let foreign = api.send("GET", &path, Some(GLOBEX_KEY), None, &[]).await;
     foreign.assert_problem(404, "not_found");
-    let foreign_write = api.send("POST", &format!("{path}/status"), Some(GLOBEX_KEY), Some(br#"{"status":"approved"}"#.to_vec()), &[]).await;
+    let foreign_write = api
+        .send("POST", &format!("{path}/status"), Some(GLOBEX_KEY), Some(br#"{"status":"approved"}"#.to_vec()), &[])
+        .await;
     foreign_write.assert_problem(404, "not_found");
     let foreign_audit = api.send("GET", &format!("{path}/audit"), Some(GLOBEX_KEY), None, &[]).await;
     foreign_audit.assert_problem(404, "not_found");
@@ -230,7 +257,9 @@ async fn list_filters_by_level_type_and_creation_time() {
     let basic = api.create(json!({})).await;
     let enhanced = api.create(json!({"level": "enhanced"})).await;
     let business = api.create(json!({"type": "business"})).await;
-    let ids = |r: &kyc_tests::api::Reply| -> Vec<String> { r.body["data"].as_array().cloned().unwrap_or_default().iter().map(id_of).collect() };
+    let ids = |r: &kyc_tests::api::Reply| -> Vec<String> {
+        r.body["data"].as_array().cloned().unwrap_or_default().iter().map(id_of).collect()
+    };
     assert_eq!(ids(&api.get("/v1/leads?level=enhanced").await), [id_of(&enhanced)]);
     assert_eq!(ids(&api.get("/v1/leads?type=business").await), [id_of(&business)]);
     let after = basic["created_at"].as_str().unwrap_or_default();
@@ -278,7 +307,9 @@ async fn a_merge_patch_changes_only_what_it_names_and_bumps_the_version() {
     let api = TestApi::embedded();
     let lead = api.complete_lead().await;
     let path = format!("/v1/leads/{}", id_of(&lead));
-    let reply = api.patch(&path, json!({"address": {"city": "Manchester", "postal_code": null}, "metadata": {"crm": "7"}}), &[]).await;
+    let reply = api
+        .patch(&path, json!({"address": {"city": "Manchester", "postal_code": null}, "metadata": {"crm": "7"}}), &[])
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.header("etag"), Some("\"2\""));
     let patched = &reply.body;
@@ -297,7 +328,10 @@ async fn a_level_change_recomputes_requirements() {
     let api = TestApi::embedded();
     let lead = api.complete_lead().await;
     let reply = api.patch(&format!("/v1/leads/{}", id_of(&lead)), json!({"level": "premium"}), &[]).await;
-    assert_eq!(reply.body["requirements"]["missing"], json!(["identity_document", "proof_of_address", "selfie", "source_of_funds", "screening"]));
+    assert_eq!(
+        reply.body["requirements"]["missing"],
+        json!(["identity_document", "proof_of_address", "selfie", "source_of_funds", "screening"])
+    );
 }
 
 #[tokio::test]
@@ -318,7 +352,9 @@ async fn a_patch_with_a_stale_if_match_is_412_and_a_current_one_applies() {
     let stale = api.patch(&path, json!({"email": "c@example.com"}), &[("if-match", "\"1\"")]).await;
     stale.assert_problem(412, "version_conflict");
     assert_eq!(api.get(&path).await.body["email"], "b@example.com");
-    api.patch(&path, json!({"email": "c@example.com"}), &[("if-match", "soon")]).await.assert_problem(400, "validation_failed");
+    api.patch(&path, json!({"email": "c@example.com"}), &[("if-match", "soon")])
+        .await
+        .assert_problem(400, "validation_failed");
 }
 
 #[tokio::test]
@@ -392,7 +428,9 @@ async fn a_rejection_needs_a_reason_and_a_final_one_cannot_be_reopened() {
     let reply = api.post(&path, json!({"status": "rejected"})).await;
     reply.assert_problem(422, "validation_failed");
     assert_eq!(reply.fields(), ["reasons"]);
-    let rejected = api.post(&path, json!({"status": "rejected", "reasons": ["sanctions_match"], "final": true, "note": "OFAC hit"})).await;
+    let rejected = api
+        .post(&path, json!({"status": "rejected", "reasons": ["sanctions_match"], "final": true, "note": "OFAC hit"}))
+        .await;
     assert_eq!(rejected.status, 200);
     assert_eq!(rejected.body["rejection"], json!({"reasons": ["sanctions_match"], "note": "OFAC hit", "final": true}));
     api.post(&path, json!({"status": "in_progress"})).await.assert_problem(409, "invalid_transition");
@@ -476,7 +514,8 @@ async fn the_audit_trail_is_a_verifiable_hash_chain_that_pages() {
     }
     assert_eq!(events.len(), 4);
     assert_eq!(events[0]["prev_hash"], GENESIS_HASH);
-    let typed: Vec<AuditEvent> = events.into_iter().map(|e| serde_json::from_value(e).expect("an audit event")).collect();
+    let typed: Vec<AuditEvent> =
+        events.into_iter().map(|e| serde_json::from_value(e).expect("an audit event")).collect();
     assert_eq!(typed.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
     assert_eq!(verify_chain(&typed), Ok(()));
 }
@@ -552,9 +591,11 @@ async fn the_openapi_document_describes_every_route_and_nothing_else() {
     let mut documented: Vec<String> = paths
         .iter()
         .flat_map(|(path, item)| {
-            item.as_object().into_iter().flat_map(|ops| ops.keys()).filter(|m| {
-                ["get", "post", "patch", "put", "delete"].contains(&m.as_str())
-            }).map(move |m| format!("{} {path}", m.to_uppercase()))
+            item.as_object()
+                .into_iter()
+                .flat_map(|ops| ops.keys())
+                .filter(|m| ["get", "post", "patch", "put", "delete"].contains(&m.as_str()))
+                .map(move |m| format!("{} {path}", m.to_uppercase()))
         })
         .collect();
     documented.sort();

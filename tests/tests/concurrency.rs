@@ -42,12 +42,8 @@ async fn decisions_race(table: Arc<dyn Table>, with_if_match: bool) {
     for (status, body) in statuses.iter().filter(|(s, _)| *s != 200) {
         assert_eq!(*status, losing_code, "a losing decision is refused, not lost: {body}");
     }
-    let trail: Vec<AuditEvent> = api
-        .audit(&id)
-        .await
-        .into_iter()
-        .map(|e| serde_json::from_value(e).expect("audit event"))
-        .collect();
+    let trail: Vec<AuditEvent> =
+        api.audit(&id).await.into_iter().map(|e| serde_json::from_value(e).expect("audit event")).collect();
     let decisions = trail
         .iter()
         .filter(|e| matches!(e.to_status, Some(s) if s.as_str() == "approved" || s.as_str() == "rejected"))
@@ -72,12 +68,8 @@ async fn notes_race(table: Arc<dyn Table>) {
     for task in tasks {
         assert_eq!(task.await.expect("task completes"), 201, "no concurrent note is refused or lost");
     }
-    let trail: Vec<AuditEvent> = api
-        .audit(&id)
-        .await
-        .into_iter()
-        .map(|e| serde_json::from_value(e).expect("audit event"))
-        .collect();
+    let trail: Vec<AuditEvent> =
+        api.audit(&id).await.into_iter().map(|e| serde_json::from_value(e).expect("audit event")).collect();
     assert_eq!(trail.len(), 1 + DECIDERS, "every note is in the trail once");
     assert_eq!(verify_chain(&trail), Ok(()));
 }

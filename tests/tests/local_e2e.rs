@@ -35,7 +35,13 @@ async fn a_lead_walks_from_creation_to_approval_over_http_and_survives_a_restart
     assert_eq!(status, 201, "{lead}");
     let id = lead["id"].as_str().expect("id").to_string();
     for step in ["in_progress", "under_review", "approved"] {
-        let (status, lead) = send(&client, reqwest::Method::POST, format!("{base}/v1/leads/{id}/status"), Some(json!({"status": step, "reviewer": "carol"}))).await;
+        let (status, lead) = send(
+            &client,
+            reqwest::Method::POST,
+            format!("{base}/v1/leads/{id}/status"),
+            Some(json!({"status": step, "reviewer": "carol"})),
+        )
+        .await;
         assert_eq!((status, lead["status"].as_str()), (200, Some(step)), "{lead}");
     }
     let (status, audit) = send(&client, reqwest::Method::GET, format!("{base}/v1/leads/{id}/audit"), None).await;
@@ -49,6 +55,7 @@ async fn a_lead_walks_from_creation_to_approval_over_http_and_survives_a_restart
     // Data survives a restart on the same data dir.
     stack.stop();
     let restarted = LocalStack::start(data.path(), &format!("acme:{KEY}"));
-    let (status, lead) = send(&client, reqwest::Method::GET, format!("{}/v1/leads/{id}", restarted.base_url), None).await;
+    let (status, lead) =
+        send(&client, reqwest::Method::GET, format!("{}/v1/leads/{id}", restarted.base_url), None).await;
     assert_eq!((status, lead["status"].as_str(), lead["version"].as_u64()), (200, Some("approved"), Some(4)));
 }

@@ -26,10 +26,13 @@ pub async fn authorize(
     let header = request.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let source = request.identity_source.as_ref().and_then(|s| s.first()).map(String::as_str);
     let mut context = Map::new();
-    if let Some(key) = header.or(source).and_then(bearer_token) {
-        if let Some(tenant) = keys.tenant_of(key).await? {
-            context.insert(TENANT_CONTEXT_KEY.into(), Value::String(tenant.to_string()));
-        }
+    let key = header.or(source).and_then(bearer_token);
+    let tenant = match key {
+        Some(key) => keys.tenant_of(key).await?,
+        None => None,
+    };
+    if let Some(tenant) = tenant {
+        context.insert(TENANT_CONTEXT_KEY.into(), Value::String(tenant.to_string()));
     }
     tracing::info!(tenant_found = context.contains_key(TENANT_CONTEXT_KEY), "authorized");
     Ok(SimpleResponse { is_authorized: true, context })

@@ -61,7 +61,8 @@ mod tests {
     #[tokio::test]
     async fn a_request_without_an_authorizer_tenant_is_unauthorized() {
         let deps = deps();
-        let event = include_str!("../../../events/apigw-create-lead.json").replace("\"tenant\": \"acme\"", "\"other\": \"x\"");
+        let event =
+            include_str!("../../../events/apigw-create-lead.json").replace("\"tenant\": \"acme\"", "\"other\": \"x\"");
         let (status, problem) = call(&deps, &event).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(problem["code"], "unauthorized");

@@ -20,9 +20,8 @@ pub struct TenantId(String);
 
 impl TenantId {
     pub fn parse(s: &str) -> Option<TenantId> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let ok =
+            !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         ok.then(|| TenantId(s.to_string()))
     }
 
@@ -66,8 +65,7 @@ pub fn parse_key_list(spec: &str) -> Result<Vec<(TenantId, String)>, String> {
         .filter(|s| !s.is_empty())
         .map(|pair| {
             let (tenant, key) = pair.split_once(':').ok_or("each entry must be tenant:key")?;
-            let tenant = TenantId::parse(tenant.trim())
-                .ok_or("a tenant must be 1-64 letters, digits, '_' or '-'")?;
+            let tenant = TenantId::parse(tenant.trim()).ok_or("a tenant must be 1-64 letters, digits, '_' or '-'")?;
             let key = key.trim();
             if key.len() < 8 || key.len() > 256 || key.chars().any(char::is_whitespace) {
                 return Err("a key must be 8-256 characters without spaces".to_string());

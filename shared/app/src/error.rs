@@ -2,9 +2,9 @@
 
 use axum::response::{IntoResponse, Response};
 
+use kyc_domain::FieldError;
 use kyc_domain::ids::LeadId;
 use kyc_domain::status::TransitionError;
-use kyc_domain::FieldError;
 
 use crate::problem::Problem;
 use crate::table::TableError;
@@ -81,24 +81,18 @@ impl From<AppError> for Problem {
                     Problem::new(422, "validation_failed", t.to_string()).field("reasons", t.to_string())
                 }
                 TransitionError::RequirementsMissing(ref missing) => {
-                    let errors = missing
-                        .iter()
-                        .map(|r| FieldError::new("requirements.missing", r.to_string()))
-                        .collect();
+                    let errors =
+                        missing.iter().map(|r| FieldError::new("requirements.missing", r.to_string())).collect();
                     Problem::new(409, "requirements_missing", t.to_string()).with_errors(errors)
                 }
             },
-            AppError::LeadDecided => Problem::new(
-                409,
-                "lead_decided",
-                "the lead is approved or rejected: only metadata can change",
-            ),
-            AppError::DuplicateExternalId(existing) => Problem::new(
-                409,
-                "duplicate_external_id",
-                format!("lead {existing} already has this external_id"),
-            )
-            .field("external_id", "is already used by another lead"),
+            AppError::LeadDecided => {
+                Problem::new(409, "lead_decided", "the lead is approved or rejected: only metadata can change")
+            }
+            AppError::DuplicateExternalId(existing) => {
+                Problem::new(409, "duplicate_external_id", format!("lead {existing} already has this external_id"))
+                    .field("external_id", "is already used by another lead")
+            }
             AppError::VersionConflict { current } => Problem::new(
                 412,
                 "version_conflict",
@@ -115,21 +109,17 @@ impl From<AppError> for Problem {
                 "this Idempotency-Key was used with a different request in the last 24 hours",
             )
             .field("Idempotency-Key", "was used with a different request"),
-            AppError::Unauthorized => Problem::new(
-                401,
-                "unauthorized",
-                "send a valid API key as `Authorization: Bearer <key>`",
-            ),
+            AppError::Unauthorized => {
+                Problem::new(401, "unauthorized", "send a valid API key as `Authorization: Bearer <key>`")
+            }
             AppError::PayloadTooLarge { limit } => {
                 Problem::new(413, "payload_too_large", format!("the body must be at most {limit} bytes"))
                     .field("body", format!("must be at most {limit} bytes"))
             }
-            AppError::UnsupportedMediaType => Problem::new(
-                415,
-                "unsupported_media_type",
-                "send the body as application/json",
-            )
-            .field("Content-Type", "must be application/json"),
+            AppError::UnsupportedMediaType => {
+                Problem::new(415, "unsupported_media_type", "send the body as application/json")
+                    .field("Content-Type", "must be application/json")
+            }
             AppError::Store(TableError::Unavailable(e)) => {
                 tracing::error!(error = %e, "store unavailable");
                 Problem::new(503, "service_unavailable", "the store is unavailable; retry shortly")

@@ -148,18 +148,16 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
         let (parts, body) = request.into_parts();
         if let Some(content_type) = parts.headers.get(header::CONTENT_TYPE) {
-            let essence = content_type.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-            let is_json = essence == "application/json"
-                || (essence.starts_with("application/") && essence.ends_with("+json"));
+            let essence =
+                content_type.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let is_json =
+                essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
             if !is_json {
                 return Err(AppError::UnsupportedMediaType);
             }
         }
-        let declared = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
+        let declared =
+            parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
             return Err(AppError::PayloadTooLarge { limit: BODY_LIMIT });
         }
@@ -182,8 +180,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 async fn read_capped(body: Body) -> Result<axum::body::Bytes, AppError> {
     axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|e| {
         // `to_bytes` reports the cap as a length-limit error in its source chain.
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.to_string().contains("length limit"))
+        let too_large = std::error::Error::source(&e).is_some_and(|s| s.to_string().contains("length limit"))
             || e.to_string().contains("length limit");
         if too_large {
             AppError::PayloadTooLarge { limit: BODY_LIMIT }
@@ -276,7 +273,11 @@ fn limit_param(params: &HashMap<String, String>) -> Result<u32, AppError> {
     }
 }
 
-fn enum_param<T: serde::de::DeserializeOwned>(params: &HashMap<String, String>, name: &str, allowed: &str) -> Result<Option<T>, AppError> {
+fn enum_param<T: serde::de::DeserializeOwned>(
+    params: &HashMap<String, String>,
+    name: &str,
+    allowed: &str,
+) -> Result<Option<T>, AppError> {
     params
         .get(name)
         .map(|v| {
@@ -317,10 +318,8 @@ async fn get_lead(State(deps): State<Deps>, tenant: TenantId, Path(id): Path<Str
 }
 
 async fn list_leads(State(deps): State<Deps>, tenant: TenantId, RawQuery(raw): RawQuery) -> Result<Response, AppError> {
-    let params = query_params(
-        raw,
-        &["status", "level", "type", "created_after", "created_before", "order", "limit", "cursor"],
-    )?;
+    let params =
+        query_params(raw, &["status", "level", "type", "created_after", "created_before", "order", "limit", "cursor"])?;
     let order = params.get("order").map(String::as_str);
     if order.is_some_and(|o| o != "newest" && o != "oldest") {
         return Err(AppError::bad_parameter("order", "must be newest or oldest"));
@@ -339,7 +338,12 @@ async fn list_leads(State(deps): State<Deps>, tenant: TenantId, RawQuery(raw): R
     Ok(json(StatusCode::OK, &page, None))
 }
 
-async fn patch_lead(State(deps): State<Deps>, tenant: TenantId, Path(id): Path<String>, body: JsonBody) -> Result<Response, AppError> {
+async fn patch_lead(
+    State(deps): State<Deps>,
+    tenant: TenantId,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> Result<Response, AppError> {
     let expected = if_match(&body.headers)?;
     let lead = leads::patch_lead(&deps, &tenant, &id, body.value, expected).await?;
     Ok(respond(StatusCode::OK, &lead))

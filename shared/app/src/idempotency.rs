@@ -51,11 +51,7 @@ pub enum Lookup {
 
 pub fn validate_key(key: &str) -> Result<(), AppError> {
     let ok = (1..=255).contains(&key.len()) && key.bytes().all(|b| (0x21..=0x7e).contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::bad_parameter("Idempotency-Key", "must be 1-255 visible ASCII characters"))
-    }
+    if ok { Ok(()) } else { Err(AppError::bad_parameter("Idempotency-Key", "must be 1-255 visible ASCII characters")) }
 }
 
 /// Hash of what makes two requests "the same": method, path and the body's canonical JSON.

@@ -71,8 +71,8 @@ impl LeadRecord {
     }
 
     pub fn from_item(tenant: &TenantId, item: &Item) -> Result<LeadRecord, AppError> {
-        let stored: StoredLead = serde_json::from_str(&item.body)
-            .map_err(|e| AppError::Internal(format!("unreadable lead item: {e}")))?;
+        let stored: StoredLead =
+            serde_json::from_str(&item.body).map_err(|e| AppError::Internal(format!("unreadable lead item: {e}")))?;
         let seq = item.n("audit_seq").unwrap_or(0);
         Ok(LeadRecord {
             tenant: tenant.clone(),
@@ -87,7 +87,10 @@ impl LeadRecord {
 
     /// The conditional put that replaces this lead only if its chain head is still `seen`.
     fn put_after(&self, seen: &ChainHead) -> Write {
-        Write::Put { item: self.to_item(), condition: Condition::AttrEquals("audit_seq".into(), Attr::N(seen.seq as i64)) }
+        Write::Put {
+            item: self.to_item(),
+            condition: Condition::AttrEquals("audit_seq".into(), Attr::N(seen.seq as i64)),
+        }
     }
 }
 
@@ -340,10 +343,15 @@ pub async fn audit_trail(
 // ---------------------------------------------------------------- read-modify-write
 
 /// What a change makes of a lead.
+#[allow(clippy::large_enum_variant)] // built once per request, never stored
 enum Outcome<T> {
     /// Nothing to write; answer this.
     Unchanged(T),
-    Changed { lead: Lead, event: EventDraft, output: T },
+    Changed {
+        lead: Lead,
+        event: EventDraft,
+        output: T,
+    },
 }
 
 /// Reads the lead, applies `change`, and commits the result in one transaction,
@@ -358,10 +366,8 @@ async fn mutate<T: Replayable>(
 ) -> Result<T, AppError> {
     for attempt in 1..=MAX_ATTEMPTS {
         let record = load(deps, tenant, id).await?;
-        if let Some(expected) = if_match {
-            if record.lead.version != expected {
-                return Err(AppError::VersionConflict { current: record.lead.version });
-            }
+        if if_match.is_some_and(|expected| record.lead.version != expected) {
+            return Err(AppError::VersionConflict { current: record.lead.version });
         }
         let (lead, event, output) = match change(&record, deps.clock.now())? {
             Outcome::Unchanged(output) => return Ok(output),
@@ -423,11 +429,8 @@ pub async fn patch_lead(
         let current = patchable_fields(lead);
         let mut merged = current.clone();
         merge_patch(&mut merged, &Value::Object(patch.clone()));
-        let changed: Vec<String> = PATCHABLE
-            .iter()
-            .filter(|k| current.get(**k) != merged.get(**k))
-            .map(|k| k.to_string())
-            .collect();
+        let changed: Vec<String> =
+            PATCHABLE.iter().filter(|k| current.get(**k) != merged.get(**k)).map(|k| k.to_string()).collect();
         if changed.is_empty() {
             return Ok(Outcome::Unchanged(lead.clone()));
         }
@@ -466,7 +469,7 @@ fn patchable_fields(lead: &Lead) -> Map<String, Value> {
         // Absent, null and empty metadata are one state, so removing it is no change.
         Value::Object(map) => map
             .into_iter()
-            .filter(|(k, v)| !v.is_null() && !(k == "metadata" && v.as_object().is_some_and(Map::is_empty)))
+            .filter(|(k, v)| !(v.is_null() || (k == "metadata" && v.as_object().is_some_and(Map::is_empty))))
             .collect(),
         _ => Map::new(),
     }

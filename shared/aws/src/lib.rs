@@ -7,7 +7,5 @@ pub use table::{CallCounts, DynamoTable, create_table};
 /// The SDK configuration from the environment: region, credentials, and
 /// `AWS_ENDPOINT_URL` (moto in tests and local runs).
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
 }

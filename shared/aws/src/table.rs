@@ -14,13 +14,12 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
-    IndexStatus, KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex, IndexStatus,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType, StreamSpecification,
+    StreamViewType, TableStatus, TimeToLiveSpecification, TransactWriteItem,
 };
 use kyc_app::table::{
-    Attr, Condition, Index, Item, Key, Page, PageKey, Query, SortKey, TTL_ATTR, Table, TableError,
-    Write,
+    Attr, Condition, Index, Item, Key, Page, PageKey, Query, SortKey, TTL_ATTR, Table, TableError, Write,
 };
 
 type DynamoItem = HashMap<String, AttributeValue>;
@@ -64,11 +63,7 @@ pub struct DynamoTable {
 
 impl DynamoTable {
     pub fn new(client: Client, table_name: impl Into<String>) -> Self {
-        DynamoTable {
-            client,
-            table: table_name.into(),
-            calls: Arc::default(),
-        }
+        DynamoTable { client, table: table_name.into(), calls: Arc::default() }
     }
 
     pub fn table_name(&self) -> &str {
@@ -107,10 +102,7 @@ impl Table for DynamoTable {
 
     async fn query(&self, query: &Query) -> Result<Page, TableError> {
         if query.limit == 0 || query.limit > MAX_LIMIT {
-            return Err(TableError::Invalid(format!(
-                "query limit {} is outside 1..={MAX_LIMIT}",
-                query.limit
-            )));
+            return Err(TableError::Invalid(format!("query limit {} is outside 1..={MAX_LIMIT}", query.limit)));
         }
         let (pk_name, sk_name) = query.index.key_names();
         let mut names = HashMap::from([("#p".to_string(), pk_name.to_string())]);
@@ -142,11 +134,7 @@ impl Table for DynamoTable {
         if condition.contains("#s") {
             names.insert("#s".into(), sk_name.to_string());
         }
-        let start = query
-            .start_after
-            .as_ref()
-            .map(|page_key| start_key(page_key, query.index))
-            .transpose()?;
+        let start = query.start_after.as_ref().map(|page_key| start_key(page_key, query.index)).transpose()?;
 
         self.calls.query.fetch_add(1, Ordering::Relaxed);
         let out = self
@@ -164,12 +152,7 @@ impl Table for DynamoTable {
             .await
             .map_err(|e| sdk_error("Query", e))?;
 
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(item_from_dynamo)
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = out.items.unwrap_or_default().into_iter().map(item_from_dynamo).collect::<Result<Vec<_>, _>>()?;
         let next = out
             .last_evaluated_key
             .filter(|k| !k.is_empty())
@@ -191,25 +174,13 @@ impl Table for DynamoTable {
         let mut seen = HashSet::with_capacity(writes.len());
         for (index, write) in writes.iter().enumerate() {
             if !seen.insert(write.key()) {
-                return Err(TableError::Invalid(format!(
-                    "write {index} repeats the key of an earlier write"
-                )));
+                return Err(TableError::Invalid(format!("write {index} repeats the key of an earlier write")));
             }
         }
-        let items = writes
-            .into_iter()
-            .map(|w| self.transact_item(w))
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = writes.into_iter().map(|w| self.transact_item(w)).collect::<Result<Vec<_>, _>>()?;
 
-        self.calls
-            .transact_write_items
-            .fetch_add(1, Ordering::Relaxed);
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(transact_error)?;
+        self.calls.transact_write_items.fetch_add(1, Ordering::Relaxed);
+        self.client.transact_write_items().set_transact_items(Some(items)).send().await.map_err(transact_error)?;
         Ok(())
     }
 }
@@ -283,11 +254,9 @@ impl ConditionExpr {
                 names: Some(pk_name()),
                 values: None,
             },
-            Condition::Exists => ConditionExpr {
-                expression: Some("attribute_exists(#pk)".into()),
-                names: Some(pk_name()),
-                values: None,
-            },
+            Condition::Exists => {
+                ConditionExpr { expression: Some("attribute_exists(#pk)".into()), names: Some(pk_name()), values: None }
+            }
             Condition::AttrEquals(name, value) => ConditionExpr {
                 expression: Some("#a = :v".into()),
                 names: Some(HashMap::from([("#a".to_string(), name.clone())])),
@@ -329,9 +298,7 @@ fn item_to_dynamo(item: Item) -> Result<DynamoItem, TableError> {
     let mut map = HashMap::with_capacity(item.attrs.len() + 3);
     for (name, value) in item.attrs {
         if name == PK || name == SK || name == BODY {
-            return Err(TableError::Invalid(format!(
-                "attribute `{name}` is reserved for the key or the body"
-            )));
+            return Err(TableError::Invalid(format!("attribute `{name}` is reserved for the key or the body")));
         }
         let value = match value {
             Attr::S(v) => AttributeValue::S(v),
@@ -348,9 +315,7 @@ fn item_to_dynamo(item: Item) -> Result<DynamoItem, TableError> {
 fn take_s(map: &mut DynamoItem, name: &str) -> Result<String, TableError> {
     match map.remove(name) {
         Some(AttributeValue::S(v)) => Ok(v),
-        Some(_) => Err(TableError::Invalid(format!(
-            "stored `{name}` is not a string"
-        ))),
+        Some(_) => Err(TableError::Invalid(format!("stored `{name}` is not a string"))),
         None => Err(TableError::Invalid(format!("stored item lacks `{name}`"))),
     }
 }
@@ -363,22 +328,17 @@ fn item_from_dynamo(mut map: DynamoItem) -> Result<Item, TableError> {
     for (name, value) in map {
         let attr = match value {
             AttributeValue::S(v) => Attr::S(v),
-            AttributeValue::N(v) => Attr::N(v.parse().map_err(|_| {
-                TableError::Invalid(format!("stored number `{name}` is not a 64-bit integer"))
-            })?),
+            AttributeValue::N(v) => Attr::N(
+                v.parse()
+                    .map_err(|_| TableError::Invalid(format!("stored number `{name}` is not a 64-bit integer")))?,
+            ),
             _ => {
-                return Err(TableError::Invalid(format!(
-                    "stored attribute `{name}` is neither a string nor a number"
-                )));
+                return Err(TableError::Invalid(format!("stored attribute `{name}` is neither a string nor a number")));
             }
         };
         attrs.insert(name, attr);
     }
-    Ok(Item {
-        key: Key { pk, sk },
-        attrs,
-        body,
-    })
+    Ok(Item { key: Key { pk, sk }, attrs, body })
 }
 
 /// `ExclusiveStartKey`: the primary key plus, for a secondary index, the index key.
@@ -386,9 +346,7 @@ fn start_key(page_key: &PageKey, index: Index) -> Result<DynamoItem, TableError>
     let mut map = key_map(&Key::new(page_key.pk.clone(), page_key.sk.clone()));
     if index != Index::Primary {
         let (Some(ipk), Some(isk)) = (&page_key.ipk, &page_key.isk) else {
-            return Err(TableError::Invalid(format!(
-                "page key of a {index:?} query lacks the index key"
-            )));
+            return Err(TableError::Invalid(format!("page key of a {index:?} query lacks the index key")));
         };
         let (pk_name, sk_name) = index.key_names();
         map.insert(pk_name.to_string(), s(ipk));
@@ -400,9 +358,7 @@ fn start_key(page_key: &PageKey, index: Index) -> Result<DynamoItem, TableError>
 fn page_key_from_dynamo(map: &DynamoItem, index: Index) -> Result<PageKey, TableError> {
     let get = |name: &str| match map.get(name) {
         Some(AttributeValue::S(v)) => Ok(v.clone()),
-        _ => Err(TableError::Invalid(format!(
-            "LastEvaluatedKey lacks string `{name}`"
-        ))),
+        _ => Err(TableError::Invalid(format!("LastEvaluatedKey lacks string `{name}`"))),
     };
     let (ipk, isk) = match index {
         Index::Primary => (None, None),
@@ -411,12 +367,7 @@ fn page_key_from_dynamo(map: &DynamoItem, index: Index) -> Result<PageKey, Table
             (Some(get(pk_name)?), Some(get(sk_name)?))
         }
     };
-    Ok(PageKey {
-        pk: get(PK)?,
-        sk: get(SK)?,
-        ipk,
-        isk,
-    })
+    Ok(PageKey { pk: get(PK)?, sk: get(SK)?, ipk, isk })
 }
 
 fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> TableError {
@@ -433,11 +384,7 @@ where
         Some(service) => {
             let code = service.code().unwrap_or("unknown");
             let text = format!("{operation}: {code}: {}", service.message().unwrap_or(""));
-            if code == "ValidationException" {
-                TableError::Invalid(text)
-            } else {
-                TableError::Unavailable(text)
-            }
+            if code == "ValidationException" { TableError::Invalid(text) } else { TableError::Unavailable(text) }
         }
         None => TableError::Unavailable(format!("{operation}: {}", DisplayErrorContext(&err))),
     }
@@ -445,16 +392,10 @@ where
 
 /// TransactWriteItems failures: a cancellation tells which write's condition failed.
 fn transact_error<R: std::fmt::Debug>(err: SdkError<TransactWriteItemsError, R>) -> TableError {
-    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-        err.as_service_error()
-    else {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() else {
         return sdk_error("TransactWriteItems", err);
     };
-    let codes: Vec<&str> = cancelled
-        .cancellation_reasons()
-        .iter()
-        .map(|r| r.code().unwrap_or("None"))
-        .collect();
+    let codes: Vec<&str> = cancelled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
     if let Some(index) = codes.iter().position(|c| *c == "ConditionalCheckFailed") {
         return TableError::ConditionFailed { index };
     }
@@ -463,11 +404,7 @@ fn transact_error<R: std::fmt::Debug>(err: SdkError<TransactWriteItemsError, R>)
     }
     // Only codes: a reason's message or item could echo stored values.
     let text = format!("TransactWriteItems cancelled: [{}]", codes.join(", "));
-    if codes.contains(&"ValidationError") {
-        TableError::Invalid(text)
-    } else {
-        TableError::Unavailable(text)
-    }
+    if codes.contains(&"ValidationError") { TableError::Invalid(text) } else { TableError::Unavailable(text) }
 }
 
 /// Creates the table as the SAM template does — `pk`/`sk`, sparse GSI1..GSI3 on
@@ -478,11 +415,7 @@ fn transact_error<R: std::fmt::Debug>(err: SdkError<TransactWriteItemsError, R>)
 /// stack can restart against the same moto server); only the wait is done.
 pub async fn create_table(client: &Client, name: &str) -> Result<(), TableError> {
     let key = |attr: &str, key_type: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(attr)
-            .key_type(key_type)
-            .build()
-            .map_err(build_error)
+        KeySchemaElement::builder().attribute_name(attr).key_type(key_type).build().map_err(build_error)
     };
     let mut definitions = Vec::new();
     for index in [Index::Primary, Index::Gsi1, Index::Gsi2, Index::Gsi3] {
@@ -505,11 +438,7 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), TableError>
                 .index_name(index.name().unwrap_or_default())
                 .key_schema(key(p, KeyType::Hash)?)
                 .key_schema(key(s, KeyType::Range)?)
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
                 .build()
                 .map_err(build_error)?,
         );
@@ -538,11 +467,8 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), TableError>
 
     wait_active(client, name).await?;
     if fresh {
-        let ttl = TimeToLiveSpecification::builder()
-            .enabled(true)
-            .attribute_name(TTL_ATTR)
-            .build()
-            .map_err(build_error)?;
+        let ttl =
+            TimeToLiveSpecification::builder().enabled(true).attribute_name(TTL_ATTR).build().map_err(build_error)?;
         client
             .update_time_to_live()
             .table_name(name)
@@ -560,26 +486,16 @@ async fn wait_active(client: &Client, name: &str) -> Result<(), TableError> {
     const MAX_WAIT: Duration = Duration::from_secs(300);
     let started = tokio::time::Instant::now();
     loop {
-        let out = client
-            .describe_table()
-            .table_name(name)
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeTable", e))?;
+        let out = client.describe_table().table_name(name).send().await.map_err(|e| sdk_error("DescribeTable", e))?;
         if let Some(table) = out.table() {
-            let indexes_active = table
-                .global_secondary_indexes()
-                .iter()
-                .all(|i| i.index_status() == Some(&IndexStatus::Active));
+            let indexes_active =
+                table.global_secondary_indexes().iter().all(|i| i.index_status() == Some(&IndexStatus::Active));
             if table.table_status() == Some(&TableStatus::Active) && indexes_active {
                 return Ok(());
             }
         }
         if started.elapsed() > MAX_WAIT {
-            return Err(TableError::Unavailable(format!(
-                "table {name} not ACTIVE after {} s",
-                MAX_WAIT.as_secs()
-            )));
+            return Err(TableError::Unavailable(format!("table {name} not ACTIVE after {} s", MAX_WAIT.as_secs())));
         }
         tokio::time::sleep(POLL).await;
     }
@@ -617,24 +533,13 @@ mod tests {
     fn when_a_check_has_no_condition_should_still_have_an_expression() {
         let expr = ConditionExpr::of(&Condition::None, true);
         assert!(expr.expression.is_some());
-        assert_eq!(
-            ConditionExpr::of(&Condition::None, false),
-            ConditionExpr::default()
-        );
+        assert_eq!(ConditionExpr::of(&Condition::None, false), ConditionExpr::default());
     }
 
     #[test]
     fn when_a_secondary_page_key_lacks_the_index_key_should_refuse() {
-        let page_key = PageKey {
-            pk: "a".into(),
-            sk: "b".into(),
-            ipk: None,
-            isk: None,
-        };
+        let page_key = PageKey { pk: "a".into(), sk: "b".into(), ipk: None, isk: None };
         assert!(start_key(&page_key, Index::Gsi1).is_err());
-        assert_eq!(
-            start_key(&page_key, Index::Primary).expect("primary").len(),
-            2
-        );
+        assert_eq!(start_key(&page_key, Index::Primary).expect("primary").len(), 2);
     }
 }

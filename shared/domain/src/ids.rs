@@ -25,8 +25,8 @@ macro_rules! prefixed_id {
             /// (and so answered as a missing resource).
             pub fn parse(s: &str) -> Option<Self> {
                 let hex = s.strip_prefix($prefix)?;
-                let well_formed = hex.len() == 32
-                    && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+                let well_formed =
+                    hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
                 well_formed.then(|| $name(s.to_string()))
             }
 

@@ -296,24 +296,35 @@ mod tests {
 
     #[test]
     fn a_complete_individual_is_accepted() {
-        let data = input(r#"{"email":"ada@example.com","individual":{"first_name":"Ada","last_name":"Lovelace",
+        let data = input(
+            r#"{"email":"ada@example.com","individual":{"first_name":"Ada","last_name":"Lovelace",
             "date_of_birth":"1990-12-10","nationality":"GB","phone":"+447700900123"},
             "address":{"line1":"1 Main St","city":"London","postal_code":"N1 9GU","country":"GB"},
-            "signals":{"ip_address":"2001:db8::1","ip_country":"GB"},"metadata":{"crm_id":"42"}}"#)
-            .validate(today())
-            .expect("valid");
+            "signals":{"ip_address":"2001:db8::1","ip_country":"GB"},"metadata":{"crm_id":"42"}}"#,
+        )
+        .validate(today())
+        .expect("valid");
         assert_eq!(data.individual.map(|p| p.date_of_birth), Some(NaiveDate::from_ymd_opt(1990, 12, 10)));
     }
 
     #[test]
     fn every_bad_field_is_reported_by_its_path() {
-        let errors = input(r#"{"email":"nope","individual":{"first_name":"","nationality":"XX"},
-            "address":{"line1":"x","city":"y","country":"de"},"signals":{"ip_address":"999.1.1.1"}}"#)
-            .validate(today())
-            .expect_err("invalid");
+        let errors = input(
+            r#"{"email":"nope","individual":{"first_name":"","nationality":"XX"},
+            "address":{"line1":"x","city":"y","country":"de"},"signals":{"ip_address":"999.1.1.1"}}"#,
+        )
+        .validate(today())
+        .expect_err("invalid");
         assert_eq!(
             fields(errors),
-            ["email", "individual.first_name", "individual.last_name", "individual.nationality", "address.country", "signals.ip_address"]
+            [
+                "email",
+                "individual.first_name",
+                "individual.last_name",
+                "individual.nationality",
+                "address.country",
+                "signals.ip_address"
+            ]
         );
     }
 

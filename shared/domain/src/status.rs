@@ -19,13 +19,8 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
-        Status::NotStarted,
-        Status::InProgress,
-        Status::UnderReview,
-        Status::Approved,
-        Status::Rejected,
-    ];
+    pub const ALL: [Status; 5] =
+        [Status::NotStarted, Status::InProgress, Status::UnderReview, Status::Approved, Status::Rejected];
 
     pub fn as_str(self) -> &'static str {
         match self {

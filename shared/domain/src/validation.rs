@@ -90,9 +90,8 @@ impl Errors {
     /// E.164: `+`, country code, up to 15 digits in all.
     pub fn phone(&mut self, field: &str, value: &str) {
         let digits = value.strip_prefix('+').unwrap_or("");
-        let ok = (7..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0');
+        let ok =
+            (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
         if !ok {
             self.add(field, "must be a phone number in E.164 form, e.g. +4915112345678");
         }
@@ -178,9 +177,26 @@ mod tests {
     #[test]
     fn birth_dates_in_the_future_or_before_1900_are_refused() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap_or_default();
-        assert_eq!(errors_of(|e| { e.birth_date("d", "2026-11-30", today); })[0].message, "must not be in the future");
-        assert_eq!(errors_of(|e| { e.birth_date("d", "1899-12-31", today); }).len(), 1);
-        assert!(errors_of(|e| { e.birth_date("d", "1990-05-17", today); }).is_empty());
+        assert_eq!(
+            errors_of(|e| {
+                e.birth_date("d", "2026-11-30", today);
+            })[0]
+                .message,
+            "must not be in the future"
+        );
+        assert_eq!(
+            errors_of(|e| {
+                e.birth_date("d", "1899-12-31", today);
+            })
+            .len(),
+            1
+        );
+        assert!(
+            errors_of(|e| {
+                e.birth_date("d", "1990-05-17", today);
+            })
+            .is_empty()
+        );
     }
 
     #[test]

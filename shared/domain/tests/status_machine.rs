@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use kyc_domain::lead::{LeadObject, Rejection};
-use kyc_domain::requirement::{evaluate, Evidence};
-use kyc_domain::status::{transition, DecisionOrigin};
+use kyc_domain::requirement::{Evidence, evaluate};
+use kyc_domain::status::{DecisionOrigin, transition};
 use kyc_domain::*;
 use uuid::Uuid;
 

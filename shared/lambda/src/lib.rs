@@ -53,3 +53,18 @@ pub fn request_from_event(event_json: &str) -> Result<http::Request<lambda_http:
     let event: lambda_http::request::LambdaRequest = serde_json::from_str(event_json)?;
     Ok(event.into())
 }
+
+/// The dependencies of an API function, from its environment: the DynamoDB table named
+/// by `KYC_TABLE`, the system clock, time-ordered ids, and the authorizer's tenant.
+/// Called once per cold start; a missing variable fails the init, not a request.
+pub async fn api_deps() -> Result<kyc_app::Deps, lambda_http::Error> {
+    let table_name = std::env::var("KYC_TABLE").map_err(|_| "KYC_TABLE is not set")?;
+    let sdk = kyc_aws::sdk_config().await;
+    let table = kyc_aws::DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), table_name);
+    Ok(kyc_app::Deps {
+        table: std::sync::Arc::new(table),
+        clock: std::sync::Arc::new(kyc_app::SystemClock),
+        ids: std::sync::Arc::new(kyc_app::UuidV7Ids),
+        auth: std::sync::Arc::new(AuthorizerContext),
+    })
+}

@@ -62,8 +62,10 @@ impl SqliteTable {
 
     /// Deletes items whose `ttl` has passed, as DynamoDB's TTL sweeper would.
     pub async fn purge_expired(&self, now: i64) -> Result<usize, TableError> {
-        self.with_conn(move |conn| conn.execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl < ?1", [now]).map_err(unavailable))
-            .await
+        self.with_conn(move |conn| {
+            conn.execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl < ?1", [now]).map_err(unavailable)
+        })
+        .await
     }
 
     async fn with_conn<T: Send + 'static>(
@@ -138,7 +140,9 @@ fn apply(conn: &mut Connection, writes: &[Write]) -> Result<(), TableError> {
     // Check every condition against the state before the transaction, as DynamoDB does.
     for (index, write) in writes.iter().enumerate() {
         let condition = match write {
-            Write::Put { condition, .. } | Write::Delete { condition, .. } | Write::Check { condition, .. } => condition,
+            Write::Put { condition, .. } | Write::Delete { condition, .. } | Write::Check { condition, .. } => {
+                condition
+            }
         };
         let existing = existing_attrs(&tx, write.key())?;
         if !condition.holds(existing.as_ref()) {
@@ -187,7 +191,8 @@ fn run_query(conn: &Connection, q: &Query) -> Result<Page, TableError> {
                 args.push(after.sk.clone());
             }
             _ => {
-                let isk = after.isk.clone().ok_or_else(|| TableError::Invalid("page key lacks the index key".into()))?;
+                let isk =
+                    after.isk.clone().ok_or_else(|| TableError::Invalid("page key lacks the index key".into()))?;
                 sql.push_str(&format!(" AND ({scol}, pk, sk) {cmp} (?, ?, ?)"));
                 args.extend([isk, after.pk.clone(), after.sk.clone()]);
             }

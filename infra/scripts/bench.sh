@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the benchmark and writes BENCHMARKS.md: DynamoDB calls per operation (against
+# moto) and requests per second of a release kyc-local on its embedded store.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+infra/scripts/venv.sh >/dev/null
+infra/scripts/moto.sh start
+trap 'infra/scripts/moto.sh stop' EXIT
+KYC_TEST_AWS_ENDPOINT="$(cat .tmp/moto.url)"
+export KYC_TEST_AWS_ENDPOINT
+cargo build --release --locked -p kyc-local
+export KYC_LOCAL_BIN="$ROOT/target/release/kyc-local"
+report="$(cargo bench --locked -p kyc-tests --bench api)"
+{
+    echo "# Benchmarks"
+    echo
+    echo "Made by \`infra/scripts/bench.sh\` on $(date -u +%F) ($(nproc) cores, $(uname -m))."
+    echo
+    echo "$report"
+} > BENCHMARKS.md
+cat BENCHMARKS.md
