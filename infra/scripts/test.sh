@@ -25,4 +25,9 @@ KYC_TEST_AWS_ENDPOINT="$(cat .tmp/moto.url)"
 export KYC_TEST_AWS_ENDPOINT
 
 echo "==> cargo test (workspace)"
-cargo test --workspace --locked "$@"
+# The end-to-end tests start the kyc-local binary as a process: build it first.
+cargo build --locked -p kyc-local
+cargo test --workspace --locked "$@" 2>&1 | tee .tmp/cargo-test.log
+
+# One closing line for the whole run (cargo's last line is a crate's doc-tests).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' .tmp/cargo-test.log
