@@ -12,6 +12,7 @@ use tower::ServiceExt;
 use kyc_app::auth::{StaticKeys, TenantId};
 use kyc_app::table::Table;
 use kyc_app::{Deps, SystemClock, UuidV7Ids};
+use kyc_embedded::LocalObjects;
 
 pub const ACME_KEY: &str = "acme-secret-key-1";
 pub const GLOBEX_KEY: &str = "globex-secret-key-1";
@@ -51,11 +52,17 @@ impl Reply {
 #[derive(Clone)]
 pub struct TestApi {
     pub deps: Deps,
+    /// The object store behind `deps.objects`, to put files as a device would.
+    pub objects: LocalObjects,
     router: Router,
+    _files: Arc<tempfile::TempDir>,
 }
 
 impl TestApi {
     pub fn new(table: Arc<dyn Table>) -> Self {
+        let files = tempfile::tempdir().expect("temp dir for objects");
+        let objects = LocalObjects::new(files.path().to_path_buf(), "http://127.0.0.1:9".into(), b"test-signing-key")
+            .expect("object store");
         let keys = [
             (TenantId::parse("acme").expect("tenant"), ACME_KEY.to_string()),
             (TenantId::parse("globex").expect("tenant"), GLOBEX_KEY.to_string()),
@@ -65,8 +72,9 @@ impl TestApi {
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidV7Ids),
             auth: Arc::new(StaticKeys::new(&keys)),
+            objects: Arc::new(objects.clone()),
         };
-        TestApi { router: kyc_app::http::router(deps.clone()), deps }
+        TestApi { router: kyc_app::http::router(deps.clone()), deps, objects, _files: Arc::new(files) }
     }
 
     pub fn embedded() -> Self {

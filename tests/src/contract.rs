@@ -218,3 +218,21 @@ pub async fn a_page_key_resumes_right_after_the_item_it_names(table: &dyn Table)
     let rest = table.query(&Query { start_after: Some(after_second), ..query }).await.expect("query").items;
     assert_eq!(rest.iter().map(|i| i.body.as_str()).collect::<Vec<_>>(), ["2", "3"]);
 }
+
+pub async fn add_counts_from_zero_and_accumulates_atomically_in_a_transaction(table: &dyn Table) {
+    let pk = partition("counter");
+    let key = Key::new(&pk, "C");
+    let add = |by| Write::Add { key: key.clone(), attr: "count".into(), by, ttl: Some(1_900_000_000) };
+    table.transact(vec![add(1)]).await.expect("a missing counter starts at 0");
+    table.transact(vec![add(2), put(item(&pk, "OTHER", "x"), Condition::None)]).await.expect("adds join transactions");
+    let counter = table.get(&key).await.expect("get").expect("the counter exists");
+    assert_eq!(counter.n("count"), Some(3));
+    assert_eq!(counter.n("ttl"), Some(1_900_000_000));
+    let failed = table.transact(vec![add(10), put(item(&pk, "OTHER", "y"), Condition::NotExists)]).await;
+    assert_eq!(failed, Err(TableError::ConditionFailed { index: 1 }));
+    assert_eq!(
+        table.get(&key).await.expect("get").and_then(|i| i.n("count")),
+        Some(3),
+        "rolled back with the transaction"
+    );
+}

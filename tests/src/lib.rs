@@ -5,4 +5,5 @@
 pub mod api;
 pub mod backends;
 pub mod contract;
+pub mod fixtures;
 pub mod local;

@@ -31,3 +31,4 @@ contract_case!(a_transaction_may_not_touch_one_item_twice);
 contract_case!(a_sort_key_prefix_query_pages_in_order_in_both_directions);
 contract_case!(a_secondary_index_is_sparse_and_pages_by_its_sort_key);
 contract_case!(a_page_key_resumes_right_after_the_item_it_names);
+contract_case!(add_counts_from_zero_and_accumulates_atomically_in_a_transaction);

@@ -38,6 +38,14 @@ mod tests {
             clock: Arc::new(SystemClock),
             ids: Arc::new(FixtureIds),
             auth: Arc::new(AuthorizerContext),
+            objects: Arc::new(
+                kyc_embedded::LocalObjects::new(
+                    std::env::temp_dir().join("kyc-handler-tests"),
+                    "http://127.0.0.1:9".into(),
+                    b"k",
+                )
+                .expect("objects"),
+            ),
         };
         let input = serde_json::from_value(serde_json::json!({
             "email": "ada@example.com",

@@ -11,9 +11,12 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use kyc_app::auth::{StaticKeys, TenantId, parse_key_list, provision_key};
+use kyc_app::scoring::{DEFAULT_MAX_DOCUMENT_BYTES, Scoring};
 use kyc_app::table::Table;
 use kyc_app::{Clock, Deps, SystemClock, UuidV7Ids};
-use kyc_embedded::SqliteTable;
+use kyc_embedded::{LocalObjects, SqliteTable};
+
+mod objects;
 
 /// Runs the KYC API locally on an embedded SQLite store.
 #[derive(Debug, Parser)]
@@ -28,6 +31,17 @@ struct Args {
     /// Address to bind. Loopback unless you mean to expose it.
     #[arg(long, env = "KYC_HOST", default_value = "127.0.0.1")]
     host: IpAddr,
+    /// Largest document accepted, in bytes.
+    #[arg(long, env = "KYC_MAX_DOCUMENT_BYTES", default_value_t = DEFAULT_MAX_DOCUMENT_BYTES)]
+    max_document_bytes: u64,
+    /// A sanctions / PEP list in OpenSanctions `targets.simple.csv` shape (default: a
+    /// small synthetic sample).
+    #[arg(long, env = "KYC_SCREENING_LIST")]
+    screening_list: Option<PathBuf>,
+    /// The URL clients reach this process at, for signed upload links (default: the
+    /// bound address).
+    #[arg(long, env = "KYC_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 const DEV_KEY_FILE: &str = "dev-api-key";
@@ -51,24 +65,59 @@ async fn main() -> anyhow::Result<()> {
     let writes = keys.iter().map(|(tenant, key)| provision_key(tenant, key, clock.now())).collect();
     table.transact(writes).await.context("cannot provision API keys")?;
 
-    let deps = Deps {
-        table: Arc::new(table),
-        clock: Arc::new(clock),
-        ids: Arc::new(UuidV7Ids),
-        auth: Arc::new(StaticKeys::new(&keys)),
-    };
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.host, args.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
     let addr = listener.local_addr()?;
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let secret = secret_of(&args.data_dir)?;
+    let objects =
+        LocalObjects::new(args.data_dir.join("objects"), public_url.trim_end_matches('/').to_string(), &secret)
+            .map_err(|e| anyhow::anyhow!("object store: {e}"))?;
+    let list = match &args.screening_list {
+        Some(path) => Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?),
+        None => None,
+    };
+    let scoring = Arc::new(
+        Scoring::new(args.max_document_bytes, list.as_deref()).map_err(|e| anyhow::anyhow!("screening list: {e}"))?,
+    );
+    let clock: Arc<dyn Clock> = Arc::new(clock);
+    let deps = Deps {
+        table: Arc::new(table),
+        clock: clock.clone(),
+        ids: Arc::new(UuidV7Ids),
+        auth: Arc::new(StaticKeys::new(&keys)),
+        objects: Arc::new(objects.clone()),
+    };
+    // The local "S3 ObjectCreated" event: score each stored upload in the background.
+    let scorer = deps.clone();
+    let on_created: objects::OnCreated = Arc::new(move |key: String| {
+        let (deps, scoring) = (scorer.clone(), scoring.clone());
+        tokio::spawn(async move {
+            if let Err(e) = kyc_app::scoring::on_object_created(&deps, &scoring, &key).await {
+                tracing::error!(error = %e, "scoring an upload failed");
+            }
+        });
+    });
+    let app = kyc_app::http::router(deps).merge(objects::router(objects::ObjectRoutes { objects, clock, on_created }));
     // Printed on stdout for people and for tests that start us on port 0.
     println!("kyc-local listening on http://{addr}");
     println!("tenants: {}", keys.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(", "));
-    axum::serve(listener, kyc_app::http::router(deps))
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("server failed")?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")?;
     Ok(())
+}
+
+/// The key that signs local object URLs, kept in the data dir so links survive restarts.
+fn secret_of(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join("object-signing-key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => hex::decode(text.trim()).context("object-signing-key is not hex"),
+        Err(_) => {
+            let secret = rand::random::<[u8; 32]>().to_vec();
+            write_private(&path, &hex::encode(&secret))?;
+            Ok(secret)
+        }
+    }
 }
 
 /// `KYC_API_KEYS` when set; otherwise a `dev` tenant whose key is kept in the data dir.

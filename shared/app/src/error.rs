@@ -41,6 +41,11 @@ pub enum AppError {
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// A document's declared `content_type` is not one we accept.
+    #[error("unsupported document type")]
+    UnsupportedDocumentType,
+    #[error("object store: {0}")]
+    Objects(#[from] crate::objects::ObjectError),
     #[error("store: {0}")]
     Store(#[from] TableError),
     #[error("internal: {0}")]
@@ -119,6 +124,16 @@ impl From<AppError> for Problem {
             AppError::UnsupportedMediaType => {
                 Problem::new(415, "unsupported_media_type", "send the body as application/json")
                     .field("Content-Type", "must be application/json")
+            }
+            AppError::UnsupportedDocumentType => Problem::new(
+                415,
+                "unsupported_media_type",
+                "documents are accepted as image/jpeg, image/png or application/pdf",
+            )
+            .field("content_type", "must be image/jpeg, image/png or application/pdf"),
+            AppError::Objects(e) => {
+                tracing::error!(error = %e, "object store failed");
+                Problem::new(503, "service_unavailable", "document storage is unavailable; retry shortly")
             }
             AppError::Store(TableError::Unavailable(e)) => {
                 tracing::error!(error = %e, "store unavailable");

@@ -22,6 +22,7 @@ use kyc_domain::status::Status;
 
 use crate::Deps;
 use crate::auth::TenantId;
+use crate::documents::{self, DocumentRequest};
 use crate::error::AppError;
 use crate::idempotency::{self, Idempotency, Lookup, StoredResponse};
 use crate::leads::{self, LeadFilter, NoteInput, Replayable, StatusChangeInput, parse_body};
@@ -39,6 +40,13 @@ pub fn leads_routes() -> Router<Deps> {
         .route("/v1/leads/{id}", get(get_lead).patch(patch_lead))
         .route("/v1/leads/{id}/notes", post(add_note))
         .route("/v1/leads/{id}/audit", get(audit_trail))
+}
+
+/// Document upload instructions and reads (`documents-api`).
+pub fn documents_routes() -> Router<Deps> {
+    Router::new()
+        .route("/v1/leads/{id}/documents", post(request_document).get(list_documents))
+        .route("/v1/leads/{id}/documents/{doc_id}", get(get_document))
 }
 
 /// Status transitions (`status-api`).
@@ -60,7 +68,7 @@ pub fn finish(routes: Router<Deps>, deps: Deps) -> Router {
 
 /// The whole API on one router (local mode, tests).
 pub fn router(deps: Deps) -> Router {
-    finish(leads_routes().merge(status_routes()), deps)
+    finish(leads_routes().merge(status_routes()).merge(documents_routes()), deps)
 }
 
 async fn health() -> Response {
@@ -384,4 +392,42 @@ async fn audit_trail(
     let limit = limit_param(&params)?;
     let page = leads::audit_trail(&deps, &tenant, &id, limit, params.get("cursor").map(String::as_str)).await?;
     Ok(json(StatusCode::OK, &page, None))
+}
+
+async fn request_document(
+    State(deps): State<Deps>,
+    tenant: TenantId,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> Response {
+    let request: DocumentRequest = match parse_body(body.value.clone()) {
+        Ok(request) => request,
+        Err(e) => return e.into_response(),
+    };
+    let (d, t) = (deps.clone(), tenant.clone());
+    idempotent(&deps, &tenant, &body, StatusCode::CREATED, move |key| async move {
+        documents::request_upload(&d, &t, &id, request, key.as_ref()).await
+    })
+    .await
+}
+
+async fn list_documents(
+    State(deps): State<Deps>,
+    tenant: TenantId,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let params = query_params(raw, &["limit", "cursor"])?;
+    let limit = limit_param(&params)?;
+    let page = documents::list_documents(&deps, &tenant, &id, limit, params.get("cursor").map(String::as_str)).await?;
+    Ok(json(StatusCode::OK, &page, None))
+}
+
+async fn get_document(
+    State(deps): State<Deps>,
+    tenant: TenantId,
+    Path((id, doc_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let document = documents::get_document(&deps, &tenant, &id, &doc_id).await?;
+    Ok(json(StatusCode::OK, &document, None))
 }

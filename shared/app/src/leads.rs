@@ -102,7 +102,7 @@ pub fn event_item(tenant: &TenantId, lead: &Lead, event: &AuditEvent) -> Item {
         .with_n("lead_version", lead.version as i64)
 }
 
-fn put_new(item: Item) -> Write {
+pub(crate) fn put_new(item: Item) -> Write {
     Write::Put { item, condition: Condition::NotExists }
 }
 
@@ -125,11 +125,11 @@ fn stored_response<T: Replayable>(status: u16, output: &T) -> StoredResponse {
     StoredResponse { status, body: serde_json::to_value(output).unwrap_or(Value::Null), etag: output.etag() }
 }
 
-fn actor(reviewer: Option<&str>) -> String {
+pub(crate) fn actor(reviewer: Option<&str>) -> String {
     reviewer.map_or_else(|| "api".to_string(), |r| format!("reviewer:{r}"))
 }
 
-fn draft(deps: &Deps, at: DateTime<Utc>, actor: String, action: Action, data: Value) -> EventDraft {
+pub(crate) fn draft(deps: &Deps, at: DateTime<Utc>, actor: String, action: Action, data: Value) -> EventDraft {
     EventDraft {
         id: EventId::from_uuid(deps.ids.uuid()),
         at,
@@ -168,6 +168,8 @@ pub async fn create_lead(
         writes.push(put_new(Item::new(keys::external_id_key(tenant, external_id), body)));
         writes.len() - 1
     });
+    // Behavioural counters (leads per IP / device per hour) for risk scoring.
+    writes.extend(crate::scoring::velocity_writes(tenant, &record.lead, now));
     let idempotency_at = idempotency.map(|i| {
         writes.push(i.record(stored_response(201, &record.lead)));
         writes.len() - 1
@@ -344,49 +346,92 @@ pub async fn audit_trail(
 
 /// What a change makes of a lead.
 #[allow(clippy::large_enum_variant)] // built once per request, never stored
-enum Outcome<T> {
+pub(crate) enum Outcome<T> {
     /// Nothing to write; answer this.
     Unchanged(T),
-    Changed {
-        lead: Lead,
-        event: EventDraft,
-        output: T,
-    },
+    Changed(Change<T>),
+}
+
+/// A change to commit: the lead as it becomes, its audit events (chained in order),
+/// and other items written in the same transaction.
+pub(crate) struct Change<T> {
+    pub lead: Lead,
+    /// New evidence behind the requirements (`None`: unchanged).
+    pub evidence: Option<Evidence>,
+    pub events: Vec<EventDraft>,
+    pub extra: Vec<Write>,
+    pub output: T,
+}
+
+impl<T> Change<T> {
+    pub fn one(lead: Lead, event: EventDraft, output: T) -> Outcome<T> {
+        Outcome::Changed(Change { lead, evidence: None, events: vec![event], extra: Vec::new(), output })
+    }
 }
 
 /// Reads the lead, applies `change`, and commits the result in one transaction,
 /// retrying from a fresh read when a concurrent writer got there first.
-async fn mutate<T: Replayable>(
+pub(crate) async fn mutate<T: Replayable>(
     deps: &Deps,
     tenant: &TenantId,
     id: &str,
     if_match: Option<u64>,
     idempotency: Option<(&Idempotency, u16)>,
-    change: impl Fn(&LeadRecord, DateTime<Utc>) -> Result<Outcome<T>, AppError>,
+    change: impl AsyncChange<T>,
 ) -> Result<T, AppError> {
     for attempt in 1..=MAX_ATTEMPTS {
         let record = load(deps, tenant, id).await?;
         if if_match.is_some_and(|expected| record.lead.version != expected) {
             return Err(AppError::VersionConflict { current: record.lead.version });
         }
-        let (lead, event, output) = match change(&record, deps.clock.now())? {
+        let change = match change.apply(&record, deps.clock.now()).await? {
             Outcome::Unchanged(output) => return Ok(output),
-            Outcome::Changed { lead, event, output } => (lead, event, output),
+            Outcome::Changed(change) => change,
         };
-        let event = event.chain(&record.head);
-        let after = LeadRecord { tenant: tenant.clone(), lead, evidence: record.evidence.clone(), head: event.head() };
-        let mut writes = vec![after.put_after(&record.head), put_new(event_item(tenant, &after.lead, &event))];
-        if let Some((i, status)) = idempotency {
-            writes.push(i.record(stored_response(status, &output)));
+        let mut head = record.head.clone();
+        let mut event_writes = Vec::with_capacity(change.events.len());
+        for draft in change.events {
+            let event = draft.chain(&head);
+            head = event.head();
+            event_writes.push(put_new(event_item(tenant, &change.lead, &event)));
         }
+        let evidence = change.evidence.unwrap_or_else(|| record.evidence.clone());
+        let after = LeadRecord { tenant: tenant.clone(), lead: change.lead, evidence, head };
+        let mut writes = vec![after.put_after(&record.head)];
+        writes.extend(event_writes);
+        writes.extend(change.extra);
+        let idempotency_at = idempotency.map(|(i, status)| {
+            writes.push(i.record(stored_response(status, &change.output)));
+            writes.len() - 1
+        });
         match deps.table.transact(writes).await {
-            Ok(()) => return Ok(output),
-            Err(TableError::ConditionFailed { index: 2 }) => return Err(AppError::IdempotencyRace),
+            Ok(()) => return Ok(change.output),
+            Err(TableError::ConditionFailed { index }) if Some(index) == idempotency_at => {
+                return Err(AppError::IdempotencyRace);
+            }
             Err(TableError::ConditionFailed { .. } | TableError::Conflict) => backoff(attempt).await,
             Err(e) => return Err(e.into()),
         }
     }
     Err(AppError::Contention)
+}
+
+/// A change computed from the lead as read; it may read more (documents, lists).
+#[async_trait::async_trait]
+pub(crate) trait AsyncChange<T>: Send + Sync {
+    async fn apply(&self, record: &LeadRecord, now: DateTime<Utc>) -> Result<Outcome<T>, AppError>;
+}
+
+/// Plain closures are changes too.
+#[async_trait::async_trait]
+impl<T, F> AsyncChange<T> for F
+where
+    F: Fn(&LeadRecord, DateTime<Utc>) -> Result<Outcome<T>, AppError> + Send + Sync,
+    T: Send,
+{
+    async fn apply(&self, record: &LeadRecord, now: DateTime<Utc>) -> Result<Outcome<T>, AppError> {
+        self(record, now)
+    }
 }
 
 async fn backoff(attempt: u32) {
@@ -424,7 +469,7 @@ pub async fn patch_lead(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors.0));
     }
-    mutate(deps, tenant, id, if_match, None, |record, now| {
+    mutate(deps, tenant, id, if_match, None, |record: &LeadRecord, now: DateTime<Utc>| {
         let lead = &record.lead;
         let current = patchable_fields(lead);
         let mut merged = current.clone();
@@ -454,7 +499,7 @@ pub async fn patch_lead(
         next.updated_at = now;
         let data = json!({ "lead_id": lead.id, "lead_version": next.version, "changed": changed });
         let event = draft(deps, now, actor(None), Action::LeadUpdated, data);
-        Ok(Outcome::Changed { output: next.clone(), lead: next, event })
+        Ok(Change::one(next.clone(), event, next))
     })
     .await
 }
@@ -563,7 +608,7 @@ pub async fn change_status(
     reasons.sort();
     reasons.dedup();
     let is_final = input.is_final.unwrap_or(false);
-    mutate(deps, tenant, id, if_match, idempotency.map(|i| (i, 200)), |record, now| {
+    mutate(deps, tenant, id, if_match, idempotency.map(|i| (i, 200)), |record: &LeadRecord, now: DateTime<Utc>| {
         let decision = Decision {
             to,
             reasons: reasons.clone(),
@@ -585,7 +630,7 @@ pub async fn change_status(
         event.to_status = Some(to);
         event.reasons = (!decision.reasons.is_empty()).then(|| decision.reasons.clone());
         event.note = decision.note.clone();
-        Ok(Outcome::Changed { output: next.clone(), lead: next, event })
+        Ok(Change::one(next.clone(), event, next))
     })
     .await
 }
@@ -634,7 +679,7 @@ pub async fn add_note(
     let Some(body) = body.filter(|_| errors.is_empty()) else {
         return Err(AppError::Validation(errors.0));
     };
-    mutate(deps, tenant, id, None, idempotency.map(|i| (i, 201)), |record, now| {
+    mutate(deps, tenant, id, None, idempotency.map(|i| (i, 201)), |record: &LeadRecord, now: DateTime<Utc>| {
         let lead = &record.lead;
         let mut data = json!({ "lead_id": lead.id, "lead_version": lead.version });
         if let Some(reviewer) = &input.reviewer {
@@ -651,7 +696,7 @@ pub async fn add_note(
             created_at: now,
         };
         // A note changes the trail, not the lead's data: its version stays.
-        Ok(Outcome::Changed { lead: lead.clone(), event, output: note })
+        Ok(Change::one(lead.clone(), event, note))
     })
     .await
 }

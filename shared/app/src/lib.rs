@@ -2,13 +2,16 @@
 
 pub mod auth;
 pub mod cursor;
+pub mod documents;
 pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod keys;
 pub mod leads;
+pub mod objects;
 pub mod ports;
 pub mod problem;
+pub mod scoring;
 pub mod table;
 
 pub use error::AppError;
@@ -17,6 +20,7 @@ pub use ports::{Clock, Ids, SystemClock, UuidV7Ids};
 use std::sync::Arc;
 
 use auth::Authenticate;
+use objects::ObjectStore;
 use table::Table;
 
 /// Everything a use case needs, built once per process (cold start) and shared.
@@ -26,4 +30,5 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn Ids>,
     pub auth: Arc<dyn Authenticate>,
+    pub objects: Arc<dyn ObjectStore>,
 }

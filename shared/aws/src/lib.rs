@@ -1,7 +1,9 @@
 //! AWS adapters of the `kyc-app` ports, and the shared SDK configuration.
 
+pub mod objects;
 pub mod table;
 
+pub use objects::{S3Objects, s3_client};
 pub use table::{CallCounts, DynamoTable, create_table};
 
 /// The SDK configuration from the environment: region, credentials, and

@@ -16,7 +16,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex, IndexStatus,
     KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType, StreamSpecification,
-    StreamViewType, TableStatus, TimeToLiveSpecification, TransactWriteItem,
+    StreamViewType, TableStatus, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use kyc_app::table::{
     Attr, Condition, Index, Item, Key, Page, PageKey, Query, SortKey, TTL_ATTR, Table, TableError, Write,
@@ -223,6 +223,32 @@ impl DynamoTable {
                     .build()
                     .map_err(build_error)?;
                 TransactWriteItem::builder().condition_check(check).build()
+            }
+            Write::Add { key, attr, by, ttl } => {
+                if ["pk", "sk", BODY].contains(&attr.as_str()) {
+                    return Err(TableError::Invalid(format!("attribute name `{attr}` is reserved")));
+                }
+                // A new item gets an empty body so that it reads back like any other.
+                let mut expression = "ADD #a :by SET #body = if_not_exists(#body, :empty)".to_string();
+                let mut names = HashMap::from([("#a".to_string(), attr), ("#body".to_string(), BODY.to_string())]);
+                let mut values = HashMap::from([
+                    (":by".to_string(), AttributeValue::N(by.to_string())),
+                    (":empty".to_string(), AttributeValue::S("{}".to_string())),
+                ]);
+                if let Some(ttl) = ttl {
+                    expression.push_str(", #ttl = :ttl");
+                    names.insert("#ttl".to_string(), TTL_ATTR.to_string());
+                    values.insert(":ttl".to_string(), AttributeValue::N(ttl.to_string()));
+                }
+                let update = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_map(&key)))
+                    .update_expression(expression)
+                    .set_expression_attribute_names(Some(names))
+                    .set_expression_attribute_values(Some(values))
+                    .build()
+                    .map_err(build_error)?;
+                TransactWriteItem::builder().update(update).build()
             }
         };
         Ok(built)

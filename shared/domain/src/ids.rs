@@ -45,6 +45,7 @@ macro_rules! prefixed_id {
 
 prefixed_id!(LeadId, "lead_");
 prefixed_id!(EventId, "evt_");
+prefixed_id!(DocumentId, "doc_");
 
 #[cfg(test)]
 mod tests {

@@ -3,10 +3,15 @@
 
 pub mod audit;
 pub mod country;
+pub mod document;
+pub mod filecheck;
 pub mod ids;
 pub mod input;
 pub mod lead;
+pub mod mrz;
 pub mod requirement;
+pub mod risk;
+pub mod screening;
 pub mod status;
 pub mod validation;
 

@@ -55,10 +55,12 @@ pub fn request_from_event(event_json: &str) -> Result<http::Request<lambda_http:
 }
 
 /// The dependencies of an API function, from its environment: the DynamoDB table named
-/// by `KYC_TABLE`, the system clock, time-ordered ids, and the authorizer's tenant.
+/// by `KYC_TABLE`, the documents bucket `KYC_DOCUMENTS_BUCKET`, the system clock,
+/// time-ordered ids, and the authorizer's tenant.
 /// Called once per cold start; a missing variable fails the init, not a request.
 pub async fn api_deps() -> Result<kyc_app::Deps, lambda_http::Error> {
     let table_name = std::env::var("KYC_TABLE").map_err(|_| "KYC_TABLE is not set")?;
+    let bucket = std::env::var("KYC_DOCUMENTS_BUCKET").map_err(|_| "KYC_DOCUMENTS_BUCKET is not set")?;
     let sdk = kyc_aws::sdk_config().await;
     let table = kyc_aws::DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), table_name);
     Ok(kyc_app::Deps {
@@ -66,5 +68,26 @@ pub async fn api_deps() -> Result<kyc_app::Deps, lambda_http::Error> {
         clock: std::sync::Arc::new(kyc_app::SystemClock),
         ids: std::sync::Arc::new(kyc_app::UuidV7Ids),
         auth: std::sync::Arc::new(AuthorizerContext),
+        objects: std::sync::Arc::new(kyc_aws::S3Objects::new(kyc_aws::s3_client(&sdk), bucket)),
     })
+}
+
+/// The scorer's configuration: `KYC_MAX_DOCUMENT_BYTES` (default 10 MiB) and the
+/// screening list named by `KYC_SCREENING_LIST_KEY` in the documents bucket (the small
+/// list shipped in the binary when unset).
+pub async fn scoring(deps: &kyc_app::Deps) -> Result<kyc_app::scoring::Scoring, lambda_runtime::Error> {
+    let max_bytes = match std::env::var("KYC_MAX_DOCUMENT_BYTES") {
+        Ok(v) if !v.is_empty() => v.parse::<u64>().map_err(|_| "KYC_MAX_DOCUMENT_BYTES must be a number of bytes")?,
+        _ => kyc_app::scoring::DEFAULT_MAX_DOCUMENT_BYTES,
+    };
+    let list = match std::env::var("KYC_SCREENING_LIST_KEY") {
+        Ok(key) if !key.is_empty() => {
+            // Lists are loaded whole, once; 1 GiB is far above any filtered list.
+            let object =
+                deps.objects.read_prefix(&key, 1 << 30).await?.ok_or("KYC_SCREENING_LIST_KEY names no object")?;
+            Some(object.bytes)
+        }
+        _ => None,
+    };
+    Ok(kyc_app::scoring::Scoring::new(max_bytes, list.as_deref())?)
 }

@@ -128,6 +128,27 @@ fn put(tx: &rusqlite::Transaction<'_>, item: &Item) -> Result<(), TableError> {
     Ok(())
 }
 
+fn add(tx: &rusqlite::Transaction<'_>, key: &Key, attr: &str, by: i64, ttl: Option<i64>) -> Result<(), TableError> {
+    let body: Option<String> = tx
+        .query_row("SELECT body FROM items WHERE pk = ?1 AND sk = ?2", [&key.pk, &key.sk], |r| r.get(0))
+        .optional()
+        .map_err(unavailable)?;
+    let mut item = match body {
+        Some(body) => Item { key: key.clone(), attrs: existing_attrs(tx, key)?.unwrap_or_default(), body },
+        None => Item::new(key.clone(), "{}".to_string()),
+    };
+    let current = match item.attrs.get(attr) {
+        None => 0,
+        Some(Attr::N(n)) => *n,
+        Some(Attr::S(_)) => return Err(TableError::Invalid(format!("`{attr}` is not a number"))),
+    };
+    item.attrs.insert(attr.to_string(), Attr::N(current + by));
+    if let Some(ttl) = ttl {
+        item.attrs.insert(TTL_ATTR.to_string(), Attr::N(ttl));
+    }
+    put(tx, &item)
+}
+
 fn apply(conn: &mut Connection, writes: &[Write]) -> Result<(), TableError> {
     if writes.len() > 100 {
         return Err(TableError::Invalid("a transaction holds at most 100 writes".into()));
@@ -143,6 +164,7 @@ fn apply(conn: &mut Connection, writes: &[Write]) -> Result<(), TableError> {
             Write::Put { condition, .. } | Write::Delete { condition, .. } | Write::Check { condition, .. } => {
                 condition
             }
+            Write::Add { .. } => continue,
         };
         let existing = existing_attrs(&tx, write.key())?;
         if !condition.holds(existing.as_ref()) {
@@ -156,6 +178,7 @@ fn apply(conn: &mut Connection, writes: &[Write]) -> Result<(), TableError> {
                 tx.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", [&key.pk, &key.sk]).map_err(unavailable)?;
             }
             Write::Check { .. } => {}
+            Write::Add { key, attr, by, ttl } => add(&tx, key, attr, *by, *ttl)?,
         }
     }
     tx.commit().map_err(unavailable)

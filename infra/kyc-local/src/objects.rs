@@ -1,0 +1,88 @@
+//! Serves the signed object URLs that `LocalObjects` hands out, as S3 would: a PUT
+//! stores the file and raises "object created"; a GET returns it. Both only with a
+//! valid, unexpired signature for exactly that key (and, for uploads, content type).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::put;
+use serde::Deserialize;
+
+use kyc_app::Clock;
+use kyc_app::problem::Problem;
+use kyc_embedded::LocalObjects;
+use kyc_embedded::objects::SignedAccess;
+
+/// Uploads larger than this are cut off before they reach the disk; the scorer rejects
+/// anything over the configured document limit anyway.
+pub const HARD_UPLOAD_CAP: usize = 64 * 1024 * 1024;
+
+/// Called with the key of every stored object (the local "ObjectCreated" event).
+pub type OnCreated = Arc<dyn Fn(String) + Send + Sync>;
+
+#[derive(Clone)]
+pub struct ObjectRoutes {
+    pub objects: LocalObjects,
+    pub clock: Arc<dyn Clock>,
+    pub on_created: OnCreated,
+}
+
+#[derive(Deserialize)]
+pub struct Signed {
+    expires: i64,
+    #[serde(default)]
+    ct: String,
+    sig: String,
+}
+
+pub fn router(state: ObjectRoutes) -> Router {
+    Router::new().route("/local-objects/{*key}", put(upload).get(download)).with_state(state)
+}
+
+fn refused() -> Response {
+    Problem::new(403, "signature_invalid", "the URL is not valid for this request, or has expired").into_response()
+}
+
+async fn upload(
+    State(state): State<ObjectRoutes>,
+    Path(key): Path<String>,
+    Query(q): Query<Signed>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let access = SignedAccess { method: "PUT", key: &key, expires: q.expires, content_type, signature: &q.sig };
+    if q.ct != content_type || !state.objects.verify(&access, state.clock.now()) {
+        return refused();
+    }
+    let bytes = match axum::body::to_bytes(body, HARD_UPLOAD_CAP).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return Problem::new(413, "payload_too_large", format!("uploads are capped at {HARD_UPLOAD_CAP} bytes"))
+                .into_response();
+        }
+    };
+    if let Err(e) = state.objects.write(&key, &bytes).await {
+        tracing::error!(error = %e, "storing an upload failed");
+        return Problem::new(503, "service_unavailable", "the file could not be stored").into_response();
+    }
+    tracing::info!(bytes = bytes.len(), "object stored");
+    (state.on_created)(key);
+    StatusCode::OK.into_response()
+}
+
+async fn download(State(state): State<ObjectRoutes>, Path(key): Path<String>, Query(q): Query<Signed>) -> Response {
+    let access = SignedAccess { method: "GET", key: &key, expires: q.expires, content_type: "", signature: &q.sig };
+    if !q.ct.is_empty() || !state.objects.verify(&access, state.clock.now()) {
+        return refused();
+    }
+    let Some(path) = state.objects.path_of(&key) else { return refused() };
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response(),
+        Err(_) => Problem::new(404, "not_found", "no such object").into_response(),
+    }
+}

@@ -1,0 +1,49 @@
+//! Document files made in the tests: valid images and PDFs, and hostile ones.
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    out.extend_from_slice(&crc32(&out[4..]).to_be_bytes());
+    out
+}
+
+/// A PNG of `width` × `height` (header-valid; the scorer decodes only the header).
+/// `salt` changes the bytes (and so the SHA-256) without changing the picture's size.
+pub fn png(width: u32, height: u32, salt: u8) -> Vec<u8> {
+    let mut ihdr = width.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    out.extend(chunk(b"IHDR", &ihdr));
+    out.extend(chunk(b"IDAT", &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01, salt]));
+    out.extend(chunk(b"IEND", &[]));
+    out
+}
+
+/// A Windows executable, as someone might rename `invoice.exe` to `passport.jpg`.
+pub fn windows_executable() -> Vec<u8> {
+    let mut out = b"MZ".to_vec();
+    out.resize(0x3C, 0);
+    out.extend_from_slice(&0x80u32.to_le_bytes());
+    out.resize(0x80, 0);
+    out.extend_from_slice(b"PE\0\0");
+    out.resize(1024, 0x90);
+    out
+}
+
+/// A small, clean PDF.
+pub fn pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
+}

@@ -1,0 +1,289 @@
+//! Documents end to end on the embedded store: upload instructions, the scorer on the
+//! "object created" event, verdicts, risk, the decision policy, and idempotent events.
+
+use serde_json::{Value, json};
+
+use kyc_app::scoring::{ScoreOutcome, Scoring, on_object_created};
+use kyc_domain::audit::{AuditEvent, verify_chain};
+use kyc_tests::api::TestApi;
+use kyc_tests::fixtures;
+
+fn scoring() -> Scoring {
+    Scoring::new(10 * 1024 * 1024, None).expect("shipped lists load")
+}
+
+fn enhanced_individual(first: &str, last: &str, born: &str) -> Value {
+    json!({
+        "level": "enhanced",
+        "email": format!("{}@example.com", first.to_lowercase()),
+        "individual": {"first_name": first, "last_name": last, "date_of_birth": born, "nationality": "GB"},
+        "address": {"line1": "1 High St", "city": "York", "country": "GB"}
+    })
+}
+
+/// Requests a document, stores `file` under its key as the device would, and raises
+/// the storage event. Returns the document id and the outcome.
+async fn upload(api: &TestApi, lead: &str, request: Value, file: &[u8]) -> (String, ScoreOutcome) {
+    let reply = api.post(&format!("/v1/leads/{lead}/documents"), request).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let doc = reply.body["document"]["id"].as_str().expect("document id").to_string();
+    let key = format!("documents/acme/{lead}/{doc}");
+    api.objects.write(&key, file).await.expect("stored");
+    let outcome = on_object_created(&api.deps, &scoring(), &key).await.expect("scored");
+    (doc, outcome)
+}
+
+async fn document(api: &TestApi, lead: &str, doc: &str) -> Value {
+    let reply = api.get(&format!("/v1/leads/{lead}/documents/{doc}")).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.body
+}
+
+fn checks_named(doc: &Value, result: &str) -> Vec<String> {
+    doc["checks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|c| c["result"] == result)
+        .filter_map(|c| c["name"].as_str().map(String::from))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_upload_instruction_is_a_put_bound_to_one_key_and_type_for_at_most_15_minutes() {
+    let api = TestApi::embedded();
+    let lead = api.create(enhanced_individual("Ada", "Lovelace", "1990-12-10")).await;
+    let id = lead["id"].as_str().unwrap_or_default();
+    let reply = api
+        .post(
+            &format!("/v1/leads/{id}/documents"),
+            json!({"kind": "passport", "side": "front", "content_type": "image/png"}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let document = &reply.body["document"];
+    assert_eq!((document["object"].as_str(), document["status"].as_str()), (Some("document"), Some("pending_upload")));
+    let upload = &reply.body["upload"];
+    assert_eq!(upload["method"], "PUT");
+    assert_eq!(upload["headers"]["Content-Type"], "image/png");
+    let doc_id = document["id"].as_str().unwrap_or_default();
+    assert!(upload["url"].as_str().is_some_and(|u| u.contains(&format!("documents/acme/{id}/{doc_id}"))));
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(upload["expires_at"].as_str().unwrap_or_default()).expect("time");
+    let minutes = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
+    assert!(minutes <= 15 * 60 && minutes > 14 * 60, "{minutes}");
+    let trail = api.audit(id).await;
+    assert_eq!(trail.last().map(|e| e["action"].clone()), Some(json!("document.requested")));
+    // Listed, and readable without a download link before any file exists.
+    let list = api.get(&format!("/v1/leads/{id}/documents")).await;
+    assert_eq!(list.body["data"].as_array().map(Vec::len), Some(1));
+    assert!(document_has_no_download(&api, id, doc_id).await);
+}
+
+async fn document_has_no_download(api: &TestApi, lead: &str, doc: &str) -> bool {
+    document(api, lead, doc).await.get("download").is_none()
+}
+
+#[tokio::test]
+async fn document_requests_are_validated_against_the_lead() {
+    let api = TestApi::embedded();
+    let basic = api.complete_lead().await;
+    let basic_id = basic["id"].as_str().unwrap_or_default();
+    let not_at_basic = api
+        .post(&format!("/v1/leads/{basic_id}/documents"), json!({"kind": "passport", "content_type": "image/png"}))
+        .await;
+    not_at_basic.assert_problem(422, "validation_failed");
+    assert_eq!(not_at_basic.fields(), ["kind"]);
+
+    let lead = api.create(enhanced_individual("Ada", "Lovelace", "1990-12-10")).await;
+    let path = format!("/v1/leads/{}/documents", lead["id"].as_str().unwrap_or_default());
+    let business_kind =
+        api.post(&path, json!({"kind": "certificate_of_incorporation", "content_type": "application/pdf"})).await;
+    assert_eq!(business_kind.fields(), ["kind"]);
+    let text = api.post(&path, json!({"kind": "passport", "content_type": "text/plain"})).await;
+    text.assert_problem(415, "unsupported_media_type");
+    assert_eq!(text.fields(), ["content_type"]);
+    let unknown = api.post(&path, json!({"kind": "library_card", "content_type": "image/png"})).await;
+    assert_eq!(unknown.fields(), ["kind"]);
+    let bad_data = api.post(&path, json!({"kind": "passport", "content_type": "image/png", "data": {"expiry_date": "soon", "issuing_country": "XX"}})).await;
+    assert_eq!(bad_data.fields(), ["data.issuing_country", "data.expiry_date"]);
+    assert_eq!(api.get(&path).await.body["data"], json!([]), "nothing was written");
+}
+
+#[tokio::test]
+async fn valid_files_are_verified_and_a_complete_low_risk_enhanced_lead_is_approved() {
+    let api = TestApi::embedded();
+    let lead = api.create(enhanced_individual("Ada", "Lovelace", "1990-12-10")).await;
+    let id = lead["id"].as_str().unwrap_or_default().to_string();
+    let (passport, outcome) =
+        upload(&api, &id, json!({"kind": "passport", "content_type": "image/png"}), &fixtures::png(1200, 800, 1)).await;
+    assert!(matches!(outcome, ScoreOutcome::Scored { .. }), "{outcome:?}");
+    let doc = document(&api, &id, &passport).await;
+    assert_eq!(doc["status"], "verified", "{doc}");
+    assert!(doc["download"]["url"].is_string(), "a reviewer gets a download link once the file exists");
+    assert_eq!(doc["file"]["size_bytes"], fixtures::png(1200, 800, 1).len());
+    // The first upload moved the lead on; documents are still missing, so a reviewer looks.
+    let after_first = api.get(&format!("/v1/leads/{id}")).await.body;
+    assert_eq!(after_first["requirements"]["missing"], json!(["proof_of_address", "selfie"]));
+    assert_eq!(after_first["status"], "under_review");
+
+    upload(&api, &id, json!({"kind": "proof_of_address", "content_type": "application/pdf"}), &fixtures::pdf()).await;
+    upload(&api, &id, json!({"kind": "selfie", "content_type": "image/png"}), &fixtures::png(800, 800, 2)).await;
+    let lead = api.get(&format!("/v1/leads/{id}")).await.body;
+    assert_eq!(lead["requirements"]["missing"], json!([]));
+    assert_eq!(lead["risk"]["level"], "low", "{}", lead["risk"]);
+    assert_eq!(lead["status"], "approved");
+
+    let trail: Vec<AuditEvent> =
+        api.audit(&id).await.into_iter().map(|e| serde_json::from_value(e).expect("event")).collect();
+    assert_eq!(verify_chain(&trail), Ok(()));
+    let approval =
+        trail.iter().rev().find(|e| e.to_status.map(|s| s.as_str()) == Some("approved")).expect("approval event");
+    assert_eq!(approval.actor, "system");
+    assert!(approval.data["factors"].is_array(), "the decision names the factors that drove it");
+}
+
+#[tokio::test]
+async fn a_second_event_for_the_same_object_changes_nothing() {
+    let api = TestApi::embedded();
+    let lead = api.create(enhanced_individual("Ada", "Lovelace", "1990-12-10")).await;
+    let id = lead["id"].as_str().unwrap_or_default().to_string();
+    let (doc, _) =
+        upload(&api, &id, json!({"kind": "passport", "content_type": "image/png"}), &fixtures::png(1200, 800, 3)).await;
+    let before = api.audit(&id).await.len();
+    let again = on_object_created(&api.deps, &scoring(), &format!("documents/acme/{id}/{doc}")).await.expect("handled");
+    assert_eq!(again, ScoreOutcome::AlreadyScored);
+    assert_eq!(api.audit(&id).await.len(), before);
+}
+
+#[tokio::test]
+async fn keys_that_match_no_pending_document_are_ignored() {
+    let api = TestApi::embedded();
+    let s = scoring();
+    assert_eq!(on_object_created(&api.deps, &s, "imports/acme/x.csv").await.ok(), Some(ScoreOutcome::Ignored));
+    let lead = api.complete_lead().await;
+    let key =
+        format!("documents/acme/{}/doc_0123456789abcdef0123456789abcdef", lead["id"].as_str().unwrap_or_default());
+    assert_eq!(on_object_created(&api.deps, &s, &key).await.ok(), Some(ScoreOutcome::Ignored));
+}
+
+#[tokio::test]
+async fn an_executable_renamed_jpg_is_rejected_with_a_failing_check() {
+    let api = TestApi::embedded();
+    let lead = api.create(enhanced_individual("Ada", "Lovelace", "1990-12-10")).await;
+    let id = lead["id"].as_str().unwrap_or_default().to_string();
+    let (doc, _) = upload(
+        &api,
+        &id,
+        json!({"kind": "passport", "content_type": "image/jpeg", "file_name": "passport.jpg"}),
+        &fixtures::windows_executable(),
+    )
+    .await;
+    let doc = document(&api, &id, &doc).await;
+    assert_eq!(doc["status"], "rejected");
+    assert!(checks_named(&doc, "fail").contains(&"file_type".to_string()), "{doc}");
+    let lead = api.get(&format!("/v1/leads/{id}")).await.body;
+    assert_eq!(lead["status"], "under_review");
+    assert!(lead["risk"]["factors"].as_array().is_some_and(|f| f.iter().any(|x| x["code"] == "document_check_failed")));
+}
+
+#[tokio::test]
+async fn a_small_image_an_empty_file_and_a_missing_object_are_handled() {
+    let api = TestApi::embedded();
+    let lead = api.create(enhanced_individual("Ada", "Lovelace", "1990-12-10")).await;
+    let id = lead["id"].as_str().unwrap_or_default().to_string();
+    let (small, _) =
+        upload(&api, &id, json!({"kind": "selfie", "content_type": "image/png"}), &fixtures::png(300, 200, 4)).await;
+    assert!(checks_named(&document(&api, &id, &small).await, "fail").contains(&"image_dimensions".to_string()));
+    let (empty, _) =
+        upload(&api, &id, json!({"kind": "proof_of_address", "content_type": "application/pdf"}), b"").await;
+    assert!(checks_named(&document(&api, &id, &empty).await, "fail").contains(&"file_size".to_string()));
+    let reply =
+        api.post(&format!("/v1/leads/{id}/documents"), json!({"kind": "passport", "content_type": "image/png"})).await;
+    let doc = reply.body["document"]["id"].as_str().unwrap_or_default().to_string();
+    let outcome =
+        on_object_created(&api.deps, &scoring(), &format!("documents/acme/{id}/{doc}")).await.expect("handled");
+    assert_eq!(outcome, ScoreOutcome::NoObject);
+    assert_eq!(document(&api, &id, &doc).await["status"], "pending_upload");
+}
+
+#[tokio::test]
+async fn an_oversized_file_is_rejected_without_reading_it_whole() {
+    let api = TestApi::embedded();
+    let lead = api.create(enhanced_individual("Ada", "Lovelace", "1990-12-10")).await;
+    let id = lead["id"].as_str().unwrap_or_default().to_string();
+    let mut big = fixtures::png(1200, 800, 5);
+    big.resize(11 * 1024 * 1024, 0);
+    let (doc, _) = upload(&api, &id, json!({"kind": "passport", "content_type": "image/png"}), &big).await;
+    let doc = document(&api, &id, &doc).await;
+    assert_eq!(doc["status"], "rejected");
+    assert!(checks_named(&doc, "fail").contains(&"file_size".to_string()));
+}
+
+#[tokio::test]
+async fn the_same_file_on_another_lead_is_flagged_as_a_duplicate() {
+    let api = TestApi::embedded();
+    let file = fixtures::png(1200, 800, 6);
+    let first = api.create(enhanced_individual("Ada", "Lovelace", "1990-12-10")).await;
+    upload(
+        &api,
+        first["id"].as_str().unwrap_or_default(),
+        json!({"kind": "passport", "content_type": "image/png"}),
+        &file,
+    )
+    .await;
+    let second = api.create(enhanced_individual("Grace", "Hopper", "1986-12-09")).await;
+    let id = second["id"].as_str().unwrap_or_default().to_string();
+    let (doc, _) = upload(&api, &id, json!({"kind": "passport", "content_type": "image/png"}), &file).await;
+    let doc = document(&api, &id, &doc).await;
+    assert_eq!(doc["status"], "rejected");
+    assert!(doc["compliance_flags"].as_array().is_some_and(|f| f.contains(&json!("duplicate_document"))));
+    let lead = api.get(&format!("/v1/leads/{id}")).await.body;
+    assert!(lead["compliance_flags"].as_array().is_some_and(|f| f.contains(&json!("duplicate_document"))));
+    assert_eq!(lead["status"], "under_review");
+}
+
+#[tokio::test]
+async fn a_sanctions_match_is_critical_goes_to_review_and_raises_an_alert() {
+    let api = TestApi::embedded();
+    let lead = api.create(enhanced_individual("Ivor", "Examplov", "1961-03-14")).await;
+    let id = lead["id"].as_str().unwrap_or_default().to_string();
+    upload(&api, &id, json!({"kind": "passport", "content_type": "image/png"}), &fixtures::png(1200, 800, 7)).await;
+    let lead = api.get(&format!("/v1/leads/{id}")).await.body;
+    assert_eq!(lead["risk"]["level"], "critical", "{}", lead["risk"]);
+    assert_eq!(lead["status"], "under_review");
+    assert!(lead["compliance_flags"].as_array().is_some_and(|f| f.contains(&json!("sanctions_match"))));
+    let trail = api.audit(&id).await;
+    let scored = trail.iter().find(|e| e["action"] == "risk.scored").expect("risk.scored event");
+    assert_eq!(scored["data"]["alert"]["severity"], "critical");
+}
+
+#[tokio::test]
+async fn a_premium_lead_is_never_approved_automatically() {
+    let api = TestApi::embedded();
+    let mut body = enhanced_individual("Ada", "Lovelace", "1990-12-10");
+    body["level"] = json!("premium");
+    let lead = api.create(body).await;
+    let id = lead["id"].as_str().unwrap_or_default().to_string();
+    for (i, kind) in ["passport", "proof_of_address", "selfie", "source_of_funds"].iter().enumerate() {
+        upload(&api, &id, json!({"kind": kind, "content_type": "image/png"}), &fixtures::png(1200, 800, 10 + i as u8))
+            .await;
+    }
+    let lead = api.get(&format!("/v1/leads/{id}")).await.body;
+    assert_eq!(lead["requirements"]["missing"], json!([]), "screening ran and every document is verified");
+    assert_eq!(lead["status"], "under_review");
+}
+
+#[tokio::test]
+async fn documents_of_another_tenant_are_not_found() {
+    let api = TestApi::embedded();
+    let lead = api.create(enhanced_individual("Ada", "Lovelace", "1990-12-10")).await;
+    let id = lead["id"].as_str().unwrap_or_default().to_string();
+    let reply =
+        api.post(&format!("/v1/leads/{id}/documents"), json!({"kind": "passport", "content_type": "image/png"})).await;
+    let doc = reply.body["document"]["id"].as_str().unwrap_or_default().to_string();
+    let foreign =
+        api.send("GET", &format!("/v1/leads/{id}/documents/{doc}"), Some(kyc_tests::api::GLOBEX_KEY), None, &[]).await;
+    foreign.assert_problem(404, "not_found");
+}
