@@ -63,6 +63,23 @@ impl TestApi {
         let files = tempfile::tempdir().expect("temp dir for objects");
         let objects = LocalObjects::new(files.path().to_path_buf(), "http://127.0.0.1:9".into(), b"test-signing-key")
             .expect("object store");
+        Self::build(table, objects.clone(), Arc::new(objects), files)
+    }
+
+    /// The API over `table` and another object store (S3 on moto).
+    pub fn with_objects(table: Arc<dyn Table>, store: Arc<dyn kyc_app::objects::ObjectStore>) -> Self {
+        let files = tempfile::tempdir().expect("temp dir for objects");
+        let objects = LocalObjects::new(files.path().to_path_buf(), "http://127.0.0.1:9".into(), b"test-signing-key")
+            .expect("object store");
+        Self::build(table, objects, store, files)
+    }
+
+    fn build(
+        table: Arc<dyn Table>,
+        objects: LocalObjects,
+        store: Arc<dyn kyc_app::objects::ObjectStore>,
+        files: tempfile::TempDir,
+    ) -> Self {
         let keys = [
             (TenantId::parse("acme").expect("tenant"), ACME_KEY.to_string()),
             (TenantId::parse("globex").expect("tenant"), GLOBEX_KEY.to_string()),
@@ -72,7 +89,7 @@ impl TestApi {
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidV7Ids),
             auth: Arc::new(StaticKeys::new(&keys)),
-            objects: Arc::new(objects.clone()),
+            objects: store,
         };
         TestApi { router: kyc_app::http::router(deps.clone()), deps, objects, _files: Arc::new(files) }
     }

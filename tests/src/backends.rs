@@ -15,19 +15,31 @@ pub fn embedded() -> Arc<dyn Table> {
     Arc::new(SqliteTable::in_memory().expect("in-memory SQLite opens"))
 }
 
-/// A DynamoDB client for the moto endpoint. Fails loudly when the endpoint is not
-/// configured: a backend that is not tested is a failure, never a skip.
-pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
+/// The SDK configuration for the moto endpoint.
+pub async fn moto_config() -> aws_config::SdkConfig {
     let endpoint = std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {
         panic!("{ENDPOINT_VAR} is not set: run the tests with infra/scripts/test.sh, which starts moto")
     });
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "static"))
         .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
+        .await
+}
+
+/// A fresh bucket of its own on moto, behind the S3 object store adapter.
+pub async fn s3_objects() -> kyc_aws::S3Objects {
+    let client = kyc_aws::s3_client(&moto_config().await);
+    let bucket = format!("kyc-test-{}", uuid_like());
+    client.create_bucket().bucket(&bucket).send().await.expect("bucket created on moto");
+    kyc_aws::S3Objects::new(client, bucket)
+}
+
+/// A DynamoDB client for the moto endpoint. Fails loudly when the endpoint is not
+/// configured: a backend that is not tested is a failure, never a skip.
+pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&moto_config().await)
 }
 
 /// A fresh table of its own (unique name), laid out exactly as in `template.yaml`.

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use kyc_tests::fixtures;
 use kyc_tests::local::LocalStack;
 
 const KEY: &str = "e2e-secret-key-1";
@@ -58,4 +59,90 @@ async fn a_lead_walks_from_creation_to_approval_over_http_and_survives_a_restart
     let (status, lead) =
         send(&client, reqwest::Method::GET, format!("{}/v1/leads/{id}", restarted.base_url), None).await;
     assert_eq!((status, lead["status"].as_str(), lead["version"].as_u64()), (200, Some("approved"), Some(4)));
+}
+
+async fn wait_for_verdict(client: &reqwest::Client, base: &str, lead: &str, doc: &str) -> Value {
+    for _ in 0..100 {
+        let (_, document) =
+            send(client, reqwest::Method::GET, format!("{base}/v1/leads/{lead}/documents/{doc}"), None).await;
+        if document["status"] != "pending_upload" {
+            return document;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the document was not scored within 10 s");
+}
+
+#[tokio::test]
+async fn documents_uploaded_to_signed_urls_are_scored_and_the_lead_is_approved_with_no_manual_event() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let stack = LocalStack::start(data.path(), &format!("acme:{KEY}"));
+    let client = reqwest::Client::new();
+    let base = stack.base_url.clone();
+    let (status, lead) = send(
+        &client,
+        reqwest::Method::POST,
+        format!("{base}/v1/leads"),
+        Some(json!({
+            "level": "enhanced", "email": "grace@example.com",
+            "individual": {"first_name": "Grace", "last_name": "Hopper", "date_of_birth": "1986-12-09"},
+            "address": {"line1": "1 Navy Way", "city": "Arlington", "country": "US"}
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{lead}");
+    let id = lead["id"].as_str().expect("id").to_string();
+
+    let mut uploads = Vec::new();
+    for (i, (kind, content_type)) in
+        [("passport", "image/png"), ("proof_of_address", "application/pdf"), ("selfie", "image/png")].iter().enumerate()
+    {
+        let (status, reply) = send(
+            &client,
+            reqwest::Method::POST,
+            format!("{base}/v1/leads/{id}/documents"),
+            Some(json!({"kind": kind, "content_type": content_type})),
+        )
+        .await;
+        assert_eq!(status, 201, "{reply}");
+        let file = if *content_type == "application/pdf" { fixtures::pdf() } else { fixtures::png(1200, 900, i as u8) };
+        uploads.push((reply, file));
+    }
+
+    // A URL is bound to its key and content type: a tampered one is refused.
+    let (first, file) = &uploads[0];
+    let url = first["upload"]["url"].as_str().unwrap_or_default();
+    let other_doc = uploads[1].0["document"]["id"].as_str().unwrap_or_default();
+    let first_doc = first["document"]["id"].as_str().unwrap_or_default();
+    let tampered = client
+        .put(url.replace(first_doc, other_doc))
+        .header("content-type", "image/png")
+        .body(file.clone())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(tampered.status().as_u16(), 403);
+    let wrong_type =
+        client.put(url).header("content-type", "application/pdf").body(file.clone()).send().await.expect("answers");
+    assert_eq!(wrong_type.status().as_u16(), 403);
+
+    for (reply, file) in &uploads {
+        let upload = &reply["upload"];
+        let mut put = client.put(upload["url"].as_str().unwrap_or_default()).body(file.clone());
+        for (name, value) in upload["headers"].as_object().cloned().unwrap_or_default() {
+            put = put.header(name, value.as_str().unwrap_or_default());
+        }
+        assert_eq!(put.send().await.expect("answers").status().as_u16(), 200);
+        let doc = reply["document"]["id"].as_str().unwrap_or_default();
+        let document = wait_for_verdict(&client, &base, &id, doc).await;
+        assert_eq!(document["status"], "verified", "{document}");
+        // A reviewer's download link returns the very bytes uploaded.
+        let link = document["download"]["url"].as_str().expect("download link");
+        assert_eq!(
+            client.get(link).send().await.expect("answers").bytes().await.expect("bytes").as_ref(),
+            file.as_slice()
+        );
+    }
+    let (_, lead) = send(&client, reqwest::Method::GET, format!("{base}/v1/leads/{id}"), None).await;
+    assert_eq!(lead["status"], "approved", "{lead}");
 }

@@ -53,3 +53,66 @@ mod tests {
         assert!(test_event.records.is_empty(), "the s3:TestEvent has no records and is a no-op");
     }
 }
+
+#[cfg(test)]
+mod moto {
+    //! The whole S3 path against moto with the real SDK: presign, a real HTTP PUT, the
+    //! matching S3 event fed to this handler, the result read back.
+
+    use std::sync::Arc;
+
+    use serde_json::{Value, json};
+
+    use kyc_app::scoring::Scoring;
+    use kyc_tests::api::TestApi;
+    use kyc_tests::{backends, fixtures};
+
+    use super::*;
+
+    fn s3_event(bucket: &str, key: &str) -> S3Event {
+        let mut event: Value =
+            serde_json::from_str(include_str!("../../../events/s3-object-created.json")).expect("fixture");
+        event["Records"][0]["s3"]["bucket"]["name"] = json!(bucket);
+        // S3 (and moto) percent-encode keys in events.
+        event["Records"][0]["s3"]["object"]["key"] = json!(key.replace('/', "%2F"));
+        serde_json::from_value(event).expect("an S3 event")
+    }
+
+    #[tokio::test]
+    async fn a_presigned_upload_on_moto_is_scored_once_from_its_s3_event() {
+        let store = backends::s3_objects().await;
+        let bucket = store.bucket().to_string();
+        let api = TestApi::with_objects(backends::dynamo().await, Arc::new(store));
+        let scoring = Scoring::new(10 * 1024 * 1024, None).expect("scoring");
+        let lead = api
+            .create(json!({"level": "enhanced", "email": "ada@example.com",
+                "individual": {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10"},
+                "address": {"line1": "1 High St", "city": "York", "country": "GB"}}))
+            .await;
+        let id = lead["id"].as_str().unwrap_or_default().to_string();
+        let reply = api
+            .post(&format!("/v1/leads/{id}/documents"), json!({"kind": "passport", "content_type": "image/png"}))
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        let upload = &reply.body["upload"];
+        let doc = reply.body["document"]["id"].as_str().unwrap_or_default().to_string();
+
+        let mut put =
+            reqwest::Client::new().put(upload["url"].as_str().unwrap_or_default()).body(fixtures::png(1200, 800, 42));
+        for (name, value) in upload["headers"].as_object().cloned().unwrap_or_default() {
+            put = put.header(name, value.as_str().unwrap_or_default());
+        }
+        let status = put.send().await.expect("moto answers").status();
+        assert!(status.is_success(), "the presigned PUT is accepted: {status}");
+
+        let event = s3_event(&bucket, &format!("documents/acme/{id}/{doc}"));
+        handle(&api.deps, &scoring, event.clone()).await.expect("handled");
+        let document = api.get(&format!("/v1/leads/{id}/documents/{doc}")).await.body;
+        assert_eq!(document["status"], "verified", "{document}");
+        assert!(document["download"]["url"].as_str().is_some_and(|u| u.contains(&bucket)));
+        let trail = api.audit(&id).await.len();
+
+        handle(&api.deps, &scoring, event).await.expect("a repeated event is fine");
+        assert_eq!(api.audit(&id).await.len(), trail, "a second event changes nothing");
+    }
+}
