@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the benchmark and writes BENCHMARKS.md: DynamoDB calls per operation (against
-# moto) and requests per second of a release kyc-local on its embedded store.
+# Runs the benchmarks and writes BENCHMARKS.md: DynamoDB calls per operation (against
+# moto), requests per second of a release kyc-local on its embedded store, and the
+# document scorer's throughput and peak memory.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -12,11 +13,14 @@ export KYC_TEST_AWS_ENDPOINT
 cargo build --release --locked -p kyc-local
 export KYC_LOCAL_BIN="$ROOT/target/release/kyc-local"
 report="$(cargo bench --locked -p kyc-tests --bench api)"
+scorer="$(cargo bench --locked -p kyc-tests --bench scorer)"
 {
     echo "# Benchmarks"
     echo
     echo "Made by \`infra/scripts/bench.sh\` on $(date -u +%F) ($(nproc) cores, $(uname -m))."
     echo
     echo "$report"
+    echo
+    echo "$scorer"
 } > BENCHMARKS.md
 cat BENCHMARKS.md

@@ -47,3 +47,29 @@ pub fn windows_executable() -> Vec<u8> {
 pub fn pdf() -> Vec<u8> {
     b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
 }
+
+/// The two lines of a passport's machine-readable zone (ICAO 9303 TD3), with every
+/// check digit computed: `birth` and `expiry` as `YYMMDD`.
+pub fn passport_mrz(surname: &str, given: &str, number: &str, birth: &str, expiry: &str) -> Vec<String> {
+    let digit = |field: &str| char::from(b'0' + kyc_domain::mrz::check_digit(field).unwrap_or(0));
+    let pad = |field: &str, width: usize| format!("{field:<<width$}");
+    let line1 = pad(&format!("P<GBR{surname}<<{given}"), 44);
+    let number = pad(number, 9);
+    let personal = pad("", 14);
+    let composite = format!(
+        "{number}{}{birth}{}{expiry}{}{personal}{}",
+        digit(&number),
+        digit(birth),
+        digit(expiry),
+        digit(&personal)
+    );
+    let line2 = format!(
+        "{number}{}GBR{birth}{}F{expiry}{}{personal}{}{}",
+        digit(&number),
+        digit(birth),
+        digit(expiry),
+        digit(&personal),
+        digit(&composite)
+    );
+    vec![line1, line2]
+}

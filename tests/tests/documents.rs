@@ -287,3 +287,59 @@ async fn documents_of_another_tenant_are_not_found() {
         api.send("GET", &format!("/v1/leads/{id}/documents/{doc}"), Some(kyc_tests::api::GLOBEX_KEY), None, &[]).await;
     foreign.assert_problem(404, "not_found");
 }
+
+fn passport_request(mrz: Vec<String>, expiry: &str) -> Value {
+    json!({"kind": "passport", "content_type": "image/png",
+           "data": {"document_number": "AB1234567", "issuing_country": "GB", "expiry_date": expiry, "mrz": mrz}})
+}
+
+#[tokio::test]
+async fn a_passport_whose_mrz_agrees_with_the_lead_is_verified() {
+    let api = TestApi::embedded();
+    let lead = api.create(enhanced_individual("Ada", "Lovelace", "1990-12-10")).await;
+    let id = lead["id"].as_str().unwrap_or_default().to_string();
+    let mrz = fixtures::passport_mrz("LOVELACE", "ADA", "AB1234567", "901210", "340101");
+    let (doc, _) = upload(&api, &id, passport_request(mrz, "2034-01-01"), &fixtures::png(1200, 800, 20)).await;
+    let doc = document(&api, &id, &doc).await;
+    assert_eq!(doc["status"], "verified", "{doc}");
+    let passed = checks_named(&doc, "pass");
+    for check in ["mrz", "mrz_consistency", "document_expiry", "minimum_age"] {
+        assert!(passed.contains(&check.to_string()), "{check} passes: {doc}");
+    }
+}
+
+#[tokio::test]
+async fn a_broken_mrz_check_digit_rejects_the_document_naming_the_check() {
+    let api = TestApi::embedded();
+    let lead = api.create(enhanced_individual("Ada", "Lovelace", "1990-12-10")).await;
+    let id = lead["id"].as_str().unwrap_or_default().to_string();
+    let mut mrz = fixtures::passport_mrz("LOVELACE", "ADA", "AB1234567", "901210", "340101");
+    // The birth date's check digit sits right after the birth date.
+    let mut line: Vec<char> = mrz[1].chars().collect();
+    line[19] = if line[19] == '0' { '1' } else { '0' };
+    mrz[1] = line.into_iter().collect();
+    let (doc, _) = upload(&api, &id, passport_request(mrz, "2034-01-01"), &fixtures::png(1200, 800, 21)).await;
+    let doc = document(&api, &id, &doc).await;
+    assert_eq!(doc["status"], "rejected");
+    assert!(checks_named(&doc, "fail").contains(&"mrz".to_string()), "{doc}");
+}
+
+#[tokio::test]
+async fn an_mrz_of_someone_else_an_expired_passport_and_a_minor_are_rejected() {
+    let api = TestApi::embedded();
+    let lead = api.create(enhanced_individual("Ada", "Lovelace", "1990-12-10")).await;
+    let id = lead["id"].as_str().unwrap_or_default().to_string();
+    let other = fixtures::passport_mrz("HOPPER", "GRACE", "AB1234567", "901210", "340101");
+    let (doc, _) = upload(&api, &id, passport_request(other, "2034-01-01"), &fixtures::png(1200, 800, 22)).await;
+    assert!(checks_named(&document(&api, &id, &doc).await, "fail").contains(&"mrz_consistency".to_string()));
+
+    let expired = fixtures::passport_mrz("LOVELACE", "ADA", "AB1234567", "901210", "200101");
+    let (doc, _) = upload(&api, &id, passport_request(expired, "2020-01-01"), &fixtures::png(1200, 800, 23)).await;
+    assert!(checks_named(&document(&api, &id, &doc).await, "fail").contains(&"document_expiry".to_string()));
+
+    let minor = api.create(enhanced_individual("Kid", "Example", "2015-06-01")).await;
+    let minor_id = minor["id"].as_str().unwrap_or_default().to_string();
+    let mrz = fixtures::passport_mrz("EXAMPLE", "KID", "AB1234567", "150601", "340101");
+    let (doc, _) = upload(&api, &minor_id, passport_request(mrz, "2034-01-01"), &fixtures::png(1200, 800, 24)).await;
+    assert!(checks_named(&document(&api, &minor_id, &doc).await, "fail").contains(&"minimum_age".to_string()));
+}
