@@ -11,7 +11,7 @@ trap 'infra/scripts/moto.sh stop' EXIT
 KYC_TEST_AWS_ENDPOINT="$(cat .tmp/moto.url)"
 export KYC_TEST_AWS_ENDPOINT
 cargo build --release --locked -p kyc-local
-export KYC_LOCAL_BIN="$ROOT/target/release/kyc-local"
+export KYC_LOCAL_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/kyc-local"
 report="$(cargo bench --locked -p kyc-tests --bench api)"
 scorer="$(cargo bench --locked -p kyc-tests --bench scorer)"
 {
