@@ -12,7 +12,7 @@ use tower::ServiceExt;
 use kyc_app::auth::{StaticKeys, TenantId};
 use kyc_app::table::Table;
 use kyc_app::{Deps, SystemClock, UuidV7Ids};
-use kyc_embedded::LocalObjects;
+use kyc_embedded::{LocalObjects, LocalQueue};
 
 pub const ACME_KEY: &str = "acme-secret-key-1";
 pub const GLOBEX_KEY: &str = "globex-secret-key-1";
@@ -54,6 +54,8 @@ pub struct TestApi {
     pub deps: Deps,
     /// The object store behind `deps.objects`, to put files as a device would.
     pub objects: LocalObjects,
+    /// The deliveries queue behind `deps.queue`.
+    pub queue: Arc<LocalQueue>,
     router: Router,
     _files: Arc<tempfile::TempDir>,
 }
@@ -80,6 +82,7 @@ impl TestApi {
         store: Arc<dyn kyc_app::objects::ObjectStore>,
         files: tempfile::TempDir,
     ) -> Self {
+        let queue = Arc::new(LocalQueue::in_memory(8).expect("queue"));
         let keys = [
             (TenantId::parse("acme").expect("tenant"), ACME_KEY.to_string()),
             (TenantId::parse("globex").expect("tenant"), GLOBEX_KEY.to_string()),
@@ -90,8 +93,10 @@ impl TestApi {
             ids: Arc::new(UuidV7Ids),
             auth: Arc::new(StaticKeys::new(&keys)),
             objects: store,
+            queue: queue.clone(),
+            mode: kyc_domain::ssrf::Mode::Local,
         };
-        TestApi { router: kyc_app::http::router(deps.clone()), deps, objects, _files: Arc::new(files) }
+        TestApi { router: kyc_app::http::router(deps.clone()), deps, objects, queue, _files: Arc::new(files) }
     }
 
     pub fn embedded() -> Self {

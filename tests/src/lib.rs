@@ -7,3 +7,4 @@ pub mod backends;
 pub mod contract;
 pub mod fixtures;
 pub mod local;
+pub mod queue_contract;

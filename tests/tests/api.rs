@@ -609,6 +609,9 @@ async fn the_openapi_document_describes_every_route_and_nothing_else() {
         "POST /v1/leads/{id}/status",
         "POST /v1/leads/{id}/notes",
         "GET /v1/leads/{id}/audit",
+        "POST /v1/leads/{id}/documents",
+        "GET /v1/leads/{id}/documents",
+        "GET /v1/leads/{id}/documents/{doc_id}",
     ];
     served.sort();
     assert_eq!(documented, served);

@@ -44,6 +44,8 @@ mod tests {
                 )
                 .expect("objects"),
             ),
+            queue: Arc::new(kyc_embedded::LocalQueue::in_memory(8).expect("queue")),
+            mode: kyc_domain::ssrf::Mode::Local,
         }
     }
 

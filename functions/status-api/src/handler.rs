@@ -46,6 +46,8 @@ mod tests {
                 )
                 .expect("objects"),
             ),
+            queue: Arc::new(kyc_embedded::LocalQueue::in_memory(8).expect("queue")),
+            mode: kyc_domain::ssrf::Mode::Local,
         };
         let input = serde_json::from_value(serde_json::json!({
             "email": "ada@example.com",

@@ -12,11 +12,15 @@ use tracing_subscriber::EnvFilter;
 
 use kyc_app::auth::{StaticKeys, TenantId, parse_key_list, provision_key};
 use kyc_app::scoring::{DEFAULT_MAX_DOCUMENT_BYTES, Scoring};
+use kyc_app::sender::{HttpTransport, Sender};
 use kyc_app::table::Table;
 use kyc_app::{Clock, Deps, SystemClock, UuidV7Ids};
-use kyc_embedded::{LocalObjects, SqliteTable};
+use kyc_domain::ssrf::Mode;
+use kyc_domain::webhook::RetrySchedule;
+use kyc_embedded::{LocalObjects, LocalQueue, SqliteTable};
 
 mod objects;
+mod workers;
 
 /// Runs the KYC API locally on an embedded SQLite store.
 #[derive(Debug, Parser)]
@@ -38,6 +42,10 @@ struct Args {
     /// small synthetic sample).
     #[arg(long, env = "KYC_SCREENING_LIST")]
     screening_list: Option<PathBuf>,
+    /// Webhook retry delays in seconds, comma-separated (default 5 s, 5 min, 30 min, 2 h,
+    /// 5 h, 10 h, 10 h).
+    #[arg(long, env = "KYC_WEBHOOK_RETRY_SCHEDULE")]
+    webhook_retry_schedule: Option<String>,
     /// The URL clients reach this process at, for signed upload links (default: the
     /// bound address).
     #[arg(long, env = "KYC_PUBLIC_URL")]
@@ -81,14 +89,28 @@ async fn main() -> anyhow::Result<()> {
     let scoring = Arc::new(
         Scoring::new(args.max_document_bytes, list.as_deref()).map_err(|e| anyhow::anyhow!("screening list: {e}"))?,
     );
+    let schedule = match &args.webhook_retry_schedule {
+        Some(spec) => RetrySchedule::parse(spec).map_err(|e| anyhow::anyhow!("KYC_WEBHOOK_RETRY_SCHEDULE: {e}"))?,
+        None => RetrySchedule::default(),
+    };
+    let queue = Arc::new(
+        LocalQueue::open(&args.data_dir.join("queue.sqlite3"), schedule.max_attempts())
+            .map_err(|e| anyhow::anyhow!("deliveries queue: {e}"))?,
+    );
     let clock: Arc<dyn Clock> = Arc::new(clock);
     let deps = Deps {
-        table: Arc::new(table),
+        table: Arc::new(table.clone()),
         clock: clock.clone(),
         ids: Arc::new(UuidV7Ids),
         auth: Arc::new(StaticKeys::new(&keys)),
         objects: Arc::new(objects.clone()),
+        queue: queue.clone(),
+        mode: Mode::Local,
     };
+    let transport = HttpTransport::new(Mode::Local).map_err(|e| anyhow::anyhow!("webhook client: {e}"))?;
+    let sender = Sender { transport: Arc::new(transport), schedule };
+    tokio::spawn(workers::relay(table, deps.clone()));
+    tokio::spawn(workers::send(queue, deps.clone(), sender));
     // The local "S3 ObjectCreated" event: score each stored upload in the background.
     let scorer = deps.clone();
     let on_created: objects::OnCreated = Arc::new(move |key: String| {

@@ -59,6 +59,12 @@ async fn upload(
     if q.ct != content_type || !state.objects.verify(&access, state.clock.now()) {
         return refused();
     }
+    // One upload per URL, as S3 with `If-None-Match: *` would: a second PUT must not
+    // swap a scored file for an unchecked one.
+    if state.objects.path_of(&key).is_some_and(|p| p.exists()) {
+        return Problem::new(412, "object_exists", "this document's file was already uploaded; request a new document")
+            .into_response();
+    }
     let bytes = match axum::body::to_bytes(body, HARD_UPLOAD_CAP).await {
         Ok(bytes) => bytes,
         Err(_) => {

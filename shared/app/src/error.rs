@@ -46,6 +46,10 @@ pub enum AppError {
     UnsupportedDocumentType,
     #[error("object store: {0}")]
     Objects(#[from] crate::objects::ObjectError),
+    #[error("queue: {0}")]
+    Queue(#[from] crate::queue::QueueError),
+    #[error("endpoint disabled")]
+    EndpointDisabled,
     #[error("store: {0}")]
     Store(#[from] TableError),
     #[error("internal: {0}")]
@@ -131,6 +135,15 @@ impl From<AppError> for Problem {
                 "documents are accepted as image/jpeg, image/png or application/pdf",
             )
             .field("content_type", "must be image/jpeg, image/png or application/pdf"),
+            AppError::Queue(e) => {
+                tracing::error!(error = %e, "queue failed");
+                Problem::new(503, "service_unavailable", "the deliveries queue is unavailable; retry shortly")
+            }
+            AppError::EndpointDisabled => Problem::new(
+                409,
+                "endpoint_disabled",
+                "the endpoint is disabled: enable it (PATCH status) before retrying deliveries",
+            ),
             AppError::Objects(e) => {
                 tracing::error!(error = %e, "object store failed");
                 Problem::new(503, "service_unavailable", "document storage is unavailable; retry shortly")

@@ -27,6 +27,7 @@ use crate::error::AppError;
 use crate::idempotency::{self, Idempotency, Lookup, StoredResponse};
 use crate::leads::{self, LeadFilter, NoteInput, Replayable, StatusChangeInput, parse_body};
 use crate::problem::Problem;
+use crate::webhooks::{self, EndpointInput};
 
 /// JSON request bodies are capped at 256 KiB.
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -49,6 +50,17 @@ pub fn documents_routes() -> Router<Deps> {
         .route("/v1/leads/{id}/documents/{doc_id}", get(get_document))
 }
 
+/// Webhook endpoints, deliveries and the event feed (`webhooks-api`).
+pub fn webhooks_routes() -> Router<Deps> {
+    Router::new()
+        .route("/v1/webhook-endpoints", post(create_endpoint).get(list_endpoints))
+        .route("/v1/webhook-endpoints/{id}", get(get_endpoint).patch(update_endpoint).delete(delete_endpoint))
+        .route("/v1/webhook-endpoints/{id}/rotate-secret", post(rotate_secret))
+        .route("/v1/webhook-endpoints/{id}/deliveries", get(list_deliveries))
+        .route("/v1/webhook-deliveries/{id}/retry", post(retry_delivery))
+        .route("/v1/events", get(list_events))
+}
+
 /// Status transitions (`status-api`).
 pub fn status_routes() -> Router<Deps> {
     Router::new().route("/v1/leads/{id}/status", post(change_status))
@@ -68,7 +80,7 @@ pub fn finish(routes: Router<Deps>, deps: Deps) -> Router {
 
 /// The whole API on one router (local mode, tests).
 pub fn router(deps: Deps) -> Router {
-    finish(leads_routes().merge(status_routes()).merge(documents_routes()), deps)
+    finish(leads_routes().merge(status_routes()).merge(documents_routes()).merge(webhooks_routes()), deps)
 }
 
 async fn health() -> Response {
@@ -430,4 +442,95 @@ async fn get_document(
 ) -> Result<Response, AppError> {
     let document = documents::get_document(&deps, &tenant, &id, &doc_id).await?;
     Ok(json(StatusCode::OK, &document, None))
+}
+
+async fn create_endpoint(State(deps): State<Deps>, tenant: TenantId, body: JsonBody) -> Response {
+    let input: EndpointInput = match parse_body(body.value.clone()) {
+        Ok(input) => input,
+        Err(e) => return e.into_response(),
+    };
+    // The secret is shown once: replaying it to a retried create is the point.
+    let (d, t) = (deps.clone(), tenant.clone());
+    idempotent(&deps, &tenant, &body, StatusCode::CREATED, move |key| async move {
+        webhooks::create_endpoint(&d, &t, input, key.as_ref()).await
+    })
+    .await
+}
+
+async fn list_endpoints(State(deps): State<Deps>, tenant: TenantId) -> Result<Response, AppError> {
+    Ok(json(StatusCode::OK, &webhooks::list_endpoints(&deps, &tenant).await?, None))
+}
+
+async fn get_endpoint(
+    State(deps): State<Deps>,
+    tenant: TenantId,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    Ok(json(StatusCode::OK, &webhooks::get_endpoint(&deps, &tenant, &id).await?, None))
+}
+
+async fn update_endpoint(
+    State(deps): State<Deps>,
+    tenant: TenantId,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> Result<Response, AppError> {
+    let input: EndpointInput = parse_body(body.value)?;
+    Ok(json(StatusCode::OK, &webhooks::update_endpoint(&deps, &tenant, &id, input).await?, None))
+}
+
+async fn delete_endpoint(
+    State(deps): State<Deps>,
+    tenant: TenantId,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    webhooks::delete_endpoint(&deps, &tenant, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn rotate_secret(
+    State(deps): State<Deps>,
+    tenant: TenantId,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    Ok(json(StatusCode::OK, &webhooks::rotate_secret(&deps, &tenant, &id).await?, None))
+}
+
+async fn list_deliveries(
+    State(deps): State<Deps>,
+    tenant: TenantId,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let params = query_params(raw, &["limit", "cursor"])?;
+    let limit = limit_param(&params)?;
+    let page = webhooks::list_deliveries(&deps, &tenant, &id, limit, params.get("cursor").map(String::as_str)).await?;
+    Ok(json(StatusCode::OK, &page, None))
+}
+
+async fn retry_delivery(
+    State(deps): State<Deps>,
+    tenant: TenantId,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    Ok(json(StatusCode::ACCEPTED, &webhooks::retry_delivery(&deps, &tenant, &id).await?, None))
+}
+
+async fn list_events(
+    State(deps): State<Deps>,
+    tenant: TenantId,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let params = query_params(raw, &["after", "type", "limit"])?;
+    let limit = limit_param(&params)?;
+    let event_type = match params.get("type") {
+        None => None,
+        Some(t) => Some(
+            t.parse::<kyc_domain::webhook::EventType>()
+                .map_err(|_| AppError::bad_parameter("type", "must be an event type such as kyc.lead_created"))?,
+        ),
+    };
+    let page =
+        webhooks::list_events(&deps, &tenant, params.get("after").map(String::as_str), event_type, limit).await?;
+    Ok(json(StatusCode::OK, &page, None))
 }

@@ -57,6 +57,15 @@ pub fn tenant_leads_sk(created_at: DateTime<Utc>, lead: &LeadId) -> String {
     format!("{}#{lead}", sortable_time(created_at))
 }
 
+/// GSI3 also holds every audit event of a tenant, in commit order.
+pub fn tenant_events_pk(tenant: &TenantId) -> String {
+    format!("T#{tenant}#EVENTS")
+}
+
+pub fn tenant_events_sk(at: DateTime<Utc>, event: &kyc_domain::ids::EventId) -> String {
+    format!("{}#{event}", sortable_time(at))
+}
+
 pub fn external_id_key(tenant: &TenantId, external_id: &str) -> Key {
     Key::new(format!("T#{tenant}#X#{external_id}"), "X")
 }

@@ -100,6 +100,9 @@ pub fn event_item(tenant: &TenantId, lead: &Lead, event: &AuditEvent) -> Item {
         .with_s("tenant", tenant.as_str())
         .with_s("lead_id", lead.id.as_str())
         .with_n("lead_version", lead.version as i64)
+        // The tenant's events in commit order, for `GET /v1/events`.
+        .with_s("gsi3pk", keys::tenant_events_pk(tenant))
+        .with_s("gsi3sk", keys::tenant_events_sk(event.at, &event.id))
 }
 
 pub(crate) fn put_new(item: Item) -> Write {

@@ -11,8 +11,12 @@ pub mod leads;
 pub mod objects;
 pub mod ports;
 pub mod problem;
+pub mod queue;
+pub mod relay;
 pub mod scoring;
+pub mod sender;
 pub mod table;
+pub mod webhooks;
 
 pub use error::AppError;
 pub use ports::{Clock, Ids, SystemClock, UuidV7Ids};
@@ -21,6 +25,7 @@ use std::sync::Arc;
 
 use auth::Authenticate;
 use objects::ObjectStore;
+use queue::Queue;
 use table::Table;
 
 /// Everything a use case needs, built once per process (cold start) and shared.
@@ -31,4 +36,8 @@ pub struct Deps {
     pub ids: Arc<dyn Ids>,
     pub auth: Arc<dyn Authenticate>,
     pub objects: Arc<dyn ObjectStore>,
+    /// The webhook deliveries queue.
+    pub queue: Arc<dyn Queue>,
+    /// Local mode allows loopback `http://` webhook endpoints; production only public `https://`.
+    pub mode: kyc_domain::ssrf::Mode,
 }

@@ -56,6 +56,9 @@ fn title_of(code: &str) -> &'static str {
         "unsupported_media_type" => "Unsupported media type",
         "idempotency_key_reused" => "The idempotency key was used with another request",
         "service_unavailable" => "Service unavailable",
+        "object_exists" => "The file was already uploaded",
+        "signature_invalid" => "The signed URL is not valid",
+        "endpoint_disabled" => "The webhook endpoint is disabled",
         _ => "Internal error",
     }
 }

@@ -321,6 +321,9 @@ impl AsyncChange<ScoreOutcome> for ScoreDocument<'_> {
                 },
             );
         }
+        for code in risk::compliance_flags(&risk) {
+            flag(&mut next.compliance_flags, &code);
+        }
         if risk.level == RiskLevel::Critical {
             flag(&mut next.compliance_flags, "critical_risk");
         }
@@ -354,6 +357,26 @@ impl AsyncChange<ScoreOutcome> for ScoreDocument<'_> {
             json!({ "score": risk.score, "level": risk.level, "policy_version": scored.policy_version, "factors": factors, "alert": alert }),
         ));
 
+        // A critical finding sends even an approved lead back for a re-review.
+        if next.status == Status::Approved && risk.level == RiskLevel::Critical {
+            let decision = Decision {
+                to: Status::UnderReview,
+                reasons: vec![],
+                note: None,
+                is_final: false,
+                origin: DecisionOrigin::System,
+                at: now,
+            };
+            let moved = transition(&next, &decision)?;
+            next = Lead { version: next.version, ..moved };
+            let mut e = event(
+                Action::StatusChanged,
+                json!({ "policy_version": scored.policy_version, "factors": factors, "risk_level": risk.level }),
+            );
+            e.from_status = Some(Status::Approved);
+            e.to_status = Some(Status::UnderReview);
+            events.push(e);
+        }
         // The decision policy, for a lead that is not decided yet.
         if !next.is_decided() {
             let mut moves = Vec::new();

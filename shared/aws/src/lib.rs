@@ -1,9 +1,11 @@
 //! AWS adapters of the `kyc-app` ports, and the shared SDK configuration.
 
 pub mod objects;
+pub mod queue;
 pub mod table;
 
 pub use objects::{S3Objects, s3_client};
+pub use queue::SqsQueue;
 pub use table::{CallCounts, DynamoTable, create_table};
 
 /// The SDK configuration from the environment: region, credentials, and

@@ -46,6 +46,8 @@ macro_rules! prefixed_id {
 prefixed_id!(LeadId, "lead_");
 prefixed_id!(EventId, "evt_");
 prefixed_id!(DocumentId, "doc_");
+prefixed_id!(EndpointId, "whe_");
+prefixed_id!(DeliveryId, "del_");
 
 #[cfg(test)]
 mod tests {

@@ -12,8 +12,10 @@ pub mod mrz;
 pub mod requirement;
 pub mod risk;
 pub mod screening;
+pub mod ssrf;
 pub mod status;
 pub mod validation;
+pub mod webhook;
 
 pub use audit::{Action, AuditEvent, GENESIS_HASH};
 pub use ids::{EventId, LeadId};

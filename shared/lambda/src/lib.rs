@@ -55,12 +55,14 @@ pub fn request_from_event(event_json: &str) -> Result<http::Request<lambda_http:
 }
 
 /// The dependencies of an API function, from its environment: the DynamoDB table named
-/// by `KYC_TABLE`, the documents bucket `KYC_DOCUMENTS_BUCKET`, the system clock,
+/// by `KYC_TABLE`, the documents bucket `KYC_DOCUMENTS_BUCKET`, the deliveries queue
+/// `KYC_DELIVERIES_QUEUE_URL`, the system clock,
 /// time-ordered ids, and the authorizer's tenant.
 /// Called once per cold start; a missing variable fails the init, not a request.
 pub async fn api_deps() -> Result<kyc_app::Deps, lambda_http::Error> {
     let table_name = std::env::var("KYC_TABLE").map_err(|_| "KYC_TABLE is not set")?;
     let bucket = std::env::var("KYC_DOCUMENTS_BUCKET").map_err(|_| "KYC_DOCUMENTS_BUCKET is not set")?;
+    let queue_url = std::env::var("KYC_DELIVERIES_QUEUE_URL").map_err(|_| "KYC_DELIVERIES_QUEUE_URL is not set")?;
     let sdk = kyc_aws::sdk_config().await;
     let table = kyc_aws::DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), table_name);
     Ok(kyc_app::Deps {
@@ -69,6 +71,8 @@ pub async fn api_deps() -> Result<kyc_app::Deps, lambda_http::Error> {
         ids: std::sync::Arc::new(kyc_app::UuidV7Ids),
         auth: std::sync::Arc::new(AuthorizerContext),
         objects: std::sync::Arc::new(kyc_aws::S3Objects::new(kyc_aws::s3_client(&sdk), bucket)),
+        queue: std::sync::Arc::new(kyc_aws::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url)),
+        mode: kyc_domain::ssrf::Mode::Production,
     })
 }
 
@@ -90,4 +94,16 @@ pub async fn scoring(deps: &kyc_app::Deps) -> Result<kyc_app::scoring::Scoring, 
         _ => None,
     };
     Ok(kyc_app::scoring::Scoring::new(max_bytes, list.as_deref())?)
+}
+
+/// The deliveries queue (`KYC_DELIVERIES_QUEUE_URL`, dead letters to
+/// `KYC_DELIVERIES_DLQ_URL`).
+pub async fn deliveries_queue() -> Result<kyc_aws::SqsQueue, lambda_runtime::Error> {
+    let url = std::env::var("KYC_DELIVERIES_QUEUE_URL").map_err(|_| "KYC_DELIVERIES_QUEUE_URL is not set")?;
+    let sdk = kyc_aws::sdk_config().await;
+    let mut queue = kyc_aws::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), url);
+    if let Ok(dlq) = std::env::var("KYC_DELIVERIES_DLQ_URL") {
+        queue = queue.with_dead_letter(dlq);
+    }
+    Ok(queue)
 }

@@ -28,6 +28,10 @@ CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gs
 CREATE INDEX IF NOT EXISTS items_gsi2 ON items (gsi2pk, gsi2sk, pk, sk) WHERE gsi2pk IS NOT NULL AND gsi2sk IS NOT NULL;
 CREATE INDEX IF NOT EXISTS items_gsi3 ON items (gsi3pk, gsi3sk, pk, sk) WHERE gsi3pk IS NOT NULL AND gsi3sk IS NOT NULL;
 CREATE INDEX IF NOT EXISTS items_ttl ON items (ttl) WHERE ttl IS NOT NULL;
+-- The change stream: every audit event item, in commit order (DynamoDB's stream with
+-- the `kind = event` filter). Written in the same transaction as the event.
+CREATE TABLE IF NOT EXISTS stream (seq INTEGER PRIMARY KEY AUTOINCREMENT, pk TEXT NOT NULL, sk TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stream_checkpoints (consumer TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 ";
 
 /// A SQLite-backed table. Cheap to clone; all clones share one connection.
@@ -64,6 +68,56 @@ impl SqliteTable {
     pub async fn purge_expired(&self, now: i64) -> Result<usize, TableError> {
         self.with_conn(move |conn| {
             conn.execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl < ?1", [now]).map_err(unavailable)
+        })
+        .await
+    }
+
+    /// Up to `limit` stream records after `after` (a sequence number), with their items.
+    pub async fn stream_after(&self, after: i64, limit: u32) -> Result<Vec<(i64, Item)>, TableError> {
+        self.with_conn(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT s.seq, i.pk, i.sk, i.attrs, i.body FROM stream s JOIN items i ON i.pk = s.pk AND i.sk = s.sk
+                     WHERE s.seq > ?1 ORDER BY s.seq LIMIT ?2",
+                )
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(rusqlite::params![after, limit], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .map_err(unavailable)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (seq, pk, sk, attrs, body): (i64, String, String, String, String) = row.map_err(unavailable)?;
+                out.push((seq, row_to_item(pk, sk, attrs, body)?));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Where a stream consumer stopped (0: at the start).
+    pub async fn checkpoint(&self, consumer: &str) -> Result<i64, TableError> {
+        let consumer = consumer.to_string();
+        self.with_conn(move |conn| {
+            conn.query_row("SELECT seq FROM stream_checkpoints WHERE consumer = ?1", [&consumer], |r| r.get(0))
+                .optional()
+                .map(|seq| seq.unwrap_or(0))
+                .map_err(unavailable)
+        })
+        .await
+    }
+
+    pub async fn set_checkpoint(&self, consumer: &str, seq: i64) -> Result<(), TableError> {
+        let consumer = consumer.to_string();
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO stream_checkpoints (consumer, seq) VALUES (?1, ?2)
+                 ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq",
+                rusqlite::params![consumer, seq],
+            )
+            .map(|_| ())
+            .map_err(unavailable)
         })
         .await
     }
@@ -125,6 +179,9 @@ fn put(tx: &rusqlite::Transaction<'_>, item: &Item) -> Result<(), TableError> {
         ],
     )
     .map_err(unavailable)?;
+    if item.s("kind") == Some("event") {
+        tx.execute("INSERT INTO stream (pk, sk) VALUES (?1, ?2)", [&item.key.pk, &item.key.sk]).map_err(unavailable)?;
+    }
     Ok(())
 }
 

@@ -1,0 +1,12 @@
+//! `webhooks-api`: webhook endpoints, their deliveries, manual retries and the event
+//! feed, behind API Gateway (HTTP API).
+
+mod handler;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    kyc_lambda::init_tracing();
+    // SDK configuration and clients are built once per cold start, never per request.
+    let deps = kyc_lambda::api_deps().await?;
+    lambda_http::run(handler::router(deps)).await
+}

@@ -1,0 +1,87 @@
+//! The background work AWS does with a stream, a queue and event source mappings, done
+//! in process: the relay reads the store's change stream (committed audit events) and
+//! queues deliveries; the sender drains the durable local queue. Both survive restarts:
+//! the relay keeps a checkpoint, the queue keeps unsettled messages.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+
+use kyc_app::Deps;
+use kyc_app::queue::{QueueConsumer, Settle};
+use kyc_app::sender::{Sender, deliver};
+use kyc_app::webhooks::DeliveryMessage;
+use kyc_embedded::{LocalQueue, SqliteTable};
+
+const RELAY: &str = "event-relay";
+const POLL: Duration = Duration::from_millis(200);
+/// Messages handled at once, as the Lambda sender does within a batch.
+const CONCURRENCY: usize = 16;
+/// While a message is being handled nobody else sees it; the sender's 15 s timeout
+/// fits well inside.
+const VISIBILITY: Duration = Duration::from_secs(90);
+
+/// Relays committed audit events to the deliveries queue, forever.
+pub async fn relay(table: SqliteTable, deps: Deps) {
+    loop {
+        if let Err(e) = relay_once(&table, &deps).await {
+            tracing::error!(error = %e, "relaying events failed; will retry");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn relay_once(table: &SqliteTable, deps: &Deps) -> Result<(), String> {
+    let mut after = table.checkpoint(RELAY).await.map_err(|e| e.to_string())?;
+    loop {
+        let records = table.stream_after(after, 100).await.map_err(|e| e.to_string())?;
+        if records.is_empty() {
+            return Ok(());
+        }
+        for (seq, item) in records {
+            kyc_app::relay::relay_item(deps, &item).await.map_err(|e| e.to_string())?;
+            // At least once: the checkpoint moves only after the record was relayed.
+            table.set_checkpoint(RELAY, seq).await.map_err(|e| e.to_string())?;
+            after = seq;
+        }
+    }
+}
+
+/// Delivers queued webhooks, forever.
+pub async fn send(queue: Arc<LocalQueue>, deps: Deps, sender: Sender) {
+    loop {
+        match queue.receive(CONCURRENCY as u32, VISIBILITY).await {
+            Ok(messages) if !messages.is_empty() => {
+                futures::stream::iter(messages)
+                    .for_each_concurrent(CONCURRENCY, |message| {
+                        let (queue, deps, sender) = (queue.clone(), deps.clone(), sender.clone());
+                        async move {
+                            let settle = match serde_json::from_str::<DeliveryMessage>(&message.body) {
+                                Ok(delivery) => match deliver(&deps, &sender, &delivery, message.receive_count).await {
+                                    Ok(settle) => settle,
+                                    Err(e) => {
+                                        tracing::error!(error = %e, "a delivery failed to run; retrying");
+                                        Settle::RetryIn(Duration::from_secs(30))
+                                    }
+                                },
+                                Err(_) => {
+                                    tracing::error!("unreadable delivery message; dead-lettered");
+                                    Settle::DeadLetter
+                                }
+                            };
+                            if let Err(e) = queue.settle(&message.receipt, settle).await {
+                                tracing::error!(error = %e, "settling a delivery message failed");
+                            }
+                        }
+                    })
+                    .await;
+            }
+            Ok(_) => tokio::time::sleep(POLL).await,
+            Err(e) => {
+                tracing::error!(error = %e, "receiving deliveries failed");
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+}
