@@ -103,6 +103,13 @@ impl TestApi {
         TestApi::new(crate::backends::embedded())
     }
 
+    /// The same API with production rules (public `https://` webhook endpoints only).
+    pub fn in_production_mode(mut self) -> Self {
+        self.deps.mode = kyc_domain::ssrf::Mode::Production;
+        self.router = kyc_app::http::router(self.deps.clone());
+        self
+    }
+
     /// Sends a request as tenant `acme` unless `key` says otherwise.
     pub async fn send(
         &self,

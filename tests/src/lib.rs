@@ -8,3 +8,4 @@ pub mod contract;
 pub mod fixtures;
 pub mod local;
 pub mod queue_contract;
+pub mod receiver;

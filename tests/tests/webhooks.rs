@@ -1,0 +1,410 @@
+//! Webhooks end to end in process: endpoints, the relay from committed audit events,
+//! signed deliveries to a real receiver on loopback, retries, dead letters, the SSRF
+//! guard and the event feed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use kyc_app::queue::{QueueConsumer, Settle};
+use kyc_app::sender::{HttpTransport, Sender, WebhookTransport, deliver};
+use kyc_app::table::{Index, PageKey, Query, SortKey};
+use kyc_app::webhooks::DeliveryMessage;
+use kyc_domain::ssrf::Mode;
+use kyc_domain::webhook::{RetrySchedule, verify};
+use kyc_tests::api::TestApi;
+use kyc_tests::receiver::Receiver;
+
+/// Relays every audit event committed since the last call (what the stream does).
+struct Relay {
+    after: Option<PageKey>,
+}
+
+impl Relay {
+    fn new() -> Self {
+        Relay { after: None }
+    }
+
+    async fn run(&mut self, api: &TestApi) {
+        loop {
+            let query = Query {
+                index: Index::Gsi3,
+                partition: "T#acme#EVENTS".into(),
+                sort: SortKey::Any,
+                forward: true,
+                limit: 100,
+                start_after: self.after.clone(),
+            };
+            let page = api.deps.table.query(&query).await.expect("events");
+            for item in &page.items {
+                kyc_app::relay::relay_item(&api.deps, item).await.expect("relayed");
+                self.after = Some(PageKey::of(item, Index::Gsi3));
+            }
+            if page.next.is_none() {
+                return;
+            }
+        }
+    }
+}
+
+/// Retries at once, so a whole schedule runs in a test: 4 attempts in all.
+fn sender() -> Sender {
+    Sender {
+        transport: Arc::new(HttpTransport::new(Mode::Local).expect("client")),
+        schedule: RetrySchedule::parse("0,0,0").expect("schedule"),
+    }
+}
+
+/// Receives and delivers until the queue has nothing visible.
+async fn drain(api: &TestApi, sender: &Sender) {
+    for _ in 0..50 {
+        let messages = api.queue.receive(10, Duration::from_secs(30)).await.expect("receive");
+        if messages.is_empty() {
+            return;
+        }
+        for message in messages {
+            let delivery: DeliveryMessage = serde_json::from_str(&message.body).expect("a delivery message");
+            let settle = deliver(&api.deps, sender, &delivery, message.receive_count).await.expect("delivered");
+            api.queue.settle(&message.receipt, settle).await.expect("settled");
+        }
+    }
+    panic!("the queue did not drain");
+}
+
+async fn endpoint(api: &TestApi, url: &str, events: Value) -> Value {
+    let reply = api.post("/v1/webhook-endpoints", json!({"url": url, "events": events})).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.body
+}
+
+async fn deliveries(api: &TestApi, endpoint: &Value) -> Vec<Value> {
+    let reply =
+        api.get(&format!("/v1/webhook-endpoints/{}/deliveries", endpoint["id"].as_str().unwrap_or_default())).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.body["data"].as_array().cloned().unwrap_or_default()
+}
+
+fn header<'a>(r: &'a kyc_tests::receiver::Received, name: &str) -> &'a str {
+    r.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+#[tokio::test]
+async fn a_failing_endpoint_is_retried_with_the_same_signed_webhook_id_until_it_succeeds() {
+    let api = TestApi::embedded();
+    let receiver = Receiver::start().await;
+    receiver.respond_with(&[500, 503]);
+    let hook = endpoint(&api, &receiver.url, json!(["kyc.lead_created"])).await;
+    let secret = hook["secret"].as_str().expect("the secret is shown on creation").to_string();
+    assert!(secret.starts_with("whsec_"));
+    let lead = api.complete_lead().await;
+    let mut relay = Relay::new();
+    relay.run(&api).await;
+    drain(&api, &sender()).await;
+
+    let requests = receiver.received();
+    assert_eq!(requests.len(), 3, "two failures, then success");
+    let id = header(&requests[0], "webhook-id").to_string();
+    assert!(id.starts_with("evt_"));
+    for request in &requests {
+        assert_eq!(header(request, "webhook-id"), id, "the same webhook-id on every retry");
+        let timestamp: i64 = header(request, "webhook-timestamp").parse().expect("unix seconds");
+        assert!(
+            verify(&secret, &id, timestamp, &request.body, header(request, "webhook-signature")),
+            "signed with the secret"
+        );
+        let event: Value = serde_json::from_str(&request.body).expect("json");
+        assert_eq!(event["type"], "kyc.lead_created");
+        assert_eq!(event["data"]["lead_id"], lead["id"]);
+    }
+    let attempts = deliveries(&api, &hook).await;
+    let summary: Vec<(u64, String, Option<u64>)> = attempts
+        .iter()
+        .map(|d| {
+            (
+                d["attempt"].as_u64().unwrap_or(0),
+                d["status"].as_str().unwrap_or("").to_string(),
+                d["response_status"].as_u64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [(3, "succeeded".into(), Some(200)), (2, "pending".into(), Some(503)), (1, "pending".into(), Some(500))],
+        "every attempt is recorded, newest first"
+    );
+    assert!(attempts.iter().all(|d| d["duration_ms"].is_u64() && d["event_id"] == json!(id)));
+}
+
+#[tokio::test]
+async fn a_permanently_failing_delivery_ends_failed_and_in_the_dead_letter_queue() {
+    let api = TestApi::embedded();
+    let receiver = Receiver::start().await;
+    receiver.respond_with(&[500; 10]);
+    let hook = endpoint(&api, &receiver.url, json!(["*"])).await;
+    api.create(json!({})).await;
+    Relay::new().run(&api).await;
+    drain(&api, &sender()).await;
+    assert_eq!(receiver.received().len(), 4, "the whole schedule, then no more");
+    let attempts = deliveries(&api, &hook).await;
+    assert_eq!(attempts[0]["status"], "failed");
+    assert_eq!(attempts[0]["attempt"], 4);
+    assert_eq!(api.queue.dead_letters().await.expect("dead letters").len(), 1);
+}
+
+#[tokio::test]
+async fn a_410_disables_the_endpoint_and_later_events_are_not_sent() {
+    let api = TestApi::embedded();
+    let receiver = Receiver::start().await;
+    receiver.respond_with(&[410]);
+    let hook = endpoint(&api, &receiver.url, json!(["*"])).await;
+    let mut relay = Relay::new();
+    api.create(json!({})).await;
+    relay.run(&api).await;
+    drain(&api, &sender()).await;
+    let path = format!("/v1/webhook-endpoints/{}", hook["id"].as_str().unwrap_or_default());
+    let after = api.get(&path).await.body;
+    assert_eq!(after["status"], "disabled");
+    assert!(after.get("secret").is_none(), "the secret is never shown again");
+    api.create(json!({})).await;
+    relay.run(&api).await;
+    drain(&api, &sender()).await;
+    assert_eq!(receiver.received().len(), 1);
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let api = TestApi::embedded();
+    let receiver = Receiver::start().await;
+    receiver.respond_with(&[302, 302, 302, 302]);
+    endpoint(&api, &receiver.url, json!(["*"])).await;
+    api.create(json!({})).await;
+    Relay::new().run(&api).await;
+    drain(&api, &sender()).await;
+    let paths: Vec<String> = receiver.received().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/hook", "/hook", "/hook", "/hook"], "a redirect is a failed attempt, never followed");
+}
+
+#[tokio::test]
+async fn endpoints_get_only_the_event_types_they_subscribe_to() {
+    let api = TestApi::embedded();
+    let statuses = Receiver::start().await;
+    let everything = Receiver::start().await;
+    endpoint(&api, &statuses.url, json!(["kyc.status_updated"])).await;
+    endpoint(&api, &everything.url, json!(["*"])).await;
+    let lead = api.complete_lead().await;
+    api.post(
+        &format!("/v1/leads/{}/status", lead["id"].as_str().unwrap_or_default()),
+        json!({"status": "approved", "reviewer": "alice"}),
+    )
+    .await;
+    api.post(&format!("/v1/leads/{}/notes", lead["id"].as_str().unwrap_or_default()), json!({"body": "n"})).await;
+    Relay::new().run(&api).await;
+    drain(&api, &sender()).await;
+    let types = |r: &Receiver| -> Vec<String> {
+        let mut t: Vec<String> = r
+            .received()
+            .iter()
+            .map(|x| {
+                serde_json::from_str::<Value>(&x.body)
+                    .map(|v| v["type"].as_str().unwrap_or("").to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(types(&statuses), ["kyc.status_updated"]);
+    assert_eq!(types(&everything), ["kyc.lead_created", "kyc.review_completed", "kyc.status_updated"]);
+    let review = everything
+        .received()
+        .into_iter()
+        .map(|r| serde_json::from_str::<Value>(&r.body).unwrap_or_default())
+        .find(|e| e["type"] == "kyc.review_completed")
+        .expect("review event");
+    assert_eq!(
+        (review["data"]["decision"].as_str(), review["data"]["reviewer"].as_str()),
+        (Some("approved"), Some("alice"))
+    );
+}
+
+#[tokio::test]
+async fn after_a_rotation_both_secrets_sign_for_a_day() {
+    let api = TestApi::embedded();
+    let receiver = Receiver::start().await;
+    let hook = endpoint(&api, &receiver.url, json!(["*"])).await;
+    let old = hook["secret"].as_str().unwrap_or_default().to_string();
+    let rotated = api
+        .post(&format!("/v1/webhook-endpoints/{}/rotate-secret", hook["id"].as_str().unwrap_or_default()), json!({}))
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let new = rotated.body["secret"].as_str().unwrap_or_default().to_string();
+    assert_ne!(old, new);
+    api.create(json!({})).await;
+    Relay::new().run(&api).await;
+    drain(&api, &sender()).await;
+    let request = &receiver.received()[0];
+    let signature = header(request, "webhook-signature");
+    assert_eq!(signature.split(' ').count(), 2, "two signatures during the overlap");
+    let (id, ts) = (header(request, "webhook-id"), header(request, "webhook-timestamp").parse().unwrap_or(0));
+    assert!(verify(&old, id, ts, &request.body, signature) && verify(&new, id, ts, &request.body, signature));
+}
+
+#[tokio::test]
+async fn a_manual_retry_sends_the_event_again_as_the_next_attempt() {
+    let api = TestApi::embedded();
+    let receiver = Receiver::start().await;
+    let hook = endpoint(&api, &receiver.url, json!(["kyc.lead_created"])).await;
+    api.create(json!({})).await;
+    Relay::new().run(&api).await;
+    drain(&api, &sender()).await;
+    let first = deliveries(&api, &hook).await[0].clone();
+    let reply = api
+        .post(&format!("/v1/webhook-deliveries/{}/retry", first["id"].as_str().unwrap_or_default()), json!({}))
+        .await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    drain(&api, &sender()).await;
+    let requests = receiver.received();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(header(&requests[0], "webhook-id"), header(&requests[1], "webhook-id"));
+    assert_eq!(deliveries(&api, &hook).await[0]["attempt"], 2);
+    api.post("/v1/webhook-deliveries/del_0123456789abcdef0123456789abcdef/retry", json!({}))
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn endpoints_can_be_listed_changed_and_deleted_and_bad_input_names_the_field() {
+    let api = TestApi::embedded();
+    let receiver = Receiver::start().await;
+    let hook = endpoint(&api, &receiver.url, json!(["kyc.lead_created"])).await;
+    let path = format!("/v1/webhook-endpoints/{}", hook["id"].as_str().unwrap_or_default());
+    let listed = api.get("/v1/webhook-endpoints").await.body;
+    assert_eq!(listed["data"].as_array().map(Vec::len), Some(1));
+    assert!(listed["data"][0].get("secret").is_none());
+    let patched = api
+        .patch(&path, json!({"events": ["kyc.status_updated", "kyc.compliance_alert"], "description": "ops"}), &[])
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["events"], json!(["kyc.compliance_alert", "kyc.status_updated"]));
+    let bad = api.post("/v1/webhook-endpoints", json!({"url": receiver.url, "events": ["kyc.lead_deleted"]})).await;
+    bad.assert_problem(422, "validation_failed");
+    assert_eq!(bad.fields(), ["events.0"]);
+    let missing = api.post("/v1/webhook-endpoints", json!({})).await;
+    assert_eq!(missing.fields(), ["url", "events"]);
+    let remote = api.post("/v1/webhook-endpoints", json!({"url": "http://10.0.0.7/hook", "events": ["*"]})).await;
+    assert_eq!(remote.fields(), ["url"], "local mode allows loopback only");
+    assert_eq!(api.send("DELETE", &path, Some(kyc_tests::api::ACME_KEY), None, &[]).await.status, 204);
+    api.get(&path).await.assert_problem(404, "not_found");
+    let foreign = api.send("GET", "/v1/webhook-endpoints", Some(kyc_tests::api::GLOBEX_KEY), None, &[]).await;
+    assert_eq!(foreign.body["data"], json!([]));
+}
+
+#[tokio::test]
+async fn outside_local_mode_every_private_loopback_link_local_or_disguised_target_is_refused() {
+    let api = TestApi::embedded().in_production_mode();
+    for url in [
+        "http://93.184.215.14/hook",
+        "https://127.0.0.1/hook",
+        "https://localhost/hook",
+        "https://10.1.2.3/",
+        "https://172.16.0.1/",
+        "https://192.168.1.1/",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://100.64.0.1/",
+        "https://0.0.0.0/",
+        "https://224.0.0.1/",
+        "https://192.0.2.10/",
+        "https://2130706433/",
+        "https://0177.0.0.1/",
+        "https://0x7f.0.0.1/",
+        "https://127.1/",
+        "https://[::1]/",
+        "https://[::ffff:127.0.0.1]/",
+        "https://[::ffff:a9fe:a9fe]/",
+        "https://[fe80::1]/",
+        "https://[fd00:ec2::254]/",
+        "https://[ff02::1]/",
+        "https://user:pass@93.184.215.14/",
+    ] {
+        let reply = api.post("/v1/webhook-endpoints", json!({"url": url, "events": ["*"]})).await;
+        assert_eq!(
+            (reply.status, reply.fields()),
+            (422, vec!["url".to_string()]),
+            "{url} must be refused: {}",
+            reply.body
+        );
+    }
+    let public = api.post("/v1/webhook-endpoints", json!({"url": "https://93.184.215.14/hook", "events": ["*"]})).await;
+    assert_eq!(public.status, 201, "a public https address is fine: {}", public.body);
+}
+
+#[tokio::test]
+async fn at_connection_time_a_name_that_resolves_to_loopback_is_refused_outside_local_mode() {
+    let receiver = Receiver::start().await;
+    let port = receiver.url.trim_start_matches("http://127.0.0.1:").split('/').next().unwrap_or("0").to_string();
+    let production = HttpTransport::new(Mode::Production).expect("client");
+    let refused = production.post(&format!("https://localhost:{port}/hook"), vec![], "{}".into()).await;
+    assert!(refused.is_err(), "{refused:?}");
+    let literal = production.post(&format!("https://127.0.0.1:{port}/hook"), vec![], "{}".into()).await;
+    assert!(literal.is_err());
+    let local = HttpTransport::new(Mode::Local).expect("client");
+    assert!(
+        local.post(&format!("http://localhost:{port}/hook"), vec![], "{}".into()).await.is_ok(),
+        "local mode reaches loopback"
+    );
+    assert!(
+        receiver.received().iter().all(|r| r.path == "/hook") && receiver.received().len() == 1,
+        "only the local request arrived"
+    );
+}
+
+#[tokio::test]
+async fn the_event_feed_lists_every_event_in_commit_order_with_type_filters_and_cursors() {
+    let api = TestApi::embedded();
+    let lead = api.complete_lead().await;
+    let id = lead["id"].as_str().unwrap_or_default();
+    api.post(&format!("/v1/leads/{id}/status"), json!({"status": "under_review"})).await;
+    api.post(&format!("/v1/leads/{id}/notes"), json!({"body": "n"})).await;
+    api.post(&format!("/v1/leads/{id}/status"), json!({"status": "approved"})).await;
+    let all = api.get("/v1/events").await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    let types: Vec<&str> =
+        all.body["data"].as_array().map(|a| a.iter().filter_map(|e| e["type"].as_str()).collect()).unwrap_or_default();
+    assert_eq!(types, ["kyc.lead_created", "kyc.status_updated", "kyc.status_updated", "kyc.review_completed"]);
+    let first = api.get("/v1/events?limit=1").await;
+    let cursor = first.body["next_cursor"].as_str().expect("a cursor to resume from").to_string();
+    let rest = api.get(&format!("/v1/events?after={cursor}")).await;
+    assert_eq!(rest.body["data"].as_array().map(Vec::len), Some(3));
+    let resume = rest.body["next_cursor"].as_str().expect("where to resume later").to_string();
+    let nothing_new = api.get(&format!("/v1/events?after={resume}")).await;
+    assert_eq!(
+        (nothing_new.body["data"].as_array().map(Vec::len), nothing_new.body["next_cursor"].clone()),
+        (Some(0), Value::Null)
+    );
+    let updates = api.get("/v1/events?type=kyc.status_updated").await;
+    assert_eq!(updates.body["data"].as_array().map(Vec::len), Some(2));
+    api.get("/v1/events?type=kyc.nothing").await.assert_problem(400, "validation_failed");
+    let foreign = api.send("GET", "/v1/events", Some(kyc_tests::api::GLOBEX_KEY), None, &[]).await;
+    assert_eq!(foreign.body["data"], json!([]));
+}
+
+#[tokio::test]
+async fn a_settled_retry_is_hidden_until_its_delay() {
+    // The schedule's delays reach the queue as visibility: nothing is retried early.
+    let api = TestApi::embedded();
+    let receiver = Receiver::start().await;
+    receiver.respond_with(&[500]);
+    endpoint(&api, &receiver.url, json!(["*"])).await;
+    api.create(json!({})).await;
+    Relay::new().run(&api).await;
+    let slow = Sender {
+        transport: Arc::new(HttpTransport::new(Mode::Local).expect("client")),
+        schedule: RetrySchedule::default(),
+    };
+    let message = api.queue.receive(10, Duration::from_secs(30)).await.expect("receive").remove(0);
+    let delivery: DeliveryMessage = serde_json::from_str(&message.body).expect("message");
+    let settle = deliver(&api.deps, &slow, &delivery, message.receive_count).await.expect("attempted");
+    let Settle::RetryIn(delay) = settle else { panic!("a failure is retried: {settle:?}") };
+    assert!(delay >= Duration::from_secs(4) && delay <= Duration::from_secs(6), "about 5 s, with jitter: {delay:?}");
+}
