@@ -35,9 +35,15 @@ impl LocalStack {
     /// Starts on port 0 (a free port) with the given data dir and API keys, and waits
     /// until it says where it listens.
     pub fn start(data_dir: &std::path::Path, api_keys: &str) -> LocalStack {
+        Self::start_with(data_dir, api_keys, &[])
+    }
+
+    /// As `start`, with more environment (e.g. `KYC_WEBHOOK_RETRY_SCHEDULE`).
+    pub fn start_with(data_dir: &std::path::Path, api_keys: &str, env: &[(&str, &str)]) -> LocalStack {
         let mut child = Command::new(binary())
             .args(["--port", "0", "--data-dir"])
             .arg(data_dir)
+            .envs(env.iter().copied())
             .env("KYC_API_KEYS", api_keys)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())

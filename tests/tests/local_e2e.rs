@@ -146,3 +146,49 @@ async fn documents_uploaded_to_signed_urls_are_scored_and_the_lead_is_approved_w
     let (_, lead) = send(&client, reqwest::Method::GET, format!("{base}/v1/leads/{id}"), None).await;
     assert_eq!(lead["status"], "approved", "{lead}");
 }
+
+#[tokio::test]
+async fn webhooks_reach_a_loopback_receiver_signed_and_are_retried_with_the_same_id() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let stack = LocalStack::start_with(data.path(), &format!("acme:{KEY}"), &[("KYC_WEBHOOK_RETRY_SCHEDULE", "1,1")]);
+    let client = reqwest::Client::new();
+    let base = stack.base_url.clone();
+    let receiver = kyc_tests::receiver::Receiver::start().await;
+    receiver.respond_with(&[500]);
+    let (status, hook) = send(
+        &client,
+        reqwest::Method::POST,
+        format!("{base}/v1/webhook-endpoints"),
+        Some(json!({"url": receiver.url, "events": ["kyc.lead_created"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{hook}");
+    let secret = hook["secret"].as_str().unwrap_or_default().to_string();
+    let (status, lead) =
+        send(&client, reqwest::Method::POST, format!("{base}/v1/leads"), Some(json!({"email": "a@example.com"}))).await;
+    assert_eq!(status, 201);
+    for _ in 0..150 {
+        if receiver.received().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let requests = receiver.received();
+    assert_eq!(requests.len(), 2, "the first attempt failed, the retry a second later succeeded");
+    let id = requests[0].headers["webhook-id"].to_str().unwrap_or_default().to_string();
+    assert_eq!(requests[1].headers["webhook-id"].to_str().unwrap_or_default(), id);
+    let ts: i64 = requests[1].headers["webhook-timestamp"].to_str().unwrap_or_default().parse().unwrap_or(0);
+    let signature = requests[1].headers["webhook-signature"].to_str().unwrap_or_default();
+    assert!(kyc_domain::webhook::verify(&secret, &id, ts, &requests[1].body, signature));
+    let event: Value = serde_json::from_str(&requests[1].body).expect("json");
+    assert_eq!(event["data"]["lead_id"], lead["id"]);
+    let (_, deliveries) = send(
+        &client,
+        reqwest::Method::GET,
+        format!("{base}/v1/webhook-endpoints/{}/deliveries", hook["id"].as_str().unwrap_or_default()),
+        None,
+    )
+    .await;
+    assert_eq!(deliveries["data"][0]["status"], "succeeded");
+    assert_eq!(deliveries["data"][1]["status"], "pending");
+}

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use aws_lambda_events::dynamodb::Event;
+
 use serde_json::Value;
 
 use kyc_app::Deps;
@@ -54,5 +55,83 @@ mod tests {
         assert!(item.key.sk.starts_with("EV#"));
         assert_eq!(item.s("kind"), Some("event"));
         assert_eq!(item.n("lead_version"), Some(1));
+    }
+}
+
+#[cfg(test)]
+mod moto {
+    //! The relay against moto with the real SDK: an audit event item read back from
+    //! DynamoDB, fed as a stream record, its deliveries read back from SQS.
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use serde_json::{Map, json};
+
+    use kyc_app::queue::QueueConsumer;
+    use kyc_app::table::Key;
+    use kyc_app::webhooks::DeliveryMessage;
+    use kyc_aws::SqsQueue;
+    use kyc_tests::api::TestApi;
+    use kyc_tests::backends;
+
+    use super::*;
+
+    /// The stream record DynamoDB would emit for `item` (NEW_IMAGE).
+    fn stream_event(item: &Item) -> Event {
+        let mut image = Map::new();
+        image.insert("pk".into(), json!({"S": item.key.pk}));
+        image.insert("sk".into(), json!({"S": item.key.sk}));
+        image.insert("body".into(), json!({"S": item.body}));
+        for (name, value) in &item.attrs {
+            let v = match value {
+                Attr::S(s) => json!({"S": s}),
+                Attr::N(n) => json!({"N": n.to_string()}),
+            };
+            image.insert(name.clone(), v);
+        }
+        let mut event: Value =
+            serde_json::from_str(include_str!("../../../events/dynamodb-stream-event.json")).expect("fixture");
+        event["Records"][0]["dynamodb"]["NewImage"] = Value::Object(image);
+        serde_json::from_value(event).expect("a stream event")
+    }
+
+    #[tokio::test]
+    async fn a_committed_event_read_from_dynamodb_becomes_one_sqs_message_per_subscribed_endpoint() {
+        let sqs = aws_sdk_sqs::Client::new(&backends::moto_config().await);
+        let (url, _) = kyc_aws::queue::create_queue(&sqs, &format!("deliveries-{}", backends::uuid_like()), None)
+            .await
+            .expect("queue");
+        let queue = Arc::new(SqsQueue::new(sqs, url));
+        let table = backends::dynamo().await;
+        let mut api = TestApi::new(table.clone());
+        api.deps.queue = queue.clone();
+        let deps = api.deps.clone();
+        for events in [json!(["kyc.lead_created"]), json!(["*"]), json!(["kyc.status_updated"])] {
+            let input =
+                serde_json::from_value(json!({"url": "http://127.0.0.1:9/hook", "events": events})).expect("input");
+            kyc_app::webhooks::create_endpoint(
+                &deps,
+                &kyc_app::auth::TenantId::parse("acme").expect("tenant"),
+                input,
+                None,
+            )
+            .await
+            .expect("endpoint");
+        }
+        let lead = api.create(json!({})).await;
+        let key = Key::new(format!("T#acme#L#{}", lead["id"].as_str().unwrap_or_default()), "EV#0000000001");
+        let item = table.get(&key).await.expect("get").expect("the lead.created event item");
+
+        handle(&deps, stream_event(&item)).await.expect("relayed");
+
+        let messages = queue.receive(10, Duration::from_secs(30)).await.expect("receive");
+        assert_eq!(messages.len(), 2, "two endpoints subscribe to kyc.lead_created");
+        for message in messages {
+            let delivery: DeliveryMessage = serde_json::from_str(&message.body).expect("a delivery message");
+            assert_eq!(delivery.event.event_type.as_str(), "kyc.lead_created");
+            assert_eq!(delivery.event.data["lead_id"], lead["id"]);
+            assert_eq!(message.receive_count, 1);
+        }
     }
 }

@@ -6,12 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
-
 use kyc_app::Deps;
-use kyc_app::queue::{QueueConsumer, Settle};
-use kyc_app::sender::{Sender, deliver};
-use kyc_app::webhooks::DeliveryMessage;
+use kyc_app::queue::QueueConsumer;
+use kyc_app::sender::{Sender, deliver_batch};
 use kyc_embedded::{LocalQueue, SqliteTable};
 
 const RELAY: &str = "event-relay";
@@ -53,29 +50,11 @@ pub async fn send(queue: Arc<LocalQueue>, deps: Deps, sender: Sender) {
     loop {
         match queue.receive(CONCURRENCY as u32, VISIBILITY).await {
             Ok(messages) if !messages.is_empty() => {
-                futures::stream::iter(messages)
-                    .for_each_concurrent(CONCURRENCY, |message| {
-                        let (queue, deps, sender) = (queue.clone(), deps.clone(), sender.clone());
-                        async move {
-                            let settle = match serde_json::from_str::<DeliveryMessage>(&message.body) {
-                                Ok(delivery) => match deliver(&deps, &sender, &delivery, message.receive_count).await {
-                                    Ok(settle) => settle,
-                                    Err(e) => {
-                                        tracing::error!(error = %e, "a delivery failed to run; retrying");
-                                        Settle::RetryIn(Duration::from_secs(30))
-                                    }
-                                },
-                                Err(_) => {
-                                    tracing::error!("unreadable delivery message; dead-lettered");
-                                    Settle::DeadLetter
-                                }
-                            };
-                            if let Err(e) = queue.settle(&message.receipt, settle).await {
-                                tracing::error!(error = %e, "settling a delivery message failed");
-                            }
-                        }
-                    })
-                    .await;
+                for (message, settle) in deliver_batch(&deps, &sender, messages, CONCURRENCY).await {
+                    if let Err(e) = queue.settle(&message.receipt, settle).await {
+                        tracing::error!(error = %e, "settling a delivery message failed");
+                    }
+                }
             }
             Ok(_) => tokio::time::sleep(POLL).await,
             Err(e) => {

@@ -253,3 +253,38 @@ fn disable(endpoint: &mut EndpointRecord, reason: &str) {
 fn health_changed(before: &EndpointRecord, after: &EndpointRecord) -> bool {
     before.status != after.status || before.failing_since != after.failing_since
 }
+
+/// When handling a message fails for a reason of ours (store unavailable, ...), try
+/// again after this long.
+pub const INTERNAL_RETRY: Duration = Duration::from_secs(30);
+
+/// Delivers a batch with at most `concurrency` requests in flight; what to do with
+/// each message. An unreadable message is dead-lettered; an internal failure retried.
+pub async fn deliver_batch(
+    deps: &Deps,
+    sender: &Sender,
+    messages: Vec<crate::queue::ReceivedMessage>,
+    concurrency: usize,
+) -> Vec<(crate::queue::ReceivedMessage, Settle)> {
+    use futures::StreamExt;
+    futures::stream::iter(messages)
+        .map(|message| async move {
+            let settle = match serde_json::from_str::<DeliveryMessage>(&message.body) {
+                Ok(delivery) => match deliver(deps, sender, &delivery, message.receive_count).await {
+                    Ok(settle) => settle,
+                    Err(e) => {
+                        tracing::error!(error = %e, "a delivery could not run; retrying");
+                        Settle::RetryIn(INTERNAL_RETRY)
+                    }
+                },
+                Err(_) => {
+                    tracing::error!("unreadable delivery message; dead-lettered");
+                    Settle::DeadLetter
+                }
+            };
+            (message, settle)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
+}
