@@ -14,6 +14,7 @@ cargo build --release --locked -p kyc-local
 export KYC_LOCAL_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/kyc-local"
 report="$(cargo bench --locked -p kyc-tests --bench api)"
 scorer="$(cargo bench --locked -p kyc-tests --bench scorer)"
+webhooks="$(cargo bench --locked -p kyc-tests --bench webhooks)"
 {
     echo "# Benchmarks"
     echo
@@ -22,5 +23,7 @@ scorer="$(cargo bench --locked -p kyc-tests --bench scorer)"
     echo "$report"
     echo
     echo "$scorer"
+    echo
+    echo "$webhooks"
 } > BENCHMARKS.md
 cat BENCHMARKS.md
