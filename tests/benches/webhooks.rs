@@ -31,7 +31,10 @@ async fn main() {
     let audit = serde_json::from_value(trail[0].clone()).expect("audit event");
     let event = events_for(&audit).remove(0);
     let tenant = TenantId::parse("acme").expect("tenant");
-    let sender = Sender { transport: Arc::new(HttpTransport::new(Mode::Local).expect("client")), schedule: RetrySchedule::default() };
+    let sender = Sender {
+        transport: Arc::new(HttpTransport::new(Mode::Local).expect("client")),
+        schedule: RetrySchedule::default(),
+    };
     let batch = |round: usize| -> Vec<ReceivedMessage> {
         (0..BATCH)
             .map(|i| {
@@ -42,7 +45,11 @@ async fn main() {
                     first_attempt: 1,
                     manual: false,
                 };
-                ReceivedMessage { receipt: format!("{round}-{i}"), body: serde_json::to_string(&message).unwrap_or_default(), receive_count: 1 }
+                ReceivedMessage {
+                    receipt: format!("{round}-{i}"),
+                    body: serde_json::to_string(&message).unwrap_or_default(),
+                    receive_count: 1,
+                }
             })
             .collect()
     };
@@ -60,10 +67,20 @@ async fn main() {
     let ratio = best.as_secs_f64() / RECEIVER_LATENCY.as_secs_f64();
     println!("## Webhook sender\n");
     println!("One invocation delivering a batch of {BATCH} events to a loopback receiver that answers after");
-    println!("{} ms (signing, HTTP, and recording each attempt in the embedded store), best of 5:\n", RECEIVER_LATENCY.as_millis());
-    println!("| batch | wall time | deliveries/s | ratio to the ideal (one {} ms round) |", RECEIVER_LATENCY.as_millis());
+    println!(
+        "{} ms (signing, HTTP, and recording each attempt in the embedded store), best of 5:\n",
+        RECEIVER_LATENCY.as_millis()
+    );
+    println!(
+        "| batch | wall time | deliveries/s | ratio to the ideal (one {} ms round) |",
+        RECEIVER_LATENCY.as_millis()
+    );
     println!("| ---: | ---: | ---: | ---: |");
     println!("| {BATCH} | {} ms | {per_second:.0} | {ratio:.2} |", best.as_millis());
-    println!("\nA sequential sender would take {} ms ({:.0}× the ideal).", BATCH as u128 * RECEIVER_LATENCY.as_millis(), BATCH as f64);
+    println!(
+        "\nA sequential sender would take {} ms ({:.0}× the ideal).",
+        BATCH as u128 * RECEIVER_LATENCY.as_millis(),
+        BATCH as f64
+    );
     println!("Received: {} requests.", receiver.received().len());
 }

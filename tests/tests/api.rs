@@ -612,6 +612,15 @@ async fn the_openapi_document_describes_every_route_and_nothing_else() {
         "POST /v1/leads/{id}/documents",
         "GET /v1/leads/{id}/documents",
         "GET /v1/leads/{id}/documents/{doc_id}",
+        "POST /v1/webhook-endpoints",
+        "GET /v1/webhook-endpoints",
+        "GET /v1/webhook-endpoints/{id}",
+        "PATCH /v1/webhook-endpoints/{id}",
+        "DELETE /v1/webhook-endpoints/{id}",
+        "POST /v1/webhook-endpoints/{id}/rotate-secret",
+        "GET /v1/webhook-endpoints/{id}/deliveries",
+        "POST /v1/webhook-deliveries/{id}/retry",
+        "GET /v1/events",
     ];
     served.sort();
     assert_eq!(documented, served);

@@ -287,10 +287,10 @@ impl AsyncChange<ScoreOutcome> for ScoreDocument<'_> {
         let hits = self.scoring.screening.screen(lead);
 
         let mut evidence = record.evidence.clone();
-        if doc.status == DocumentStatus::Verified {
-            if let Some(requirement) = doc.kind.satisfies(doc.director_index) {
-                evidence.satisfied.insert(requirement);
-            }
+        if doc.status == DocumentStatus::Verified
+            && let Some(requirement) = doc.kind.satisfies(doc.director_index)
+        {
+            evidence.satisfied.insert(requirement);
         }
         evidence.satisfied.insert(Requirement::Screening);
 

@@ -69,10 +69,10 @@ impl EndpointRecord {
     /// during the overlap after a rotation.
     pub fn signing_secrets(&self, now: DateTime<Utc>) -> Vec<&str> {
         let mut secrets = vec![self.secret.as_str()];
-        if let (Some(previous), Some(until)) = (&self.previous_secret, self.previous_secret_expires_at) {
-            if now < until {
-                secrets.push(previous);
-            }
+        if let (Some(previous), Some(until)) = (&self.previous_secret, self.previous_secret_expires_at)
+            && now < until
+        {
+            secrets.push(previous);
         }
         secrets
     }
@@ -507,10 +507,10 @@ async fn latest_attempt(
     for _ in 0..10 {
         let page = deps.table.query(&query).await?;
         for item in &page.items {
-            if let Ok(d) = serde_json::from_str::<Delivery>(&item.body) {
-                if d.event_id == event.id {
-                    latest = latest.max(d.attempt);
-                }
+            if let Ok(d) = serde_json::from_str::<Delivery>(&item.body)
+                && d.event_id == event.id
+            {
+                latest = latest.max(d.attempt);
             }
         }
         match page.next {
