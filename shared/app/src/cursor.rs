@@ -32,7 +32,12 @@ pub fn encode(index: Index, partition: &str, key: &PageKey) -> String {
 
 /// The page key a cursor stands for, if it was issued for this index and partition.
 pub fn decode(cursor: &str, index: Index, partition: &str) -> Result<PageKey, AppError> {
-    let refused = || AppError::bad_parameter("cursor", "is not a cursor issued for this list");
+    decode_param("cursor", cursor, index, partition)
+}
+
+/// As `decode`, for a cursor passed under another parameter name (`after`).
+pub fn decode_param(param: &str, cursor: &str, index: Index, partition: &str) -> Result<PageKey, AppError> {
+    let refused = || AppError::bad_parameter(param, "is not a cursor issued for this list");
     if cursor.len() > 2048 {
         return Err(refused());
     }

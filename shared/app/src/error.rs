@@ -110,7 +110,7 @@ impl From<AppError> for Problem {
             AppError::Contention => Problem::new(
                 409,
                 "concurrent_modification",
-                "the lead was changed by concurrent requests; read it again and retry",
+                "the resource was changed by concurrent requests; read it again and retry",
             ),
             AppError::IdempotencyKeyReused | AppError::IdempotencyRace => Problem::new(
                 422,

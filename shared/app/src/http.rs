@@ -271,6 +271,28 @@ where
     }
 }
 
+/// Parses a POST body into `I` and runs `run` under the request's idempotency key.
+async fn post_json<I, T, F, Fut>(deps: Deps, tenant: TenantId, body: JsonBody, status: StatusCode, run: F) -> Response
+where
+    I: serde::de::DeserializeOwned,
+    T: Replayable,
+    F: FnOnce(Deps, TenantId, I, Option<Idempotency>) -> Fut,
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    let input: I = match parse_body(body.value.clone()) {
+        Ok(input) => input,
+        Err(e) => return e.into_response(),
+    };
+    let (d, t) = (deps.clone(), tenant.clone());
+    idempotent(&deps, &tenant, &body, status, move |key| run(d, t, input, key)).await
+}
+
+/// `?limit=&cursor=` of a plain list.
+fn page_params(raw: Option<String>) -> Result<(u32, Option<String>), AppError> {
+    let params = query_params(raw, &["limit", "cursor"])?;
+    Ok((limit_param(&params)?, params.get("cursor").cloned()))
+}
+
 fn query_params(raw: Option<String>, allowed: &[&str]) -> Result<HashMap<String, String>, AppError> {
     let mut params = HashMap::new();
     for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
@@ -321,12 +343,7 @@ fn time_param(params: &HashMap<String, String>, name: &str) -> Result<Option<Dat
 // ------------------------------------------------------------------------ handlers
 
 async fn create_lead(State(deps): State<Deps>, tenant: TenantId, body: JsonBody) -> Response {
-    let input: LeadInput = match parse_body(body.value.clone()) {
-        Ok(input) => input,
-        Err(e) => return e.into_response(),
-    };
-    let (d, t) = (deps.clone(), tenant.clone());
-    idempotent(&deps, &tenant, &body, StatusCode::CREATED, move |key| async move {
+    post_json(deps, tenant, body, StatusCode::CREATED, |d, t, input: LeadInput, key| async move {
         leads::create_lead(&d, &t, input, key.as_ref()).await
     })
     .await
@@ -383,12 +400,7 @@ async fn change_status(State(deps): State<Deps>, tenant: TenantId, Path(id): Pat
 }
 
 async fn add_note(State(deps): State<Deps>, tenant: TenantId, Path(id): Path<String>, body: JsonBody) -> Response {
-    let input: NoteInput = match parse_body(body.value.clone()) {
-        Ok(input) => input,
-        Err(e) => return e.into_response(),
-    };
-    let (d, t) = (deps.clone(), tenant.clone());
-    idempotent(&deps, &tenant, &body, StatusCode::CREATED, move |key| async move {
+    post_json(deps, tenant, body, StatusCode::CREATED, |d, t, input: NoteInput, key| async move {
         leads::add_note(&d, &t, &id, input, key.as_ref()).await
     })
     .await
@@ -400,9 +412,8 @@ async fn audit_trail(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let params = query_params(raw, &["limit", "cursor"])?;
-    let limit = limit_param(&params)?;
-    let page = leads::audit_trail(&deps, &tenant, &id, limit, params.get("cursor").map(String::as_str)).await?;
+    let (limit, cursor) = page_params(raw)?;
+    let page = leads::audit_trail(&deps, &tenant, &id, limit, cursor.as_deref()).await?;
     Ok(json(StatusCode::OK, &page, None))
 }
 
@@ -412,12 +423,7 @@ async fn request_document(
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Response {
-    let request: DocumentRequest = match parse_body(body.value.clone()) {
-        Ok(request) => request,
-        Err(e) => return e.into_response(),
-    };
-    let (d, t) = (deps.clone(), tenant.clone());
-    idempotent(&deps, &tenant, &body, StatusCode::CREATED, move |key| async move {
+    post_json(deps, tenant, body, StatusCode::CREATED, |d, t, request: DocumentRequest, key| async move {
         documents::request_upload(&d, &t, &id, request, key.as_ref()).await
     })
     .await
@@ -429,9 +435,8 @@ async fn list_documents(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let params = query_params(raw, &["limit", "cursor"])?;
-    let limit = limit_param(&params)?;
-    let page = documents::list_documents(&deps, &tenant, &id, limit, params.get("cursor").map(String::as_str)).await?;
+    let (limit, cursor) = page_params(raw)?;
+    let page = documents::list_documents(&deps, &tenant, &id, limit, cursor.as_deref()).await?;
     Ok(json(StatusCode::OK, &page, None))
 }
 
@@ -445,13 +450,8 @@ async fn get_document(
 }
 
 async fn create_endpoint(State(deps): State<Deps>, tenant: TenantId, body: JsonBody) -> Response {
-    let input: EndpointInput = match parse_body(body.value.clone()) {
-        Ok(input) => input,
-        Err(e) => return e.into_response(),
-    };
     // The secret is shown once: replaying it to a retried create is the point.
-    let (d, t) = (deps.clone(), tenant.clone());
-    idempotent(&deps, &tenant, &body, StatusCode::CREATED, move |key| async move {
+    post_json(deps, tenant, body, StatusCode::CREATED, |d, t, input: EndpointInput, key| async move {
         webhooks::create_endpoint(&d, &t, input, key.as_ref()).await
     })
     .await
@@ -488,12 +488,12 @@ async fn delete_endpoint(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn rotate_secret(
-    State(deps): State<Deps>,
-    tenant: TenantId,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    Ok(json(StatusCode::OK, &webhooks::rotate_secret(&deps, &tenant, &id).await?, None))
+async fn rotate_secret(State(deps): State<Deps>, tenant: TenantId, Path(id): Path<String>, body: JsonBody) -> Response {
+    let (d, t) = (deps.clone(), tenant.clone());
+    idempotent(&deps, &tenant, &body, StatusCode::OK, move |key| async move {
+        webhooks::rotate_secret(&d, &t, &id, key.as_ref()).await
+    })
+    .await
 }
 
 async fn list_deliveries(
@@ -502,9 +502,8 @@ async fn list_deliveries(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let params = query_params(raw, &["limit", "cursor"])?;
-    let limit = limit_param(&params)?;
-    let page = webhooks::list_deliveries(&deps, &tenant, &id, limit, params.get("cursor").map(String::as_str)).await?;
+    let (limit, cursor) = page_params(raw)?;
+    let page = webhooks::list_deliveries(&deps, &tenant, &id, limit, cursor.as_deref()).await?;
     Ok(json(StatusCode::OK, &page, None))
 }
 
@@ -512,8 +511,34 @@ async fn retry_delivery(
     State(deps): State<Deps>,
     tenant: TenantId,
     Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    Ok(json(StatusCode::ACCEPTED, &webhooks::retry_delivery(&deps, &tenant, &id).await?, None))
+    body: JsonBody,
+) -> Response {
+    let (d, t) = (deps.clone(), tenant.clone());
+    idempotent(&deps, &tenant, &body, StatusCode::ACCEPTED, move |key| async move {
+        let retry = webhooks::retry_delivery(&d, &t, &id).await?;
+        // The message is queued; recording the answer afterwards makes a retried
+        // request replay it instead of queueing a second attempt.
+        if let Some(key) = key {
+            let record =
+                key.record(crate::idempotency::StoredResponse { status: 202, body: retry.clone(), etag: None });
+            if let Err(e) = d.table.transact(vec![record]).await {
+                tracing::warn!(error = %e, "could not record the idempotency key of a retry");
+            }
+        }
+        Ok(RetryAccepted(retry))
+    })
+    .await
+}
+
+/// The answer to a manual retry.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct RetryAccepted(Value);
+
+impl Replayable for RetryAccepted {
+    fn etag(&self) -> Option<String> {
+        None
+    }
 }
 
 async fn list_events(

@@ -50,7 +50,7 @@ fn title_of(code: &str) -> &'static str {
         "lead_decided" => "The lead is already decided",
         "duplicate_external_id" => "A lead with this external_id exists",
         "version_conflict" => "The lead has changed",
-        "concurrent_modification" => "The lead is being changed by another request",
+        "concurrent_modification" => "Changed by another request",
         "unauthorized" => "Missing or invalid API key",
         "payload_too_large" => "The body is too large",
         "unsupported_media_type" => "Unsupported media type",

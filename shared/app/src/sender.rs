@@ -221,6 +221,10 @@ pub async fn deliver(
         at: now,
     };
     let mut writes = record_attempt(&message.tenant, &delivery, &message.event);
+    if health_changed(&endpoint, &after) {
+        // A new version of the endpoint: a PATCH that read the old one now conflicts.
+        after.updated_at = now.max(endpoint.updated_at + chrono::Duration::milliseconds(1));
+    }
     let health_at = health_changed(&endpoint, &after).then(|| {
         writes.push(guarded_put(&message.tenant, &endpoint, &after));
         writes.len() - 1

@@ -336,7 +336,12 @@ pub async fn delete_endpoint(deps: &Deps, tenant: &TenantId, id: &str) -> Result
 }
 
 /// A new secret; the previous one keeps signing (as a second signature) for 24 hours.
-pub async fn rotate_secret(deps: &Deps, tenant: &TenantId, id: &str) -> Result<Endpoint, AppError> {
+pub async fn rotate_secret(
+    deps: &Deps,
+    tenant: &TenantId,
+    id: &str,
+    idempotency: Option<&crate::idempotency::Idempotency>,
+) -> Result<Endpoint, AppError> {
     let before = load_endpoint(deps, tenant, id).await?;
     let now = deps.clock.now();
     let mut after = before.clone();
@@ -344,9 +349,21 @@ pub async fn rotate_secret(deps: &Deps, tenant: &TenantId, id: &str) -> Result<E
     after.previous_secret_expires_at = Some(now + Duration::hours(ROTATION_OVERLAP_HOURS));
     after.secret = fresh_secret();
     after.updated_at = now.max(before.updated_at + Duration::milliseconds(1));
-    replace(deps, tenant, &before, &after).await?;
+    let view = after.view(true);
+    // A retried rotation must not rotate twice (the original secret would stop signing).
+    let mut writes = vec![guarded_put(tenant, &before, &after)];
+    if let Some(i) = idempotency {
+        let body = serde_json::to_value(&view).unwrap_or_default();
+        writes.push(i.record(crate::idempotency::StoredResponse { status: 200, body, etag: None }));
+    }
+    match deps.table.transact(writes).await {
+        Ok(()) => {}
+        Err(crate::table::TableError::ConditionFailed { index: 1 }) => return Err(AppError::IdempotencyRace),
+        Err(crate::table::TableError::ConditionFailed { .. }) => return Err(AppError::Contention),
+        Err(e) => return Err(e.into()),
+    }
     tracing::info!(endpoint = %after.id, "webhook secret rotated");
-    Ok(after.view(true))
+    Ok(view)
 }
 
 // ------------------------------------------------------------------ deliveries
@@ -533,7 +550,8 @@ pub async fn list_events(
     limit: u32,
 ) -> Result<ListPage<WebhookEvent>, AppError> {
     let partition = keys::tenant_events_pk(tenant);
-    let mut start_after: Option<PageKey> = after.map(|c| cursor::decode(c, Index::Gsi3, &partition)).transpose()?;
+    let mut start_after: Option<PageKey> =
+        after.map(|c| cursor::decode_param("after", c, Index::Gsi3, &partition)).transpose()?;
     let limit = limit.clamp(1, 100) as usize;
     let mut data = Vec::with_capacity(limit);
     for _ in 0..20 {

@@ -14,6 +14,9 @@ pub const CHECK_IMAGE_DIMENSIONS: &str = "image_dimensions";
 pub const CHECK_EDITING_SOFTWARE: &str = "editing_software";
 pub const CHECK_PDF_SAFETY: &str = "pdf_safety";
 
+/// CRC-32 as PNG chunks carry it (also for building PNG fixtures).
+pub use png::crc32;
+
 /// How big a file may be and how small an image may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileLimits {
@@ -634,7 +637,7 @@ mod png {
     }
 
     /// CRC-32 (ISO-HDLC), as PNG chunks carry it.
-    pub(super) fn crc32(data: &[u8]) -> u32 {
+    pub fn crc32(data: &[u8]) -> u32 {
         let mut crc = !0u32;
         for &byte in data {
             crc ^= u32::from(byte);

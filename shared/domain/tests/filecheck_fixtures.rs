@@ -4,22 +4,11 @@
 use kyc_domain::document::{Check, CheckResult, ContentType};
 use kyc_domain::filecheck::{
     CHECK_EDITING_SOFTWARE, CHECK_FILE_SIZE, CHECK_FILE_TYPE, CHECK_IMAGE_DIMENSIONS, CHECK_PDF_SAFETY, FileLimits,
-    inspect,
+    crc32, inspect,
 };
 
 // ---------------------------------------------------------------------------------
 // Fixture builders
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in data {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
 
 fn adler32(data: &[u8]) -> u32 {
     let (mut a, mut b) = (1u32, 0u32);
