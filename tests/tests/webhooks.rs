@@ -408,3 +408,17 @@ async fn a_settled_retry_is_hidden_until_its_delay() {
     let Settle::RetryIn(delay) = settle else { panic!("a failure is retried: {settle:?}") };
     assert!(delay >= Duration::from_secs(4) && delay <= Duration::from_secs(6), "about 5 s, with jitter: {delay:?}");
 }
+
+#[tokio::test]
+async fn a_retried_rotation_with_the_same_idempotency_key_rotates_once() {
+    let api = TestApi::embedded();
+    let receiver = Receiver::start().await;
+    let hook = endpoint(&api, &receiver.url, json!(["*"])).await;
+    let path = format!("/v1/webhook-endpoints/{}/rotate-secret", hook["id"].as_str().unwrap_or_default());
+    let key = [("idempotency-key", "rotate-1")];
+    let first = api.post_with(&path, json!({}), &key).await;
+    let again = api.post_with(&path, json!({}), &key).await;
+    assert_eq!((first.status, again.status), (200, 200));
+    assert_eq!(first.body["secret"], again.body["secret"], "the same new secret, not a second rotation");
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+}

@@ -131,7 +131,7 @@ pub fn still_pending() -> Condition {
 }
 
 pub fn parse_document(item: &Item) -> Result<Document, AppError> {
-    serde_json::from_str(&item.body).map_err(|e| AppError::Internal(format!("unreadable document item: {e}")))
+    serde_json::from_str(&item.body).map_err(|e| AppError::unreadable("document item", &e))
 }
 
 struct Validated {

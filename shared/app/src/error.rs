@@ -61,6 +61,12 @@ impl AppError {
         AppError::BadParameter { field: field.to_string(), message: message.into() }
     }
 
+    /// A stored item that does not parse. Only the position and kind of the fault are
+    /// kept: serde's own message can quote the data, which may be personal.
+    pub fn unreadable(what: &str, e: &serde_json::Error) -> Self {
+        AppError::Internal(format!("unreadable {what} (line {}, column {}, {:?})", e.line(), e.column(), e.classify()))
+    }
+
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         AppError::Validation(vec![FieldError::new(field, message)])
     }

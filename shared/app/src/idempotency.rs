@@ -73,8 +73,8 @@ impl Idempotency {
         if item.n(TTL_ATTR).is_some_and(|ttl| ttl <= self.now.timestamp()) {
             return Ok(Lookup::Fresh);
         }
-        let record: Record = serde_json::from_str(&item.body)
-            .map_err(|e| AppError::Internal(format!("unreadable idempotency record: {e}")))?;
+        let record: Record =
+            serde_json::from_str(&item.body).map_err(|e| AppError::unreadable("idempotency record", &e))?;
         if record.request_hash != self.request_hash {
             return Err(AppError::IdempotencyKeyReused);
         }

@@ -71,8 +71,7 @@ impl LeadRecord {
     }
 
     pub fn from_item(tenant: &TenantId, item: &Item) -> Result<LeadRecord, AppError> {
-        let stored: StoredLead =
-            serde_json::from_str(&item.body).map_err(|e| AppError::Internal(format!("unreadable lead item: {e}")))?;
+        let stored: StoredLead = serde_json::from_str(&item.body).map_err(|e| AppError::unreadable("lead item", &e))?;
         let seq = item.n("audit_seq").unwrap_or(0);
         Ok(LeadRecord {
             tenant: tenant.clone(),
@@ -340,7 +339,7 @@ pub async fn audit_trail(
         .iter()
         .map(|i| serde_json::from_str::<AuditEvent>(&i.body))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| AppError::Internal(format!("unreadable audit event: {e}")))?;
+        .map_err(|e| AppError::unreadable("audit event", &e))?;
     let next_cursor = page.next.map(|k| cursor::encode(Index::Primary, &partition, &k));
     Ok(ListPage { data, next_cursor })
 }

@@ -55,7 +55,6 @@ pub async fn relay_item(deps: &Deps, item: &Item) -> Result<usize, AppError> {
         .s("tenant")
         .and_then(TenantId::parse)
         .ok_or_else(|| AppError::Internal("event item without tenant".into()))?;
-    let audit: AuditEvent =
-        serde_json::from_str(&item.body).map_err(|e| AppError::Internal(format!("unreadable audit event: {e}")))?;
+    let audit: AuditEvent = serde_json::from_str(&item.body).map_err(|e| AppError::unreadable("audit event", &e))?;
     relay(deps, &tenant, &audit).await
 }

@@ -138,7 +138,7 @@ pub fn guarded_put(tenant: &TenantId, before: &EndpointRecord, after: &EndpointR
 }
 
 fn parse_endpoint(item: &Item) -> Result<EndpointRecord, AppError> {
-    serde_json::from_str(&item.body).map_err(|e| AppError::Internal(format!("unreadable endpoint item: {e}")))
+    serde_json::from_str(&item.body).map_err(|e| AppError::unreadable("endpoint item", &e))
 }
 
 pub async fn load_endpoint(deps: &Deps, tenant: &TenantId, id: &str) -> Result<EndpointRecord, AppError> {
@@ -476,7 +476,7 @@ pub async fn list_deliveries(
         .iter()
         .map(|i| serde_json::from_str::<Delivery>(&i.body))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| AppError::Internal(format!("unreadable delivery: {e}")))?;
+        .map_err(|e| AppError::unreadable("delivery", &e))?;
     Ok(ListPage { data, next_cursor: page.next.map(|k| cursor::encode(Index::Primary, &partition, &k)) })
 }
 
@@ -484,8 +484,8 @@ pub async fn list_deliveries(
 pub async fn retry_delivery(deps: &Deps, tenant: &TenantId, delivery: &str) -> Result<Value, AppError> {
     let id = DeliveryId::parse(delivery).ok_or(AppError::NotFound("delivery"))?;
     let item = deps.table.get(&delivery_pointer_key(tenant, &id)).await?.ok_or(AppError::NotFound("delivery"))?;
-    let pointer: DeliveryPointer = serde_json::from_str(&item.body)
-        .map_err(|e| AppError::Internal(format!("unreadable delivery pointer: {e}")))?;
+    let pointer: DeliveryPointer =
+        serde_json::from_str(&item.body).map_err(|e| AppError::unreadable("delivery pointer", &e))?;
     let endpoint = load_endpoint(deps, tenant, pointer.endpoint_id.as_str()).await?;
     if endpoint.status == EndpointStatus::Disabled {
         return Err(AppError::EndpointDisabled);
@@ -565,8 +565,8 @@ pub async fn list_events(
         };
         let page = deps.table.query(&query).await?;
         for item in &page.items {
-            let audit: AuditEvent = serde_json::from_str(&item.body)
-                .map_err(|e| AppError::Internal(format!("unreadable audit event: {e}")))?;
+            let audit: AuditEvent =
+                serde_json::from_str(&item.body).map_err(|e| AppError::unreadable("audit event", &e))?;
             // An audit event is listed whole: its webhook events never straddle pages.
             let events: Vec<WebhookEvent> =
                 events_for(&audit).into_iter().filter(|e| event_type.is_none_or(|t| e.event_type == t)).collect();
