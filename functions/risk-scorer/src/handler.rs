@@ -102,8 +102,11 @@ mod moto {
         for (name, value) in upload["headers"].as_object().cloned().unwrap_or_default() {
             put = put.header(name, value.as_str().unwrap_or_default());
         }
+        let second = put.try_clone().expect("a plain body clones");
         let status = put.send().await.expect("moto answers").status();
         assert!(status.is_success(), "the presigned PUT is accepted: {status}");
+        let again = second.send().await.expect("moto answers").status();
+        assert_eq!(again.as_u16(), 412, "the URL creates the object once (If-None-Match: *), never replaces it");
 
         let event = s3_event(&bucket, &format!("documents/acme/{id}/{doc}"));
         handle(&api.deps, &scoring, event.clone()).await.expect("handled");

@@ -65,7 +65,13 @@ fn presigned(request: aws_sdk_s3::presigning::PresignedRequest, expires_at: Date
 }
 
 fn canonical_header(name: &str) -> String {
-    if name.eq_ignore_ascii_case("content-type") { "Content-Type".to_string() } else { name.to_string() }
+    if name.eq_ignore_ascii_case("content-type") {
+        "Content-Type".to_string()
+    } else if name.eq_ignore_ascii_case("if-none-match") {
+        "If-None-Match".to_string()
+    } else {
+        name.to_string()
+    }
 }
 
 #[async_trait]
@@ -82,6 +88,9 @@ impl ObjectStore for S3Objects {
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
+            // S3 conditional write: the URL can create the object once, never replace a
+            // file that was already scored with an unchecked one.
+            .if_none_match("*")
             .presigned(ttl_until(expires_at)?)
             .await
             .map_err(unavailable)?;
