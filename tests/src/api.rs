@@ -103,6 +103,13 @@ impl TestApi {
         TestApi::new(crate::backends::embedded())
     }
 
+    /// The same API on another clock.
+    pub fn with_clock(mut self, clock: Arc<dyn kyc_app::Clock>) -> Self {
+        self.deps.clock = clock;
+        self.router = kyc_app::http::router(self.deps.clone());
+        self
+    }
+
     /// The same API with production rules (public `https://` webhook endpoints only).
     pub fn in_production_mode(mut self) -> Self {
         self.deps.mode = kyc_domain::ssrf::Mode::Production;

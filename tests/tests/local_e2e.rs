@@ -192,3 +192,28 @@ async fn webhooks_reach_a_loopback_receiver_signed_and_are_retried_with_the_same
     assert_eq!(deliveries["data"][0]["status"], "succeeded");
     assert_eq!(deliveries["data"][1]["status"], "pending");
 }
+
+#[tokio::test]
+async fn the_local_scheduler_follows_up_a_waiting_lead() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let stack = LocalStack::start_with(
+        data.path(),
+        &format!("acme:{KEY}"),
+        &[("KYC_FOLLOW_UP_AFTER", "1"), ("KYC_FOLLOW_UP_INTERVAL", "1")],
+    );
+    let client = reqwest::Client::new();
+    let base = stack.base_url.clone();
+    let (_, lead) = send(&client, reqwest::Method::POST, format!("{base}/v1/leads"), Some(json!({}))).await;
+    let id = lead["id"].as_str().expect("id").to_string();
+    let mut follow_ups = 0;
+    for _ in 0..100 {
+        let (_, audit) = send(&client, reqwest::Method::GET, format!("{base}/v1/leads/{id}/audit"), None).await;
+        follow_ups =
+            audit["data"].as_array().map_or(0, |a| a.iter().filter(|e| e["action"] == "follow_up.sent").count());
+        if follow_ups >= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(follow_ups >= 1, "a follow-up within seconds of KYC_FOLLOW_UP_AFTER=1");
+}

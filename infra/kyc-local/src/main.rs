@@ -42,6 +42,12 @@ struct Args {
     /// small synthetic sample).
     #[arg(long, env = "KYC_SCREENING_LIST")]
     screening_list: Option<PathBuf>,
+    /// Seconds a lead may stay not_started / in_progress before a follow-up is due.
+    #[arg(long, env = "KYC_FOLLOW_UP_AFTER", default_value_t = kyc_domain::followup::DEFAULT_DELAY_SECONDS)]
+    follow_up_after: i64,
+    /// Seconds between runs of the follow-up job.
+    #[arg(long, env = "KYC_FOLLOW_UP_INTERVAL", default_value_t = 60)]
+    follow_up_interval: u64,
     /// Webhook retry delays in seconds, comma-separated (default 5 s, 5 min, 30 min, 2 h,
     /// 5 h, 10 h, 10 h).
     #[arg(long, env = "KYC_WEBHOOK_RETRY_SCHEDULE")]
@@ -111,6 +117,14 @@ async fn main() -> anyhow::Result<()> {
     let sender = Sender { transport: Arc::new(transport), schedule };
     tokio::spawn(workers::relay(table, deps.clone()));
     tokio::spawn(workers::send(queue, deps.clone(), sender));
+    if args.follow_up_after < 1 || args.follow_up_interval < 1 {
+        anyhow::bail!("KYC_FOLLOW_UP_AFTER and KYC_FOLLOW_UP_INTERVAL must be at least 1 second");
+    }
+    tokio::spawn(workers::follow_ups(
+        deps.clone(),
+        chrono::TimeDelta::seconds(args.follow_up_after),
+        std::time::Duration::from_secs(args.follow_up_interval),
+    ));
     // The local "S3 ObjectCreated" event: score each stored upload in the background.
     let scorer = deps.clone();
     let on_created: objects::OnCreated = Arc::new(move |key: String| {

@@ -1,7 +1,8 @@
 //! The background work AWS does with a stream, a queue and event source mappings, done
 //! in process: the relay reads the store's change stream (committed audit events) and
 //! queues deliveries; the sender drains the durable local queue. Both survive restarts:
-//! the relay keeps a checkpoint, the queue keeps unsettled messages.
+//! the relay keeps a checkpoint, the queue keeps unsettled messages. The follow-up job
+//! runs on a timer, as EventBridge Scheduler runs it on AWS.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,6 +62,18 @@ pub async fn send(queue: Arc<LocalQueue>, deps: Deps, sender: Sender) {
                 tracing::error!(error = %e, "receiving deliveries failed");
                 tokio::time::sleep(POLL).await;
             }
+        }
+    }
+}
+
+/// Runs the follow-up job every `interval` (EventBridge Scheduler's job on AWS).
+pub async fn follow_ups(deps: Deps, delay: chrono::TimeDelta, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(e) = kyc_app::followups::run(&deps, delay).await {
+            tracing::error!(error = %e, "the follow-up job failed; will run again");
         }
     }
 }

@@ -274,6 +274,7 @@ impl crate::leads::AsyncChange<DocumentUpload> for RequestUpload<'_> {
         Ok(Outcome::Changed(Change {
             lead: lead.clone(),
             evidence: None,
+            follow_ups: None,
             events: vec![event],
             extra,
             output: DocumentUpload { document, upload: upload.into() },

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use kyc_domain::audit::{Action, AuditEvent, ChainHead, EventDraft};
+use kyc_domain::followup::FollowUps;
 use kyc_domain::ids::{EventId, LeadId};
 use kyc_domain::input::{LeadData, LeadInput};
 use kyc_domain::lead::{Lead, LeadObject, LeadType, Level, RejectionReason, Source};
@@ -43,6 +44,7 @@ pub struct LeadRecord {
     pub tenant: TenantId,
     pub lead: Lead,
     pub evidence: Evidence,
+    pub follow_ups: FollowUps,
     pub head: ChainHead,
 }
 
@@ -51,14 +53,24 @@ struct StoredLead {
     lead: Lead,
     #[serde(default)]
     evidence: Evidence,
+    #[serde(default)]
+    follow_ups: FollowUps,
+}
+
+/// Follow-up slots spread over a few GSI2 partitions, so the job's reads do not all
+/// land on one.
+pub const FOLLOW_UP_SHARDS: u32 = 4;
+
+pub fn follow_up_shard(lead: &LeadId) -> u32 {
+    lead.as_str().bytes().last().map_or(0, |b| u32::from(b) % FOLLOW_UP_SHARDS)
 }
 
 impl LeadRecord {
     pub fn to_item(&self) -> Item {
         let lead = &self.lead;
-        let body = serde_json::to_string(&StoredLead { lead: lead.clone(), evidence: self.evidence.clone() })
-            .unwrap_or_default();
-        Item::new(keys::lead_key(&self.tenant, &lead.id), body)
+        let stored = StoredLead { lead: lead.clone(), evidence: self.evidence.clone(), follow_ups: self.follow_ups };
+        let body = serde_json::to_string(&stored).unwrap_or_default();
+        let item = Item::new(keys::lead_key(&self.tenant, &lead.id), body)
             .with_s(keys::KIND, keys::KIND_LEAD)
             .with_s("tenant", self.tenant.as_str())
             .with_n("version", lead.version as i64)
@@ -67,7 +79,14 @@ impl LeadRecord {
             .with_s("gsi1pk", keys::status_queue_pk(&self.tenant, lead.status))
             .with_s("gsi1sk", keys::status_queue_sk(lead.status_changed_at, &lead.id))
             .with_s("gsi3pk", keys::tenant_leads_pk(&self.tenant))
-            .with_s("gsi3sk", keys::tenant_leads_sk(lead.created_at, &lead.id))
+            .with_s("gsi3sk", keys::tenant_leads_sk(lead.created_at, &lead.id));
+        // Sparse GSI2: only a lead that may still get a follow-up carries a slot.
+        match self.follow_ups.anchor(lead) {
+            Some(anchor) => item
+                .with_s("gsi2pk", format!("FU#{}", follow_up_shard(&lead.id)))
+                .with_s("gsi2sk", format!("{}#{}#{}", keys::sortable_time(anchor), self.tenant, lead.id)),
+            None => item,
+        }
     }
 
     pub fn from_item(tenant: &TenantId, item: &Item) -> Result<LeadRecord, AppError> {
@@ -77,6 +96,7 @@ impl LeadRecord {
             tenant: tenant.clone(),
             lead: stored.lead,
             evidence: stored.evidence,
+            follow_ups: stored.follow_ups,
             head: ChainHead {
                 seq: u64::try_from(seq).unwrap_or(0),
                 hash: item.s("audit_hash").unwrap_or(kyc_domain::GENESIS_HASH).to_string(),
@@ -162,7 +182,8 @@ pub async fn create_lead(
     let data = json!({ "lead_id": lead.id, "lead_version": lead.version, "source": lead.source,
                        "type": lead.lead_type, "level": lead.level });
     let event = draft(deps, now, actor(None), Action::LeadCreated, data).chain(&ChainHead::genesis());
-    let record = LeadRecord { tenant: tenant.clone(), lead, evidence, head: event.head() };
+    let record =
+        LeadRecord { tenant: tenant.clone(), lead, evidence, follow_ups: FollowUps::default(), head: event.head() };
 
     let mut writes = vec![put_new(record.to_item()), put_new(event_item(tenant, &record.lead, &event))];
     let guard_at = record.lead.external_id.as_ref().map(|external_id| {
@@ -360,6 +381,8 @@ pub(crate) struct Change<T> {
     pub lead: Lead,
     /// New evidence behind the requirements (`None`: unchanged).
     pub evidence: Option<Evidence>,
+    /// New follow-up state (`None`: unchanged).
+    pub follow_ups: Option<FollowUps>,
     pub events: Vec<EventDraft>,
     pub extra: Vec<Write>,
     pub output: T,
@@ -367,7 +390,14 @@ pub(crate) struct Change<T> {
 
 impl<T> Change<T> {
     pub fn one(lead: Lead, event: EventDraft, output: T) -> Outcome<T> {
-        Outcome::Changed(Change { lead, evidence: None, events: vec![event], extra: Vec::new(), output })
+        Outcome::Changed(Change {
+            lead,
+            evidence: None,
+            follow_ups: None,
+            events: vec![event],
+            extra: Vec::new(),
+            output,
+        })
     }
 }
 
@@ -398,7 +428,8 @@ pub(crate) async fn mutate<T: Replayable>(
             event_writes.push(put_new(event_item(tenant, &change.lead, &event)));
         }
         let evidence = change.evidence.unwrap_or_else(|| record.evidence.clone());
-        let after = LeadRecord { tenant: tenant.clone(), lead: change.lead, evidence, head };
+        let follow_ups = change.follow_ups.unwrap_or(record.follow_ups);
+        let after = LeadRecord { tenant: tenant.clone(), lead: change.lead, evidence, follow_ups, head };
         let mut writes = vec![after.put_after(&record.head)];
         writes.extend(event_writes);
         writes.extend(change.extra);

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod cursor;
 pub mod documents;
 pub mod error;
+pub mod followups;
 pub mod http;
 pub mod idempotency;
 pub mod keys;

@@ -421,6 +421,13 @@ impl AsyncChange<ScoreOutcome> for ScoreDocument<'_> {
             extra.push(Write::Put { item: index, condition: Condition::None });
         }
         let outcome = ScoreOutcome::Scored { document: doc.status, lead: next.status };
-        Ok(Outcome::Changed(Change { lead: next, evidence: Some(evidence), events, extra, output: outcome }))
+        Ok(Outcome::Changed(Change {
+            lead: next,
+            evidence: Some(evidence),
+            follow_ups: None,
+            events,
+            extra,
+            output: outcome,
+        }))
     }
 }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod country;
 pub mod document;
 pub mod filecheck;
+pub mod followup;
 pub mod ids;
 pub mod input;
 pub mod lead;

@@ -167,3 +167,44 @@ fn an_enhanced_lead_needs_its_documents_before_approval() {
     complete.requirements = evaluate(&complete, &evidence);
     assert!(transition(&complete, &decision(Approved)).is_ok());
 }
+
+mod follow_ups {
+    use chrono::TimeDelta;
+    use kyc_domain::followup::{FollowUps, MAX_FOLLOW_UPS};
+
+    use super::*;
+
+    fn day() -> TimeDelta {
+        TimeDelta::hours(24)
+    }
+
+    #[test]
+    fn a_waiting_lead_is_due_one_delay_after_its_last_status_change() {
+        let waiting = lead(NotStarted, Level::Basic);
+        let none = FollowUps::default();
+        assert!(!none.is_due(&waiting, day(), at() + day() - TimeDelta::seconds(1)));
+        assert!(none.is_due(&waiting, day(), at() + day()));
+    }
+
+    #[test]
+    fn each_follow_up_waits_a_delay_after_the_one_before_and_three_is_the_most() {
+        let waiting = lead(InProgress, Level::Basic);
+        let mut state = FollowUps::default();
+        let mut now = at() + day();
+        for attempt in 1..=MAX_FOLLOW_UPS {
+            assert!(state.is_due(&waiting, day(), now), "attempt {attempt} is due");
+            state = state.after_sending(now);
+            assert_eq!(state.sent, attempt);
+            assert!(!state.is_due(&waiting, day(), now), "never twice for one slot");
+            now += day();
+        }
+        assert!(!state.is_due(&waiting, day(), now + day() * 10), "at most three");
+    }
+
+    #[test]
+    fn leads_under_review_or_decided_are_never_followed_up() {
+        for status in [UnderReview, Approved, Rejected] {
+            assert_eq!(FollowUps::default().anchor(&lead(status, Level::Basic)), None, "{status}");
+        }
+    }
+}
