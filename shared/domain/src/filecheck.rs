@@ -1,6 +1,7 @@
 //! Checks on an uploaded file's bytes: its size, its real type by signature, the pixel
 //! size of an image, traces of editing software in image metadata, and PDF features a
-//! reviewer's viewer must never run.
+//! reviewer's viewer must never run, also inside FlateDecode streams (inflated within
+//! fixed caps, so a zip bomb costs bounded memory and time).
 //!
 //! The scorer reads at most `max_bytes + 1` bytes, so every parser here works on a
 //! prefix that may end anywhere: lengths read from the file are never trusted, every
@@ -654,67 +655,165 @@ mod png {
 
 mod pdf {
     use super::*;
+    use miniz_oxide::inflate::{TINFLStatus, decompress_to_vec_zlib_with_limit};
+
+    /// Where a dangerous name was seen.
+    #[derive(Clone, Copy)]
+    enum Place {
+        /// In the file's own bytes.
+        Plain,
+        /// In the inflated content of a stream that can hold objects (`/Type /ObjStm`,
+        /// or `/First` and `/N`).
+        ObjectStream,
+        /// In the inflated content of any other stream.
+        CompressedStream,
+    }
+
+    #[derive(Default, Clone, Copy)]
+    struct Seen {
+        plain: bool,
+        object_stream: bool,
+        compressed_stream: bool,
+    }
+
+    impl Seen {
+        fn mark(&mut self, place: Place) {
+            match place {
+                Place::Plain => self.plain = true,
+                Place::ObjectStream => self.object_stream = true,
+                Place::CompressedStream => self.compressed_stream = true,
+            }
+        }
+
+        fn any(self) -> bool {
+            self.plain || self.object_stream || self.compressed_stream
+        }
+
+        /// `what`, and where it was seen when that was inside compressed content.
+        fn describe(self, what: &str) -> String {
+            let hidden = match (self.object_stream, self.compressed_stream) {
+                (false, false) => return what.to_string(),
+                (true, false) => "inside a compressed object stream",
+                (false, true) => "inside a compressed stream",
+                (true, true) => "inside compressed streams",
+            };
+            if self.plain { format!("{what}, also {hidden}") } else { format!("{what} {hidden}") }
+        }
+    }
 
     /// What a PDF carries that a reviewer's viewer might act on.
     #[derive(Default)]
     struct Findings {
         encrypted: bool,
-        javascript: bool,
-        launch: bool,
-        embedded_files: bool,
-        open_action_at: Vec<usize>,
+        javascript: Seen,
+        launch: Seen,
+        embedded_files: Seen,
+        runs_on_open: bool,
+        /// Compressed content beyond what may be inflated.
+        too_large: bool,
+        /// Streams declared `FlateDecode` (or with decode parameters) that could not be
+        /// decoded in full.
+        undecodable: usize,
     }
 
     const MAX_LOOKUPS: usize = 8;
 
+    /// Inflated bytes one stream may yield, and one file in all. Real object and content
+    /// streams are far smaller; a zip bomb stops here instead of exhausting memory and time.
+    const MAX_INFLATED_PER_STREAM: usize = 4 * 1024 * 1024;
+    const MAX_INFLATED_PER_FILE: usize = 32 * 1024 * 1024;
+    /// `/Filter [/FlateDecode /FlateDecode …]`: longer chains are not decoded.
+    const MAX_FLATE_CHAIN: usize = 4;
+
     pub(super) fn safety(b: &[u8]) -> Check {
         let streams = stream_bodies(b);
         let mut findings = Findings::default();
+        let open_actions = scan_names(b, &streams, Place::Plain, &mut findings);
+        if findings.javascript.any() {
+            // Bounded, so a file of repeated `/OpenAction`s cannot make this quadratic.
+            findings.runs_on_open = open_actions.iter().take(MAX_LOOKUPS).any(|&at| open_action_runs_script(b, b, at));
+        }
+        // An encrypted file's streams are ciphertext: inflating them would only fail.
+        if !findings.encrypted {
+            inspect_compressed(b, &streams, &mut findings);
+        }
+
+        let mut failures = Vec::new();
+        if findings.encrypted {
+            failures.push("the PDF is encrypted and cannot be inspected".to_string());
+        }
+        if findings.javascript.any() {
+            let what = if findings.runs_on_open {
+                "the PDF runs JavaScript when opened"
+            } else {
+                "the PDF carries JavaScript"
+            };
+            failures.push(findings.javascript.describe(what));
+        }
+        if findings.launch.any() {
+            failures.push(findings.launch.describe("the PDF has a launch action"));
+        }
+        // Fail rather than warn: whatever lies past the cap was never looked at, and an
+        // identity document has no reason to hold that much compressed content, so a
+        // warning would let the one file built to hide a script past the cap through.
+        if findings.too_large {
+            failures.push("the PDF has compressed content too large to inspect".to_string());
+        }
+        let mut warnings = Vec::new();
+        if findings.embedded_files.any() {
+            warnings.push(findings.embedded_files.describe("the PDF carries embedded files"));
+        }
+        match findings.undecodable {
+            0 => {}
+            1 => warnings.push("the PDF has a compressed stream that could not be decoded".to_string()),
+            n => warnings.push(format!("the PDF has {n} compressed streams that could not be decoded")),
+        }
+        if !failures.is_empty() {
+            failures.extend(warnings);
+            Check::fail(CHECK_PDF_SAFETY, failures.join("; "))
+        } else if !warnings.is_empty() {
+            Check::warn(CHECK_PDF_SAFETY, warnings.join("; "))
+        } else {
+            Check::pass(CHECK_PDF_SAFETY, "no encryption, JavaScript, launch actions or embedded files found")
+        }
+    }
+
+    /// Notes the dangerous names in `b` and returns where each `/OpenAction`'s value
+    /// starts. `streams` are `b`'s stream bodies (none in inflated content).
+    fn scan_names(b: &[u8], streams: &[Stream], place: Place, findings: &mut Findings) -> Vec<usize> {
+        let mut open_actions = Vec::new();
         let mut next_stream = 0;
         let mut i = 0;
         while let Some(slash) = b.get(i..).and_then(|rest| rest.iter().position(|&c| c == b'/')) {
             let start = i + slash;
             let (name, end) = read_name(b, start + 1);
-            while streams.get(next_stream).is_some_and(|&(_, stream_end)| stream_end <= start) {
+            while streams.get(next_stream).is_some_and(|s| s.end <= start) {
                 next_stream += 1;
             }
-            let in_stream = streams.get(next_stream).is_some_and(|&(s, e)| s <= start && start < e);
-            match name.as_slice() {
-                b"JavaScript" => findings.javascript = true,
+            let in_stream = streams.get(next_stream).is_some_and(|s| s.body <= start && start < s.end);
+            let js_is_a_key = match place {
                 // Two letters can occur by chance in compressed data; outside streams
                 // they are a key.
-                b"JS" if !in_stream => findings.javascript = true,
-                b"Launch" => findings.launch = true,
+                Place::Plain => !in_stream,
+                // Inflated content is PDF syntax (or plain data), so there `/JS` is
+                // meaningful, but only as a whole token: followed by whitespace or a
+                // delimiter, as a key before its value always is.
+                Place::ObjectStream | Place::CompressedStream => {
+                    b.get(end).is_some_and(|&c| is_whitespace(c) || is_delimiter(c))
+                }
+            };
+            match name.as_slice() {
+                b"JavaScript" => findings.javascript.mark(place),
+                b"JS" if js_is_a_key => findings.javascript.mark(place),
+                b"Launch" => findings.launch.mark(place),
                 b"Encrypt" => findings.encrypted = true,
-                b"EmbeddedFile" | b"EmbeddedFiles" => findings.embedded_files = true,
-                b"OpenAction" => findings.open_action_at.push(end),
+                b"EmbeddedFile" | b"EmbeddedFiles" => findings.embedded_files.mark(place),
+                b"OpenAction" => open_actions.push(end),
                 _ => {}
             }
             i = end.max(start + 1);
         }
-
-        let mut failures = Vec::new();
-        if findings.encrypted {
-            failures.push("the PDF is encrypted and cannot be inspected");
-        }
-        if findings.javascript {
-            // Bounded, so a file of repeated `/OpenAction`s cannot make this quadratic.
-            let on_open = findings.open_action_at.iter().take(MAX_LOOKUPS).any(|&at| open_action_runs_script(b, at));
-            failures.push(if on_open { "the PDF runs JavaScript when opened" } else { "the PDF carries JavaScript" });
-        }
-        if findings.launch {
-            failures.push("the PDF has a launch action");
-        }
-        if !failures.is_empty() {
-            if findings.embedded_files {
-                failures.push("the PDF carries embedded files");
-            }
-            Check::fail(CHECK_PDF_SAFETY, failures.join("; "))
-        } else if findings.embedded_files {
-            Check::warn(CHECK_PDF_SAFETY, "the PDF carries embedded files")
-        } else {
-            Check::pass(CHECK_PDF_SAFETY, "no encryption, JavaScript, launch actions or embedded files found")
-        }
+        open_actions
     }
 
     fn is_whitespace(c: u8) -> bool {
@@ -749,9 +848,17 @@ mod pdf {
         (name, i)
     }
 
-    /// The byte ranges of stream bodies: `>> stream EOL … endstream`.
-    fn stream_bodies(b: &[u8]) -> Vec<(usize, usize)> {
-        let mut bodies = Vec::new();
+    /// A stream: `… >>` ending at `dict_end`, then `stream EOL`, the body from `body`
+    /// up to `end` (where `endstream` starts, or the end of the bytes).
+    struct Stream {
+        dict_end: usize,
+        body: usize,
+        end: usize,
+    }
+
+    /// The streams of `b`, in order and disjoint.
+    fn stream_bodies(b: &[u8]) -> Vec<Stream> {
+        let mut streams = Vec::new();
         let mut from = 0;
         while let Some(at) = find_from(b, from, b"stream") {
             from = at + 6;
@@ -768,15 +875,468 @@ mod pdf {
                 _ => continue,
             };
             let end = find_from(b, body, b"endstream").unwrap_or(b.len());
-            bodies.push((body, end));
+            streams.push(Stream { dict_end: before, body, end });
             from = end;
         }
-        bodies
+        streams
     }
 
-    /// Whether the value after `/OpenAction` (a dictionary, or a reference to one)
-    /// is a JavaScript action.
-    fn open_action_runs_script(b: &[u8], mut i: usize) -> bool {
+    // -----------------------------------------------------------------------------
+    // Compressed streams
+
+    /// Inflates the FlateDecode streams of `b` (and any whose body starts as zlib data,
+    /// in case its `/Filter` is an indirect reference) and scans what comes out.
+    fn inspect_compressed(b: &[u8], streams: &[Stream], findings: &mut Findings) {
+        let mut budget = MAX_INFLATED_PER_FILE;
+        let mut lookups = 0;
+        let mut region_start = 0;
+        for stream in streams {
+            // Each stream's dictionary is looked for between the previous stream's end
+            // and this one's keyword: the regions are disjoint, so this stays linear.
+            let dict = stream_dictionary(b, region_start, stream.dict_end).map(StreamDict::read);
+            region_start = stream.end;
+            if findings.too_large {
+                break; // already failing: inflating more would only cost time
+            }
+            let Some(body) = b.get(stream.body..stream.end) else { continue };
+            let declared = dict.as_ref().and_then(|d| d.flate_chain);
+            if declared.is_none() && !looks_like_zlib(body) {
+                continue;
+            }
+            // Pixels and glyphs cannot hold objects, and a scanned page can inflate past
+            // the cap; an object stream cannot pass for one, as it needs `/First` and `/N`.
+            if dict.as_ref().is_some_and(|d| d.pixels_or_glyphs && !d.may_hold_objects) {
+                continue;
+            }
+            let place = if dict.as_ref().is_some_and(|d| d.object_stream) {
+                Place::ObjectStream
+            } else {
+                Place::CompressedStream
+            };
+
+            let mut data = body.to_vec();
+            let mut whole = true;
+            for _ in 0..declared.unwrap_or(1) {
+                let limit = MAX_INFLATED_PER_STREAM.min(budget);
+                match inflate(&data, limit) {
+                    Inflated::TooLarge => {
+                        findings.too_large = true;
+                        break;
+                    }
+                    Inflated::Whole(out) => data = out,
+                    Inflated::Broken(out) => {
+                        // What did inflate is all any reader can get from it: scan it.
+                        data = out;
+                        whole = false;
+                    }
+                }
+                budget = budget.saturating_sub(data.len());
+                if !whole {
+                    break;
+                }
+            }
+            if findings.too_large {
+                break;
+            }
+            match dict.as_ref().map_or(Predictor::None, |d| d.predictor) {
+                Predictor::None => {}
+                _ if declared != Some(1) => whole = false,
+                Predictor::Png { colors, bits, columns } => data = unpredict_png(&data, colors, bits, columns),
+                Predictor::Tiff { colors, columns } => data = unpredict_tiff(&data, colors, columns),
+                Predictor::Unsupported => whole = false,
+            }
+            // A body that merely looked like zlib data is no loss when it is not.
+            if !whole && declared.is_some() {
+                findings.undecodable += 1;
+            }
+
+            let open_actions = scan_names(&data, &[], place, findings);
+            for at in open_actions {
+                if lookups == MAX_LOOKUPS || findings.runs_on_open {
+                    break;
+                }
+                lookups += 1;
+                // An inline action is in the inflated content; a referenced one may be
+                // a plain object of the file.
+                findings.runs_on_open = open_action_runs_script(&data, b, at);
+            }
+        }
+    }
+
+    enum Inflated {
+        Whole(Vec<u8>),
+        /// Corrupt or cut short: what inflated before that.
+        Broken(Vec<u8>),
+        TooLarge,
+    }
+
+    fn inflate(data: &[u8], limit: usize) -> Inflated {
+        match decompress_to_vec_zlib_with_limit(data, limit) {
+            Ok(out) => Inflated::Whole(out),
+            Err(error) => match error.status {
+                TINFLStatus::HasMoreOutput => Inflated::TooLarge,
+                // All the data is there, only its checksum is off; readers ignore that.
+                TINFLStatus::Adler32Mismatch => Inflated::Whole(error.output),
+                _ => Inflated::Broken(error.output),
+            },
+        }
+    }
+
+    /// A zlib header (RFC 1950): deflate, a window of at most 32 KiB, no preset
+    /// dictionary, and the check bits right.
+    fn looks_like_zlib(body: &[u8]) -> bool {
+        match body {
+            [cmf, flg, ..] => {
+                cmf & 0x0F == 8
+                    && cmf >> 4 <= 7
+                    && flg & 0x20 == 0
+                    && ((u16::from(*cmf) << 8) | u16::from(*flg)) % 31 == 0
+            }
+            _ => false,
+        }
+    }
+
+    /// The last complete top-level `<< … >>` in `b[from..to]`, if it ends at `to`.
+    fn stream_dictionary(b: &[u8], from: usize, to: usize) -> Option<&[u8]> {
+        let mut lexer = Lexer { b: b.get(..to)?, i: from };
+        let mut depth = 0usize;
+        let mut open = 0;
+        let mut last = None;
+        while let Some((at, token)) = lexer.next() {
+            match token {
+                Token::DictOpen => {
+                    if depth == 0 {
+                        open = at;
+                    }
+                    depth += 1;
+                }
+                Token::DictClose if depth > 0 => {
+                    depth -= 1;
+                    if depth == 0 {
+                        last = Some((open, lexer.i));
+                    }
+                }
+                _ => {}
+            }
+        }
+        last.filter(|&(_, end)| end == to).and_then(|(open, end)| b.get(open..end))
+    }
+
+    #[derive(Clone, Copy)]
+    enum Predictor {
+        None,
+        Png {
+            colors: usize,
+            bits: usize,
+            columns: usize,
+        },
+        /// TIFF predictor 2 with 8 bits per component.
+        Tiff {
+            colors: usize,
+            columns: usize,
+        },
+        Unsupported,
+    }
+
+    /// What a stream dictionary says about how to read the stream.
+    struct StreamDict {
+        /// The `/Filter` is a chain of this many `FlateDecode`s and nothing else.
+        flate_chain: Option<usize>,
+        /// `/Type /ObjStm`.
+        object_stream: bool,
+        /// `/First` and `/N`, which an object stream cannot do without: it might be one,
+        /// whatever else it says.
+        may_hold_objects: bool,
+        /// An image or a font program.
+        pixels_or_glyphs: bool,
+        predictor: Predictor,
+    }
+
+    impl StreamDict {
+        fn read(dict: &[u8]) -> StreamDict {
+            let tokens: Vec<Token> = Lexer { b: dict, i: 0 }.map(|(_, token)| token).collect();
+            let mut read = StreamDict {
+                flate_chain: None,
+                object_stream: false,
+                may_hold_objects: holds_object_stream_keys(dict),
+                pixels_or_glyphs: false,
+                predictor: Predictor::None,
+            };
+            let mut depth = 0usize;
+            for (k, token) in tokens.iter().enumerate() {
+                let key = match token {
+                    Token::DictOpen | Token::ArrayOpen => {
+                        depth += 1;
+                        continue;
+                    }
+                    Token::DictClose | Token::ArrayClose => {
+                        depth = depth.saturating_sub(1);
+                        continue;
+                    }
+                    Token::Name(name) => name.as_slice(),
+                    Token::Word(_) | Token::Text => continue,
+                };
+                if depth != 1 {
+                    continue;
+                }
+                let value = &tokens[k + 1..];
+                match (key, value.first()) {
+                    // Any `/Filter` that reads as FlateDecode counts, should a crafted
+                    // dictionary carry two.
+                    (b"Filter", _) => read.flate_chain = read.flate_chain.or_else(|| flate_chain(value)),
+                    (b"Type", Some(Token::Name(name))) if name == b"ObjStm" => read.object_stream = true,
+                    (b"Subtype", Some(Token::Name(name)))
+                        if matches!(name.as_slice(), b"Image" | b"Type1C" | b"CIDFontType0C" | b"OpenType") =>
+                    {
+                        read.pixels_or_glyphs = true;
+                    }
+                    (b"Length1", _) => read.pixels_or_glyphs = true, // TrueType and Type 1 font programs
+                    (b"DecodeParms", _) => read.predictor = predictor(value),
+                    _ => {}
+                }
+            }
+            read
+        }
+    }
+
+    /// Whether `/First` and `/N` occur in `dict`, inside strings and comments too: the
+    /// dictionary found may start in junk that a reader, going by the cross-reference
+    /// offsets, never parses, so what the tokens say can be wrong; this cannot miss.
+    fn holds_object_stream_keys(dict: &[u8]) -> bool {
+        let (mut first, mut n) = (false, false);
+        let mut i = 0;
+        while let Some(slash) = dict.get(i..).and_then(|rest| rest.iter().position(|&c| c == b'/')) {
+            let (name, end) = read_name(dict, i + slash + 1);
+            first |= name == b"First";
+            n |= name == b"N";
+            i = end.max(i + slash + 1);
+        }
+        first && n
+    }
+
+    /// `/FlateDecode` or `[/FlateDecode …]`: how many.
+    fn flate_chain(value: &[Token]) -> Option<usize> {
+        let is_flate = |token: &Token| matches!(token, Token::Name(name) if name == b"FlateDecode" || name == b"Fl");
+        match value {
+            [first, ..] if is_flate(first) => Some(1),
+            [Token::ArrayOpen, rest @ ..] => {
+                let n = rest.iter().take_while(|token| is_flate(token)).count();
+                (n > 0 && n <= MAX_FLATE_CHAIN && matches!(rest.get(n), Some(Token::ArrayClose))).then_some(n)
+            }
+            _ => None,
+        }
+    }
+
+    /// The predictor in a `/DecodeParms` value: `<< … >>`, `[<< … >>]` or `null`.
+    fn predictor(value: &[Token]) -> Predictor {
+        let params = match value {
+            [Token::Word(word), ..] if *word == b"null" => return Predictor::None,
+            [Token::DictOpen, rest @ ..] | [Token::ArrayOpen, Token::DictOpen, rest @ ..] => rest,
+            [Token::ArrayOpen, Token::Word(word), Token::ArrayClose, ..] if *word == b"null" => {
+                return Predictor::None;
+            }
+            // An indirect reference or something stranger.
+            _ => return Predictor::Unsupported,
+        };
+        let mut values = [("Predictor", 1usize), ("Colors", 1), ("BitsPerComponent", 8), ("Columns", 1)];
+        let mut depth = 0usize;
+        for (k, token) in params.iter().enumerate() {
+            match token {
+                Token::DictOpen | Token::ArrayOpen => depth += 1,
+                Token::DictClose | Token::ArrayClose if depth == 0 => break,
+                Token::DictClose | Token::ArrayClose => depth -= 1,
+                Token::Name(name) if depth == 0 => {
+                    let Some(slot) = values.iter_mut().find(|(key, _)| key.as_bytes() == name.as_slice()) else {
+                        continue;
+                    };
+                    // A direct integer, not the start of `N G R`.
+                    let number = match &params[k + 1..] {
+                        [Token::Word(_), Token::Word(_), Token::Word(r), ..] if *r == b"R" => None,
+                        [Token::Word(word), ..] => std::str::from_utf8(word).ok().and_then(|w| w.parse().ok()),
+                        _ => None,
+                    };
+                    let Some(number) = number else { return Predictor::Unsupported };
+                    slot.1 = number;
+                }
+                _ => {}
+            }
+        }
+        let [(_, predictor), (_, colors), (_, bits), (_, columns)] = values;
+        if !(1..=64).contains(&colors) || !matches!(bits, 1 | 2 | 4 | 8 | 16) || !(1..=1 << 24).contains(&columns) {
+            return Predictor::Unsupported;
+        }
+        match predictor {
+            0 | 1 => Predictor::None,
+            2 if bits == 8 => Predictor::Tiff { colors, columns },
+            10..=15 => Predictor::Png { colors, bits, columns },
+            _ => Predictor::Unsupported,
+        }
+    }
+
+    /// Undoes PNG prediction: rows of one filter-type byte and `row` bytes.
+    fn unpredict_png(data: &[u8], colors: usize, bits: usize, columns: usize) -> Vec<u8> {
+        // At most 64 × 16 × 2^24 bits; a row longer than the data is cut to it, so
+        // nothing larger than the data is allocated.
+        let row_bits = (colors as u64) * (bits as u64) * (columns as u64);
+        let row = usize::try_from(row_bits.div_ceil(8)).unwrap_or(usize::MAX).min(data.len()).max(1);
+        let pixel = (colors * bits).div_ceil(8).max(1);
+        let mut out = Vec::with_capacity(data.len());
+        let mut previous = vec![0u8; row];
+        let mut current = vec![0u8; row];
+        for chunk in data.chunks(row + 1) {
+            let (kind, src) = (chunk[0], &chunk[1..]);
+            for (j, &x) in src.iter().enumerate() {
+                let left = if j >= pixel { current[j - pixel] } else { 0 };
+                let up = previous[j];
+                let up_left = if j >= pixel { previous[j - pixel] } else { 0 };
+                current[j] = match kind {
+                    1 => x.wrapping_add(left),
+                    2 => x.wrapping_add(up),
+                    3 => x.wrapping_add(((u16::from(left) + u16::from(up)) / 2) as u8),
+                    4 => x.wrapping_add(paeth(left, up, up_left)),
+                    _ => x,
+                };
+            }
+            out.extend_from_slice(&current[..src.len()]);
+            std::mem::swap(&mut previous, &mut current);
+        }
+        out
+    }
+
+    fn paeth(a: u8, b: u8, c: u8) -> u8 {
+        let p = i16::from(a) + i16::from(b) - i16::from(c);
+        let (pa, pb, pc) = ((p - i16::from(a)).abs(), (p - i16::from(b)).abs(), (p - i16::from(c)).abs());
+        if pa <= pb && pa <= pc {
+            a
+        } else if pb <= pc {
+            b
+        } else {
+            c
+        }
+    }
+
+    /// Undoes TIFF predictor 2 at 8 bits per component: each byte adds the same
+    /// component of the pixel to its left.
+    fn unpredict_tiff(data: &[u8], colors: usize, columns: usize) -> Vec<u8> {
+        let row = (colors * columns).max(1);
+        let mut out = data.to_vec();
+        for line in out.chunks_mut(row) {
+            for j in colors..line.len() {
+                line[j] = line[j].wrapping_add(line[j - colors]);
+            }
+        }
+        out
+    }
+
+    // -----------------------------------------------------------------------------
+    // Tokens
+
+    /// PDF tokens, as far as these checks need them.
+    enum Token {
+        DictOpen,
+        DictClose,
+        ArrayOpen,
+        ArrayClose,
+        Name(Vec<u8>),
+        /// A number, a keyword (`R`, `null`, `true`) or a stray delimiter.
+        Word(Vec<u8>),
+        /// A literal or hexadecimal string.
+        Text,
+    }
+
+    /// Tokens from `i` to the end of `b`, each with where it starts. Every step
+    /// advances, and strings and comments are skipped whole, so this is linear.
+    struct Lexer<'a> {
+        b: &'a [u8],
+        i: usize,
+    }
+
+    impl Iterator for Lexer<'_> {
+        type Item = (usize, Token);
+
+        fn next(&mut self) -> Option<(usize, Token)> {
+            let b = self.b;
+            loop {
+                while b.get(self.i).copied().is_some_and(is_whitespace) {
+                    self.i += 1;
+                }
+                let start = self.i;
+                let c = *b.get(start)?;
+                let next = b.get(start + 1).copied();
+                let token = match c {
+                    b'%' => {
+                        while b.get(self.i).is_some_and(|&c| c != b'\n' && c != b'\r') {
+                            self.i += 1;
+                        }
+                        continue;
+                    }
+                    b'(' => {
+                        let mut depth = 0usize;
+                        while let Some(&c) = b.get(self.i) {
+                            self.i += 1;
+                            match c {
+                                b'\\' => self.i += 1,
+                                b'(' => depth += 1,
+                                b')' => {
+                                    depth = depth.saturating_sub(1);
+                                    if depth == 0 {
+                                        break;
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                        self.i = self.i.min(b.len());
+                        Token::Text
+                    }
+                    b'<' if next == Some(b'<') => {
+                        self.i += 2;
+                        Token::DictOpen
+                    }
+                    b'>' if next == Some(b'>') => {
+                        self.i += 2;
+                        Token::DictClose
+                    }
+                    b'<' => {
+                        self.i = find_from(b, start, b">").map_or(b.len(), |at| at + 1);
+                        Token::Text
+                    }
+                    b'[' => {
+                        self.i += 1;
+                        Token::ArrayOpen
+                    }
+                    b']' => {
+                        self.i += 1;
+                        Token::ArrayClose
+                    }
+                    b'/' => {
+                        let (name, end) = read_name(b, start + 1);
+                        self.i = end;
+                        Token::Name(name)
+                    }
+                    _ if is_delimiter(c) => {
+                        self.i += 1;
+                        Token::Word(vec![c])
+                    }
+                    _ => {
+                        while b.get(self.i).is_some_and(|&c| !is_whitespace(c) && !is_delimiter(c)) {
+                            self.i += 1;
+                        }
+                        // Only short words (numbers, keywords) matter.
+                        Token::Word(b[start..self.i.min(start + 16)].to_vec())
+                    }
+                };
+                return Some((start, token));
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------
+    // Open actions
+
+    /// Whether the value after `/OpenAction` at `i` in `b` (a dictionary, or a
+    /// reference to one among the objects of `file`) is a JavaScript action.
+    fn open_action_runs_script(b: &[u8], file: &[u8], mut i: usize) -> bool {
         while b.get(i).copied().is_some_and(is_whitespace) {
             i += 1;
         }
@@ -787,12 +1347,12 @@ mod pdf {
         let header = format!("{object} {generation} obj");
         let mut from = 0;
         let mut looked = 0;
-        while let Some(at) = find_from(b, from, header.as_bytes()) {
+        while let Some(at) = find_from(file, from, header.as_bytes()) {
             from = at + 1;
-            if at > 0 && b[at - 1].is_ascii_digit() {
+            if at > 0 && file[at - 1].is_ascii_digit() {
                 continue; // "11 0 obj" is not "1 0 obj"
             }
-            if dictionary_names_script(b, at + header.len()) {
+            if dictionary_names_script(file, at + header.len()) {
                 return true;
             }
             looked += 1;

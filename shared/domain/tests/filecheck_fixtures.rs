@@ -6,6 +6,7 @@ use kyc_domain::filecheck::{
     CHECK_EDITING_SOFTWARE, CHECK_FILE_SIZE, CHECK_FILE_TYPE, CHECK_IMAGE_DIMENSIONS, CHECK_PDF_SAFETY, FileLimits,
     crc32, inspect,
 };
+use miniz_oxide::deflate::compress_to_vec_zlib;
 
 // ---------------------------------------------------------------------------------
 // Fixture builders
@@ -141,21 +142,26 @@ fn pe_executable() -> Vec<u8> {
 
 /// A one-page PDF; `catalog_extra` goes into the catalog, `trailer_extra` into the trailer.
 fn pdf_with(catalog_extra: &str, objects: &str, trailer_extra: &str) -> Vec<u8> {
+    pdf_with_bytes(catalog_extra, objects.as_bytes(), trailer_extra)
+}
+
+/// [`pdf_with`], for `objects` that hold binary streams.
+fn pdf_with_bytes(catalog_extra: &str, objects: &[u8], trailer_extra: &str) -> Vec<u8> {
     let mut pdf = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
     pdf.extend_from_slice(
         format!(
             "1 0 obj\n<< /Type /Catalog /Pages 2 0 R {catalog_extra}>>\nendobj\n\
              2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n\
-             3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>\nendobj\n\
-             4 0 obj\n<< /Length 44 /Filter /FlateDecode >>\nstream\n"
+             3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>\nendobj\n"
         )
         .as_bytes(),
     );
-    // Compressed-looking content that happens to hold "/JS" followed by a delimiter.
-    pdf.extend_from_slice(b"x\x9c\x03/JS(\x91\xfe\x00/JS\x0a\xe2\x81\x9d\x02\x88");
-    pdf.extend_from_slice(&[0x5A; 25]);
-    pdf.extend_from_slice(b"\nendstream\nendobj\n");
-    pdf.extend_from_slice(objects.as_bytes());
+    let mut contents = compress_to_vec_zlib(b"BT /F1 24 Tf 72 720 Td (Hello) Tj ET", 6);
+    // Bytes after the end of the zlib data, which readers ignore; by chance they hold
+    // "/JS" followed by a delimiter, which inside a stream is no script key.
+    contents.extend_from_slice(b"/JS(\x91\xfe\x00/JS\x0a\xe2\x81\x9d\x02\x88");
+    pdf.extend(stream_object(4, "/Filter /FlateDecode ", &contents));
+    pdf.extend_from_slice(objects);
     pdf.extend_from_slice(
         format!(
             "xref\n0 5\n0000000000 65535 f \ntrailer\n<< /Size 5 /Root 1 0 R {trailer_extra}>>\nstartxref\n0\n%%EOF\n"
@@ -163,6 +169,60 @@ fn pdf_with(catalog_extra: &str, objects: &str, trailer_extra: &str) -> Vec<u8> 
         .as_bytes(),
     );
     pdf
+}
+
+/// Object `number`: a stream with `dict` entries (after its `/Length`) and `data`.
+fn stream_object(number: u32, dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut object = format!("{number} 0 obj\n<< /Length {} {dict}>>\nstream\n", data.len()).into_bytes();
+    object.extend_from_slice(data);
+    object.extend_from_slice(b"\nendstream\nendobj\n");
+    object
+}
+
+/// `content` and some trailing spaces, zlib-compressed: the spaces make it compress
+/// well enough to get Huffman-coded, so the content no longer shows in plain bytes (a
+/// stored block would hold it as it is).
+fn deflate(content: &[u8]) -> Vec<u8> {
+    let mut padded = content.to_vec();
+    padded.extend_from_slice(&[b' '; 256]);
+    compress_to_vec_zlib(&padded, 6)
+}
+
+/// Object `number`: a FlateDecode stream holding `content`.
+fn flate_object(number: u32, dict: &str, content: &[u8]) -> Vec<u8> {
+    stream_object(number, &format!("/Filter /FlateDecode {dict}"), &deflate(content))
+}
+
+/// An object stream's content: the pairs of object number and offset, then the
+/// objects; and where the first object starts (`/First`).
+fn object_stream_content(objects: &[(u32, &str)]) -> (Vec<u8>, usize) {
+    let mut header = String::new();
+    let mut body = String::new();
+    for (number, object) in objects {
+        header.push_str(&format!("{number} {} ", body.len()));
+        body.push_str(object);
+        body.push('\n');
+    }
+    let first = header.len();
+    ((header + &body).into_bytes(), first)
+}
+
+/// Object `number`: a compressed object stream (`/Type /ObjStm`) holding `objects`.
+fn object_stream(number: u32, objects: &[(u32, &str)]) -> Vec<u8> {
+    let (content, first) = object_stream_content(objects);
+    flate_object(number, &format!("/Type /ObjStm /N {} /First {first} ", objects.len()), &content)
+}
+
+/// A PDF whose object 5, referenced as the catalog's open action, sits in an object
+/// stream.
+fn pdf_hiding(object: &str) -> Vec<u8> {
+    pdf_with_bytes("/OpenAction 5 0 R ", &object_stream(6, &[(5, object)]), "")
+}
+
+/// 64 MiB of zeros, compressed to about 64 KiB, once for all tests.
+fn zip_bomb() -> &'static [u8] {
+    static BOMB: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BOMB.get_or_init(|| compress_to_vec_zlib(&vec![0u8; 64 << 20], 1))
 }
 
 fn clean_pdf() -> Vec<u8> {
@@ -614,6 +674,229 @@ fn when_a_name_only_starts_like_a_dangerous_one_should_pass() {
 }
 
 // ---------------------------------------------------------------------------------
+// pdf_safety: compressed content
+
+const SCRIPT: &str = "<< /S /JavaScript /JS (app.alert(1)) >>";
+
+#[test]
+fn fixture_object_stream_hides_its_objects_from_a_plain_scan() {
+    let pdf = pdf_hiding(SCRIPT);
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(!text.contains("JavaScript") && !text.contains("/JS "), "{text}");
+}
+
+#[test]
+fn when_object_stream_hides_javascript_should_fail_saying_where() {
+    let checks = run(ContentType::Pdf, &pdf_hiding(SCRIPT));
+    assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Fail));
+    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF carries JavaScript inside a compressed object stream");
+}
+
+#[test]
+fn when_object_stream_hides_only_a_js_key_should_fail() {
+    for object in ["<</JS(app.alert(1))>>", "<< /J#53 (app.alert(1)) >>", "<< /JS 7 0 R >>"] {
+        let checks = run(ContentType::Pdf, &pdf_hiding(object));
+        assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Fail), "{object}");
+    }
+}
+
+#[test]
+fn when_object_stream_hides_an_inline_open_action_should_say_it_runs_when_opened() {
+    let catalog = format!("<< /Type /Catalog /Pages 2 0 R /OpenAction {SCRIPT} >>");
+    let pdf = pdf_with_bytes("", &object_stream(6, &[(1, &catalog)]), "");
+    assert_eq!(
+        detail(&run(ContentType::Pdf, &pdf), CHECK_PDF_SAFETY),
+        "the PDF runs JavaScript when opened inside a compressed object stream"
+    );
+}
+
+#[test]
+fn when_javascript_is_both_plain_and_compressed_should_say_both() {
+    let mut objects = object_stream(6, &[(5, SCRIPT)]);
+    objects.extend_from_slice(b"7 0 obj\n<< /S /JavaScript /JS (print()) >>\nendobj\n");
+    let pdf = pdf_with_bytes("", &objects, "");
+    assert_eq!(
+        detail(&run(ContentType::Pdf, &pdf), CHECK_PDF_SAFETY),
+        "the PDF carries JavaScript, also inside a compressed object stream"
+    );
+}
+
+#[test]
+fn when_object_stream_hides_a_launch_action_should_fail() {
+    let checks = run(ContentType::Pdf, &pdf_hiding("<< /S /Launch /F (cmd.exe) >>"));
+    assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Fail));
+    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has a launch action inside a compressed object stream");
+}
+
+#[test]
+fn when_any_flate_stream_hides_javascript_should_fail() {
+    let script = deflate(SCRIPT.as_bytes());
+    let twice = deflate(&script);
+    let streams = [
+        stream_object(7, "/Filter /FlateDecode ", &script),
+        stream_object(7, "/Filter [/FlateDecode] ", &script),
+        stream_object(7, "/Filter [ /Fl#61teDecode ] ", &script),
+        stream_object(7, "/Filter [/FlateDecode /FlateDecode] ", &twice),
+        // The filter behind a reference: zlib data is recognised by its header.
+        stream_object(7, "/Filter 9 0 R ", &script),
+        // No reader skips an object stream for claiming to be an image.
+        stream_object(7, "/Type /ObjStm /Subtype /Image /N 1 /First 4 /Filter /FlateDecode ", &script),
+    ];
+    for stream in streams {
+        let pdf = pdf_with_bytes("", &stream, "");
+        let checks = run(ContentType::Pdf, &pdf);
+        assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Fail), "{}", String::from_utf8_lossy(&pdf));
+        assert!(detail(&checks, CHECK_PDF_SAFETY).contains("JavaScript inside a compressed"));
+    }
+}
+
+#[test]
+fn when_junk_makes_an_object_stream_read_as_an_image_should_still_inspect_it() {
+    // A reader goes to object 6 by its offset and sees an object stream (the ")" is in
+    // a comment). Read from the top, the unterminated string of object 9 runs to that
+    // ")", so the dictionary before "stream" seems to open in object 9, as an image.
+    let (content, first) = object_stream_content(&[(5, SCRIPT)]);
+    let mut objects = b"9 0 obj\n<< /Subtype /Image /K (\nendobj\n".to_vec();
+    objects.extend(flate_object(6, &format!("/Type /ObjStm /N 1 /First {first} % )\n"), &content));
+    let checks = run(ContentType::Pdf, &pdf_with_bytes("", &objects, ""));
+    assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Fail));
+    assert!(detail(&checks, CHECK_PDF_SAFETY).contains("JavaScript inside a compressed"));
+}
+
+#[test]
+fn when_object_stream_is_png_predicted_should_undo_it_and_fail() {
+    // PNG "Up" prediction over rows of 8 bytes: each byte minus the one above.
+    let (content, first) = object_stream_content(&[(5, SCRIPT)]);
+    let mut predicted = Vec::new();
+    let mut above = [0u8; 8];
+    for row in content.chunks(8) {
+        predicted.push(2);
+        predicted.extend(row.iter().zip(above).map(|(&x, up)| x.wrapping_sub(up)));
+        above[..row.len()].copy_from_slice(row);
+    }
+    assert!(!String::from_utf8_lossy(&predicted).contains("JavaScript"));
+    let dict = format!("/Type /ObjStm /N 1 /First {first} /DecodeParms << /Predictor 12 /Columns 8 >> ");
+    let pdf = pdf_with_bytes("", &flate_object(6, &dict, &predicted), "");
+    let checks = run(ContentType::Pdf, &pdf);
+    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF carries JavaScript inside a compressed object stream");
+}
+
+#[test]
+fn when_compressed_content_is_clean_should_pass() {
+    let mut objects = object_stream(
+        6,
+        &[
+            (5, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"),
+            (7, "<< /JSONData 1 /JavaScriptless 2 /Launcher 3 /JSX [/JS_ 1] >>"),
+            (8, "<< /S /URI /URI (https://example.com/) >>"),
+        ],
+    );
+    objects.extend(flate_object(9, "", b"q 1 0 0 1 0 0 cm BT /F1 12 Tf (Jane Doe) Tj ET Q"));
+    let checks = run(ContentType::Pdf, &pdf_with_bytes("", &objects, ""));
+    assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Pass), "{checks:?}");
+}
+
+#[test]
+fn when_streams_use_other_filters_should_skip_them() {
+    let objects = [
+        stream_object(7, "/Filter /DCTDecode /Subtype /Image ", &[0xFF, 0xD8, 0xFF, 0xD9]),
+        stream_object(8, "/Filter /ASCIIHexDecode ", b"2F4A5320>"),
+    ]
+    .concat();
+    let checks = run(ContentType::Pdf, &pdf_with_bytes("", &objects, ""));
+    assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Pass), "{checks:?}");
+}
+
+#[test]
+fn when_flate_stream_is_corrupt_should_warn_without_panicking() {
+    let corrupt = stream_object(7, "/Filter /FlateDecode ", b"x\x9c\xff\xff\xff\xff not deflate at all");
+    let checks = run(ContentType::Pdf, &pdf_with_bytes("", &corrupt, ""));
+    assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Warn));
+    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has a compressed stream that could not be decoded");
+
+    let no_header = stream_object(7, "/Filter /FlateDecode ", b"plain text, not compressed");
+    let checks = run(ContentType::Pdf, &pdf_with_bytes("", &no_header, ""));
+    assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Warn));
+}
+
+#[test]
+fn when_flate_stream_is_cut_short_should_still_scan_what_inflated() {
+    let mut content = SCRIPT.as_bytes().to_vec();
+    for i in 0..400 {
+        content.extend_from_slice(format!("{i} {} {} {i} re f\n", i * 7 % 13, i * 5 % 11).as_bytes());
+    }
+    let compressed = deflate(&content);
+    let cut = stream_object(7, "/Filter /FlateDecode ", &compressed[..compressed.len() / 2]);
+    let detail = detail(&run(ContentType::Pdf, &pdf_with_bytes("", &cut, "")), CHECK_PDF_SAFETY);
+    assert_eq!(
+        detail,
+        "the PDF carries JavaScript inside a compressed stream; the PDF has a compressed stream that could not be decoded"
+    );
+}
+
+#[test]
+fn when_compressed_bytes_are_damaged_should_return_checks_without_panicking() {
+    let mut rng = XorShift(0x00C0_FFEE);
+    let (content, first) = object_stream_content(&[(5, SCRIPT), (7, "<< /Type /Font /Subtype /Type1 >>")]);
+    let compressed = deflate(&content);
+    let dict = format!("/Type /ObjStm /N 2 /First {first} /Filter /FlateDecode ");
+    for _ in 0..2_000 {
+        let mut data = compressed.clone();
+        for _ in 0..1 + rng.next() % 4 {
+            let at = (rng.next() as usize) % data.len();
+            data[at] = rng.next() as u8;
+        }
+        let checks = run(ContentType::Pdf, &pdf_with_bytes("", &stream_object(6, &dict, &data), ""));
+        assert!(check(&checks, CHECK_PDF_SAFETY).is_some());
+    }
+}
+
+#[test]
+fn when_flate_stream_is_a_zip_bomb_should_fail_without_inflating_it_all() {
+    let bomb = stream_object(7, "/Filter /FlateDecode ", zip_bomb());
+    let checks = run(ContentType::Pdf, &pdf_with_bytes("", &bomb, ""));
+    assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Fail));
+    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has compressed content too large to inspect");
+
+    // Sixteen of them (a GiB inflated) stop at the first.
+    let bombs: Vec<u8> = (0..16).flat_map(|n| stream_object(10 + n, "/Filter /FlateDecode ", zip_bomb())).collect();
+    let checks = run(ContentType::Pdf, &pdf_with_bytes("", &bombs, ""));
+    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has compressed content too large to inspect");
+}
+
+#[test]
+fn when_script_lies_past_the_cap_should_fail_as_too_large() {
+    let mut content = vec![b' '; 5 << 20];
+    content.extend_from_slice(SCRIPT.as_bytes());
+    let pdf = pdf_with_bytes("", &flate_object(7, "", &content), "");
+    let checks = run(ContentType::Pdf, &pdf);
+    assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Fail));
+    assert!(detail(&checks, CHECK_PDF_SAFETY).contains("compressed content too large to inspect"));
+}
+
+#[test]
+fn when_streams_together_inflate_past_the_file_cap_should_fail_as_too_large() {
+    // Each stream under the per-stream cap; ten of them over the per-file one.
+    let content = vec![b' '; 7 << 19];
+    let objects: Vec<u8> = (0..10).flat_map(|n| flate_object(10 + n, "", &content)).collect();
+    let checks = run(ContentType::Pdf, &pdf_with_bytes("", &objects, ""));
+    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has compressed content too large to inspect");
+}
+
+#[test]
+fn when_a_flate_image_inflates_past_the_cap_should_pass() {
+    // A scanned page: pixels cannot hold objects, so they are not inflated.
+    let image = stream_object(
+        7,
+        "/Type /XObject /Subtype /Image /Width 4096 /Height 4096 /ColorSpace /DeviceGray \
+         /BitsPerComponent 8 /Filter /FlateDecode ",
+        zip_bomb(),
+    );
+    let checks = run(ContentType::Pdf, &pdf_with_bytes("", &image, ""));
+    assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Pass), "{checks:?}");
+}
+
+// ---------------------------------------------------------------------------------
 // Hostile and broken input: checks, never a panic
 
 #[test]
@@ -622,6 +905,7 @@ fn when_any_fixture_is_cut_short_should_return_checks_without_panicking() {
         (ContentType::Png, png_with(800, 600, &[text_chunk("Software", "GIMP")])),
         (ContentType::Jpeg, jpeg_with(800, 600, &[exif_software("Adobe Photoshop 25.0", false)])),
         (ContentType::Pdf, pdf_with("/OpenAction 5 0 R ", "5 0 obj\n<< /S /JavaScript /JS (x) >>\nendobj\n", "")),
+        (ContentType::Pdf, pdf_hiding(SCRIPT)),
     ];
     for (declared, bytes) in fixtures {
         for cut in 0..bytes.len() {
