@@ -72,7 +72,6 @@ async fn main() -> anyhow::Result<()> {
 
     let table = SqliteTable::open(&args.data_dir.join("kyc.sqlite3")).context("cannot open the store")?;
     let clock = SystemClock;
-    table.purge_expired(clock.now().timestamp()).await.context("cannot purge expired items")?;
 
     let keys = api_keys(&args.data_dir)?;
     // The hashes also go to the table, where the Lambda authorizer would look them up.
@@ -115,6 +114,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let transport = HttpTransport::new(Mode::Local).map_err(|e| anyhow::anyhow!("webhook client: {e}"))?;
     let sender = Sender { transport: Arc::new(transport), schedule };
+    tokio::spawn(workers::sweep(table.clone(), clock.clone()));
     tokio::spawn(workers::relay(table, deps.clone()));
     tokio::spawn(workers::send(queue, deps.clone(), sender));
     if args.follow_up_after < 1 || args.follow_up_interval < 1 {

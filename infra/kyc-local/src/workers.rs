@@ -77,3 +77,17 @@ pub async fn follow_ups(deps: Deps, delay: chrono::TimeDelta, interval: Duration
         }
     }
 }
+
+/// Deletes expired items (idempotency records, delivery attempts, counters) every hour,
+/// as DynamoDB's TTL sweeper does; reads already ignore them once expired.
+pub async fn sweep(table: SqliteTable, clock: Arc<dyn kyc_app::Clock>) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        ticker.tick().await;
+        match table.purge_expired(clock.now().timestamp()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(items = n, "expired items purged"),
+            Err(e) => tracing::error!(error = %e, "purging expired items failed"),
+        }
+    }
+}

@@ -116,8 +116,11 @@ impl SqliteTable {
                  ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq",
                 rusqlite::params![consumer, seq],
             )
-            .map(|_| ())
-            .map_err(unavailable)
+            .map_err(unavailable)?;
+            // Records every consumer has read are trimmed, as a stream's retention would.
+            conn.execute("DELETE FROM stream WHERE seq <= (SELECT MIN(seq) FROM stream_checkpoints)", [])
+                .map(|_| ())
+                .map_err(unavailable)
         })
         .await
     }
@@ -324,5 +327,39 @@ impl Table for SqliteTable {
             return Ok(());
         }
         self.with_conn(move |conn| apply(conn, &writes)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kyc_app::table::Condition;
+
+    use super::*;
+
+    fn event(n: u32) -> Write {
+        let item = Item::new(Key::new("T#t#L#l", format!("EV#{n:010}")), "{}".into()).with_s("kind", "event");
+        Write::Put { item, condition: Condition::NotExists }
+    }
+
+    #[tokio::test]
+    async fn the_change_stream_holds_committed_events_in_order_and_is_trimmed_once_read() {
+        let table = SqliteTable::in_memory().expect("store");
+        table.transact(vec![event(1), event(2)]).await.expect("committed");
+        let other = Item::new(Key::new("T#t#L#l", "LEAD"), "{}".into()).with_s("kind", "lead");
+        table
+            .transact(vec![Write::Put { item: other, condition: Condition::None }, event(3)])
+            .await
+            .expect("committed");
+        let failed = table.transact(vec![event(4), event(1)]).await;
+        assert!(failed.is_err(), "a failed transaction adds nothing to the stream");
+
+        let records = table.stream_after(0, 10).await.expect("read");
+        let keys: Vec<&str> = records.iter().map(|(_, item)| item.key.sk.as_str()).collect();
+        assert_eq!(keys, ["EV#0000000001", "EV#0000000002", "EV#0000000003"], "only events, in commit order");
+
+        table.set_checkpoint("relay", records[1].0).await.expect("checkpoint");
+        assert_eq!(table.checkpoint("relay").await.expect("read"), records[1].0);
+        let rest = table.stream_after(0, 10).await.expect("read");
+        assert_eq!(rest.len(), 1, "records every consumer has read are trimmed");
     }
 }
