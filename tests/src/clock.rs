@@ -13,6 +13,12 @@ impl ManualClock {
         ManualClock(Mutex::new(kyc_app::SystemClock.now()))
     }
 
+    /// A clock at a fixed time (mid-day, so tests that move it by hours stay in one day).
+    pub fn at(rfc3339: &str) -> Self {
+        let at = DateTime::parse_from_rfc3339(rfc3339).map(|t| t.with_timezone(&Utc)).unwrap_or_else(|_| Utc::now());
+        ManualClock(Mutex::new(at))
+    }
+
     pub fn advance(&self, by: TimeDelta) {
         if let Ok(mut now) = self.0.lock() {
             *now += by;

@@ -222,11 +222,16 @@ pub async fn a_page_key_resumes_right_after_the_item_it_names(table: &dyn Table)
 pub async fn add_counts_from_zero_and_accumulates_atomically_in_a_transaction(table: &dyn Table) {
     let pk = partition("counter");
     let key = Key::new(&pk, "C");
-    let add = |by| Write::Add { key: key.clone(), attr: "count".into(), by, ttl: Some(1_900_000_000) };
+    let add = |by| Write::Add {
+        key: key.clone(),
+        deltas: vec![("count".into(), by), ("other".into(), -by)],
+        ttl: Some(1_900_000_000),
+    };
     table.transact(vec![add(1)]).await.expect("a missing counter starts at 0");
     table.transact(vec![add(2), put(item(&pk, "OTHER", "x"), Condition::None)]).await.expect("adds join transactions");
     let counter = table.get(&key).await.expect("get").expect("the counter exists");
     assert_eq!(counter.n("count"), Some(3));
+    assert_eq!(counter.n("other"), Some(-3), "several counters in one add, negative deltas too");
     assert_eq!(counter.n("ttl"), Some(1_900_000_000));
     let failed = table.transact(vec![add(10), put(item(&pk, "OTHER", "y"), Condition::NotExists)]).await;
     assert_eq!(failed, Err(TableError::ConditionFailed { index: 1 }));

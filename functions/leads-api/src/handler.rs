@@ -1,10 +1,10 @@
 //! The function's routes: the shared HTTP router, restricted to what this function
-//! serves (API Gateway sends it only these routes).
+//! serves (API Gateway sends it only these routes): leads and their metrics.
 
 use kyc_app::Deps;
 
 pub fn router(deps: Deps) -> axum::Router {
-    kyc_app::http::finish(kyc_app::http::leads_routes(), deps)
+    kyc_app::http::finish(kyc_app::http::leads_routes().merge(kyc_app::http::metrics_routes()), deps)
 }
 
 #[cfg(test)]

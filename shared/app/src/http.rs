@@ -61,6 +61,11 @@ pub fn webhooks_routes() -> Router<Deps> {
         .route("/v1/events", get(list_events))
 }
 
+/// Funnel and pipeline metrics (served by `leads-api`).
+pub fn metrics_routes() -> Router<Deps> {
+    Router::new().route("/v1/metrics", get(get_metrics)).route("/v1/metrics/pipeline", get(get_pipeline))
+}
+
 /// Status transitions (`status-api`).
 pub fn status_routes() -> Router<Deps> {
     Router::new().route("/v1/leads/{id}/status", post(change_status))
@@ -80,7 +85,12 @@ pub fn finish(routes: Router<Deps>, deps: Deps) -> Router {
 
 /// The whole API on one router (local mode, tests).
 pub fn router(deps: Deps) -> Router {
-    finish(leads_routes().merge(status_routes()).merge(documents_routes()).merge(webhooks_routes()), deps)
+    let all = leads_routes()
+        .merge(metrics_routes())
+        .merge(status_routes())
+        .merge(documents_routes())
+        .merge(webhooks_routes());
+    finish(all, deps)
 }
 
 async fn health() -> Response {
@@ -558,4 +568,37 @@ async fn list_events(
     let page =
         webhooks::list_events(&deps, &tenant, params.get("after").map(String::as_str), event_type, limit).await?;
     Ok(json(StatusCode::OK, &page, None))
+}
+
+fn date_param(params: &HashMap<String, String>, name: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
+    params
+        .get(name)
+        .map(|v| {
+            kyc_domain::validation::parse_date(v)
+                .ok_or_else(|| AppError::bad_parameter(name, "must be a date in the form YYYY-MM-DD"))
+        })
+        .transpose()
+}
+
+async fn get_metrics(
+    State(deps): State<Deps>,
+    tenant: TenantId,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let params = query_params(raw, &["from", "to"])?;
+    let to = date_param(&params, "to")?.unwrap_or_else(|| deps.clock.now().date_naive());
+    // The last 30 days unless told otherwise.
+    let from = date_param(&params, "from")?.unwrap_or(to - chrono::TimeDelta::days(29));
+    let report = crate::metrics::metrics(&deps, &tenant, from, to).await?;
+    Ok(json(StatusCode::OK, &report, None))
+}
+
+async fn get_pipeline(
+    State(deps): State<Deps>,
+    tenant: TenantId,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    query_params(raw, &[])?;
+    let report = crate::metrics::pipeline(&deps, &tenant).await?;
+    Ok(json(StatusCode::OK, &report, None))
 }

@@ -191,8 +191,10 @@ pub async fn create_lead(
         writes.push(put_new(Item::new(keys::external_id_key(tenant, external_id), body)));
         writes.len() - 1
     });
-    // Behavioural counters (leads per IP / device per hour) for risk scoring.
+    // Behavioural counters (leads per IP / device per hour) for risk scoring, and the
+    // funnel metrics.
     writes.extend(crate::scoring::velocity_writes(tenant, &record.lead, now));
+    writes.extend(crate::metrics::on_created(tenant, &record.lead));
     let idempotency_at = idempotency.map(|i| {
         writes.push(i.record(stored_response(201, &record.lead)));
         writes.len() - 1
@@ -416,7 +418,8 @@ pub(crate) async fn mutate<T: Replayable>(
         if if_match.is_some_and(|expected| record.lead.version != expected) {
             return Err(AppError::VersionConflict { current: record.lead.version });
         }
-        let change = match change.apply(&record, deps.clock.now()).await? {
+        let now = deps.clock.now();
+        let change = match change.apply(&record, now).await? {
             Outcome::Unchanged(output) => return Ok(output),
             Outcome::Changed(change) => change,
         };
@@ -433,6 +436,7 @@ pub(crate) async fn mutate<T: Replayable>(
         let mut writes = vec![after.put_after(&record.head)];
         writes.extend(event_writes);
         writes.extend(change.extra);
+        writes.extend(crate::metrics::on_change(tenant, &record.lead, &after.lead, now));
         let idempotency_at = idempotency.map(|(i, status)| {
             writes.push(i.record(stored_response(status, &change.output)));
             writes.len() - 1

@@ -9,6 +9,7 @@ pub mod http;
 pub mod idempotency;
 pub mod keys;
 pub mod leads;
+pub mod metrics;
 pub mod objects;
 pub mod ports;
 pub mod problem;

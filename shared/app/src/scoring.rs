@@ -147,8 +147,7 @@ pub fn velocity_writes(tenant: &TenantId, lead: &Lead, at: DateTime<Utc>) -> Vec
         .filter_map(|(signal, value)| Some((signal, value?)))
         .map(|(signal, value)| Write::Add {
             key: velocity_key(tenant, signal, value, at),
-            attr: "leads".into(),
-            by: 1,
+            deltas: vec![("leads".into(), 1)],
             ttl: Some(ttl),
         })
         .collect()

@@ -147,10 +147,10 @@ pub enum Write {
     Delete { key: Key, condition: Condition },
     /// Write nothing, but fail the transaction unless the condition holds.
     Check { key: Key, condition: Condition },
-    /// Add `by` to the number attribute `attr` (a missing item or attribute counts as
+    /// Add each delta to its number attribute (a missing item or attribute counts as
     /// 0), and set `ttl` when given: DynamoDB's atomic `ADD`, for counters that many
     /// writers bump at once. The item's body is `{}` when the item is new.
-    Add { key: Key, attr: String, by: i64, ttl: Option<i64> },
+    Add { key: Key, deltas: Vec<(String, i64)>, ttl: Option<i64> },
 }
 
 impl Write {

@@ -224,17 +224,23 @@ impl DynamoTable {
                     .map_err(build_error)?;
                 TransactWriteItem::builder().condition_check(check).build()
             }
-            Write::Add { key, attr, by, ttl } => {
-                if ["pk", "sk", BODY].contains(&attr.as_str()) {
-                    return Err(TableError::Invalid(format!("attribute name `{attr}` is reserved")));
+            Write::Add { key, deltas, ttl } => {
+                if deltas.is_empty() || deltas.len() > 100 {
+                    return Err(TableError::Invalid("an add carries 1 to 100 counters".into()));
                 }
                 // A new item gets an empty body so that it reads back like any other.
-                let mut expression = "ADD #a :by SET #body = if_not_exists(#body, :empty)".to_string();
-                let mut names = HashMap::from([("#a".to_string(), attr), ("#body".to_string(), BODY.to_string())]);
-                let mut values = HashMap::from([
-                    (":by".to_string(), AttributeValue::N(by.to_string())),
-                    (":empty".to_string(), AttributeValue::S("{}".to_string())),
-                ]);
+                let mut names = HashMap::from([("#body".to_string(), BODY.to_string())]);
+                let mut values = HashMap::from([(":empty".to_string(), AttributeValue::S("{}".to_string()))]);
+                let mut adds = Vec::with_capacity(deltas.len());
+                for (i, (attr, by)) in deltas.into_iter().enumerate() {
+                    if ["pk", "sk", BODY, TTL_ATTR].contains(&attr.as_str()) {
+                        return Err(TableError::Invalid(format!("attribute name `{attr}` is reserved")));
+                    }
+                    adds.push(format!("#a{i} :v{i}"));
+                    names.insert(format!("#a{i}"), attr);
+                    values.insert(format!(":v{i}"), AttributeValue::N(by.to_string()));
+                }
+                let mut expression = format!("ADD {} SET #body = if_not_exists(#body, :empty)", adds.join(", "));
                 if let Some(ttl) = ttl {
                     expression.push_str(", #ttl = :ttl");
                     names.insert("#ttl".to_string(), TTL_ATTR.to_string());

@@ -188,7 +188,15 @@ fn put(tx: &rusqlite::Transaction<'_>, item: &Item) -> Result<(), TableError> {
     Ok(())
 }
 
-fn add(tx: &rusqlite::Transaction<'_>, key: &Key, attr: &str, by: i64, ttl: Option<i64>) -> Result<(), TableError> {
+fn add(
+    tx: &rusqlite::Transaction<'_>,
+    key: &Key,
+    deltas: &[(String, i64)],
+    ttl: Option<i64>,
+) -> Result<(), TableError> {
+    if deltas.is_empty() || deltas.len() > 100 {
+        return Err(TableError::Invalid("an add carries 1 to 100 counters".into()));
+    }
     let body: Option<String> = tx
         .query_row("SELECT body FROM items WHERE pk = ?1 AND sk = ?2", [&key.pk, &key.sk], |r| r.get(0))
         .optional()
@@ -197,12 +205,17 @@ fn add(tx: &rusqlite::Transaction<'_>, key: &Key, attr: &str, by: i64, ttl: Opti
         Some(body) => Item { key: key.clone(), attrs: existing_attrs(tx, key)?.unwrap_or_default(), body },
         None => Item::new(key.clone(), "{}".to_string()),
     };
-    let current = match item.attrs.get(attr) {
-        None => 0,
-        Some(Attr::N(n)) => *n,
-        Some(Attr::S(_)) => return Err(TableError::Invalid(format!("`{attr}` is not a number"))),
-    };
-    item.attrs.insert(attr.to_string(), Attr::N(current + by));
+    for (attr, by) in deltas {
+        if attr == TTL_ATTR {
+            return Err(TableError::Invalid(format!("attribute name `{attr}` is reserved")));
+        }
+        let current = match item.attrs.get(attr) {
+            None => 0,
+            Some(Attr::N(n)) => *n,
+            Some(Attr::S(_)) => return Err(TableError::Invalid(format!("`{attr}` is not a number"))),
+        };
+        item.attrs.insert(attr.clone(), Attr::N(current + by));
+    }
     if let Some(ttl) = ttl {
         item.attrs.insert(TTL_ATTR.to_string(), Attr::N(ttl));
     }
@@ -238,7 +251,7 @@ fn apply(conn: &mut Connection, writes: &[Write]) -> Result<(), TableError> {
                 tx.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", [&key.pk, &key.sk]).map_err(unavailable)?;
             }
             Write::Check { .. } => {}
-            Write::Add { key, attr, by, ttl } => add(&tx, key, attr, *by, *ttl)?,
+            Write::Add { key, deltas, ttl } => add(&tx, key, deltas, *ttl)?,
         }
     }
     tx.commit().map_err(unavailable)
