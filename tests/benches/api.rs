@@ -67,6 +67,15 @@ async fn dynamodb_calls() -> Vec<(&'static str, CallCounts)> {
     let before = table.calls();
     api.get("/v1/leads?limit=25").await;
     measure("list leads (one page)", before, &table);
+
+    let before = table.calls();
+    let today = chrono::Utc::now().date_naive();
+    api.get(&format!("/v1/metrics?from={}&to={today}", today - chrono::TimeDelta::days(29))).await;
+    measure("metrics report (30 days)", before, &table);
+
+    let before = table.calls();
+    api.get("/v1/metrics/pipeline").await;
+    measure("pipeline metrics", before, &table);
     rows
 }
 
