@@ -621,6 +621,8 @@ async fn the_openapi_document_describes_every_route_and_nothing_else() {
         "GET /v1/webhook-endpoints/{id}/deliveries",
         "POST /v1/webhook-deliveries/{id}/retry",
         "GET /v1/events",
+        "GET /v1/metrics",
+        "GET /v1/metrics/pipeline",
     ];
     served.sort();
     assert_eq!(documented, served);
