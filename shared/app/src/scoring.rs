@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use kyc_domain::audit::{Action, EventDraft};
 use kyc_domain::document::{Check, Document, DocumentKind, DocumentStatus, FileInfo};
 use kyc_domain::filecheck::{self, FileLimits};
+use kyc_domain::ids::LeadId;
 use kyc_domain::lead::{Lead, LeadType, RiskLevel};
 use kyc_domain::mrz::{self, Subject};
 use kyc_domain::requirement::{Requirement, evaluate};
@@ -104,7 +105,7 @@ pub async fn on_object_created(deps: &Deps, scoring: &Scoring, key: &str) -> Res
         tracing::warn!("object key is not a document key; ignored");
         return Ok(ScoreOutcome::Ignored);
     };
-    let change = ScoreDocument { deps, scoring, tenant: tenant.clone(), doc: doc.clone() };
+    let change = ScoreDocument { deps, scoring, tenant: tenant.clone(), doc: doc.clone(), file: Default::default() };
     match mutate(deps, &tenant, lead.as_str(), None, None, change).await {
         Err(AppError::NotFound(_)) => {
             tracing::warn!(document = %doc, "object matches no pending document; ignored");
@@ -124,6 +125,18 @@ struct ScoreDocument<'a> {
     scoring: &'a Scoring,
     tenant: TenantId,
     doc: kyc_domain::ids::DocumentId,
+    /// The file is read and checked once per event, not again on each retry of the
+    /// transaction when another writer touched the lead meanwhile.
+    file: tokio::sync::OnceCell<Option<FileFacts>>,
+}
+
+/// What the stored file itself shows (independent of the lead's state).
+#[derive(Clone)]
+struct FileFacts {
+    checks: Vec<Check>,
+    size: u64,
+    /// Only for a file read whole (a too-large one is never hashed).
+    sha256: Option<String>,
 }
 
 /// The hour bucket of a behavioural counter.
@@ -158,6 +171,28 @@ fn hash_index_key(tenant: &TenantId, sha256: &str, lead: &Lead, doc: &Document) 
 }
 
 impl ScoreDocument<'_> {
+    /// Reads the stored file (at most the size limit + 1 byte, which tells "too large"
+    /// without reading a huge object) and checks it, once; `None` when there is no file.
+    async fn file_facts(&self, lead: &LeadId, doc: &Document) -> Result<Option<FileFacts>, AppError> {
+        let facts = self
+            .file
+            .get_or_try_init(|| async {
+                let limits = &self.scoring.limits;
+                let key = object_key(&self.tenant, lead, &doc.id);
+                let Some(prefix) = self.deps.objects.read_prefix(&key, limits.max_bytes + 1).await? else {
+                    return Ok::<_, AppError>(None);
+                };
+                let complete = prefix.bytes.len() as u64 == prefix.size;
+                Ok(Some(FileFacts {
+                    checks: filecheck::inspect(doc.content_type, &prefix.bytes, prefix.size, limits),
+                    size: prefix.size,
+                    sha256: complete.then(|| hex::encode(Sha256::digest(&prefix.bytes))),
+                }))
+            })
+            .await?;
+        Ok(facts.clone())
+    }
+
     /// Other leads created from the same signal in this hour and the one before.
     async fn velocity(&self, signal: &str, value: Option<&str>, now: DateTime<Utc>) -> Result<u32, AppError> {
         let Some(value) = value else { return Ok(0) };
@@ -218,6 +253,32 @@ fn subject_of<'a>(lead: &'a Lead, doc: &Document) -> Option<Subject<'a>> {
     }
 }
 
+/// The status moves the decision policy makes after a scoring, in order: a first
+/// upload starts the lead, then it is approved or sent to review; a decided lead stays
+/// decided, except that a critical finding sends even an approved lead back for a
+/// re-review.
+fn policy_moves(lead: &Lead, all_documents_verified: bool, risk: &kyc_domain::lead::Risk) -> Vec<Status> {
+    if lead.status == Status::Approved && risk.level == RiskLevel::Critical {
+        return vec![Status::UnderReview];
+    }
+    if lead.is_decided() {
+        return Vec::new();
+    }
+    let mut moves = Vec::new();
+    if lead.status == Status::NotStarted {
+        moves.push(Status::InProgress);
+    }
+    let missing = !lead.requirements.missing.is_empty();
+    let target = match risk::decide(lead.level, missing, all_documents_verified, risk) {
+        PolicyDecision::Approve => Status::Approved,
+        PolicyDecision::Review { .. } => Status::UnderReview,
+    };
+    if target != lead.status {
+        moves.push(target);
+    }
+    moves
+}
+
 fn flag(flags: &mut Vec<String>, code: &str) {
     if !flags.iter().any(|f| f == code) {
         flags.push(code.to_string());
@@ -238,20 +299,15 @@ impl AsyncChange<ScoreOutcome> for ScoreDocument<'_> {
         if doc.status != DocumentStatus::PendingUpload {
             return Ok(Outcome::Unchanged(ScoreOutcome::AlreadyScored));
         }
-        let limits = &self.scoring.limits;
-        let key = object_key(&self.tenant, &lead.id, &doc.id);
-        // One byte past the limit tells "too large" without reading a huge object.
-        let Some(prefix) = self.deps.objects.read_prefix(&key, limits.max_bytes + 1).await? else {
+        let Some(file) = self.file_facts(&lead.id, &doc).await? else {
             return Ok(Outcome::Unchanged(ScoreOutcome::NoObject));
         };
-
-        // The file and what the integrator said is printed on it.
-        let mut checks = filecheck::inspect(doc.content_type, &prefix.bytes, prefix.size, limits);
+        // The file, and what the integrator said is printed on it.
+        let mut checks = file.checks;
         if let Some(data) = &doc.data {
             checks.extend(mrz::check_data(doc.kind, data, subject_of(lead, &doc), now.date_naive()));
         }
-        let complete = prefix.bytes.len() as u64 == prefix.size;
-        let sha256 = complete.then(|| hex::encode(Sha256::digest(&prefix.bytes)));
+        let sha256 = file.sha256;
         let duplicate = match &sha256 {
             Some(sha) => self.is_duplicate(sha, lead).await?,
             None => false,
@@ -264,7 +320,7 @@ impl AsyncChange<ScoreOutcome> for ScoreDocument<'_> {
         doc.checks = checks;
         doc.file = Some(FileInfo {
             content_type: doc.content_type,
-            size_bytes: prefix.size,
+            size_bytes: file.size,
             sha256: sha256.clone().unwrap_or_default(),
         });
         doc.uploaded_at = Some(now);
@@ -338,7 +394,7 @@ impl AsyncChange<ScoreOutcome> for ScoreDocument<'_> {
             }
             draft(self.deps, now, "system".into(), action, merged)
         };
-        events.push(event(Action::DocumentReceived, json!({ "size_bytes": prefix.size, "sha256": sha256 })));
+        events.push(event(Action::DocumentReceived, json!({ "size_bytes": file.size, "sha256": sha256 })));
         let failed: Vec<&str> = doc
             .checks
             .iter()
@@ -356,62 +412,21 @@ impl AsyncChange<ScoreOutcome> for ScoreDocument<'_> {
             json!({ "score": risk.score, "level": risk.level, "policy_version": scored.policy_version, "factors": factors, "alert": alert }),
         ));
 
-        // A critical finding sends even an approved lead back for a re-review.
-        if next.status == Status::Approved && risk.level == RiskLevel::Critical {
-            let decision = Decision {
-                to: Status::UnderReview,
-                reasons: vec![],
-                note: None,
-                is_final: false,
-                origin: DecisionOrigin::System,
-                at: now,
-            };
+        let all_verified = documents.iter().all(|d| d.status != DocumentStatus::Rejected);
+        for to in policy_moves(&next, all_verified, &risk) {
+            let decision =
+                Decision { to, reasons: vec![], note: None, is_final: false, origin: DecisionOrigin::System, at: now };
+            let before = next.status;
             let moved = transition(&next, &decision)?;
+            // `transition` bumps the version per move; one scoring is one version.
             next = Lead { version: next.version, ..moved };
             let mut e = event(
                 Action::StatusChanged,
                 json!({ "policy_version": scored.policy_version, "factors": factors, "risk_level": risk.level }),
             );
-            e.from_status = Some(Status::Approved);
-            e.to_status = Some(Status::UnderReview);
+            e.from_status = Some(before);
+            e.to_status = Some(to);
             events.push(e);
-        }
-        // The decision policy, for a lead that is not decided yet.
-        if !next.is_decided() {
-            let mut moves = Vec::new();
-            if next.status == Status::NotStarted {
-                moves.push(Status::InProgress);
-            }
-            let all_verified = documents.iter().all(|d| d.status != DocumentStatus::Rejected);
-            let decision = risk::decide(next.level, !next.requirements.missing.is_empty(), all_verified, &risk);
-            let target = match decision {
-                PolicyDecision::Approve => Status::Approved,
-                PolicyDecision::Review { .. } => Status::UnderReview,
-            };
-            if target != next.status {
-                moves.push(target);
-            }
-            for to in moves {
-                let decision = Decision {
-                    to,
-                    reasons: vec![],
-                    note: None,
-                    is_final: false,
-                    origin: DecisionOrigin::System,
-                    at: now,
-                };
-                let before = next.status;
-                let moved = transition(&next, &decision)?;
-                // `transition` bumps the version per move; one scoring is one version.
-                next = Lead { version: next.version, ..moved };
-                let mut e = event(
-                    Action::StatusChanged,
-                    json!({ "policy_version": scored.policy_version, "factors": factors, "risk_level": risk.level }),
-                );
-                e.from_status = Some(before);
-                e.to_status = Some(to);
-                events.push(e);
-            }
         }
 
         let mut extra = vec![Write::Put { item: document_item(&self.tenant, &doc), condition: still_pending() }];
@@ -428,5 +443,45 @@ impl AsyncChange<ScoreOutcome> for ScoreDocument<'_> {
             extra,
             output: outcome,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kyc_domain::input::LeadData;
+    use kyc_domain::lead::{Risk, Source};
+
+    use super::*;
+
+    fn lead(status: Status) -> Lead {
+        let mut lead = crate::leads::new_lead(
+            LeadId::from_uuid(uuid::Uuid::now_v7()),
+            LeadData::default(),
+            Source::Api,
+            Utc::now(),
+        );
+        lead.status = status;
+        lead
+    }
+
+    fn risk(level: RiskLevel) -> Risk {
+        Risk { score: 0, level, factors: vec![], scored_at: Utc::now() }
+    }
+
+    #[test]
+    fn a_first_upload_starts_the_lead_then_the_policy_decides() {
+        assert_eq!(
+            policy_moves(&lead(Status::NotStarted), true, &risk(RiskLevel::Low)),
+            [Status::InProgress, Status::Approved]
+        );
+        assert_eq!(policy_moves(&lead(Status::InProgress), false, &risk(RiskLevel::Low)), [Status::UnderReview]);
+        assert!(policy_moves(&lead(Status::UnderReview), true, &risk(RiskLevel::High)).is_empty(), "already in review");
+    }
+
+    #[test]
+    fn a_decided_lead_stays_decided_unless_an_approved_one_turns_critical() {
+        assert!(policy_moves(&lead(Status::Approved), true, &risk(RiskLevel::High)).is_empty());
+        assert!(policy_moves(&lead(Status::Rejected), true, &risk(RiskLevel::Critical)).is_empty());
+        assert_eq!(policy_moves(&lead(Status::Approved), true, &risk(RiskLevel::Critical)), [Status::UnderReview]);
     }
 }
