@@ -37,9 +37,9 @@ impl Relay {
                 start_after: self.after.clone(),
             };
             let page = api.deps.table.query(&query).await.expect("events");
-            for item in &page.items {
-                kyc_app::relay::relay_item(&api.deps, item).await.expect("relayed");
-                self.after = Some(PageKey::of(item, Index::Gsi3));
+            kyc_app::relay::relay_items(&api.deps, &page.items).await.expect("relayed");
+            if let Some(last) = page.items.last() {
+                self.after = Some(PageKey::of(last, Index::Gsi3));
             }
             if page.next.is_none() {
                 return;

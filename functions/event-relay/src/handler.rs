@@ -32,12 +32,12 @@ pub fn item_of(image: &Value) -> Option<Item> {
 /// on-failure destination). Relaying twice only queues duplicates, which receivers
 /// dedupe on `webhook-id`.
 pub async fn handle(deps: &Deps, event: Event) -> Result<(), lambda_runtime::Error> {
-    let mut relayed = 0;
+    let mut items = Vec::with_capacity(event.records.len());
     for record in &event.records {
         let image = serde_json::to_value(&record.change.new_image)?;
-        let Some(item) = item_of(&image) else { continue };
-        relayed += kyc_app::relay::relay_item(deps, &item).await?;
+        items.extend(item_of(&image));
     }
+    let relayed = kyc_app::relay::relay_items(deps, &items).await?;
     tracing::info!(records = event.records.len(), relayed, "stream batch relayed");
     Ok(())
 }
@@ -69,13 +69,22 @@ mod moto {
     use serde_json::{Map, json};
 
     use kyc_app::queue::QueueConsumer;
-    use kyc_app::table::Key;
+    use kyc_app::table::{Key, Table};
     use kyc_app::webhooks::DeliveryMessage;
     use kyc_aws::SqsQueue;
     use kyc_tests::api::TestApi;
     use kyc_tests::backends;
 
     use super::*;
+
+    /// The stream records DynamoDB would emit for `items` (NEW_IMAGE).
+    fn stream_batch(items: &[Item]) -> Event {
+        let records: Vec<Value> = items
+            .iter()
+            .map(|item| serde_json::to_value(stream_event(item)).expect("json")["Records"][0].clone())
+            .collect();
+        serde_json::from_value(json!({ "Records": records })).expect("a stream event")
+    }
 
     /// The stream record DynamoDB would emit for `item` (NEW_IMAGE).
     fn stream_event(item: &Item) -> Event {
@@ -133,5 +142,35 @@ mod moto {
             assert_eq!(delivery.event.data["lead_id"], lead["id"]);
             assert_eq!(message.receive_count, 1);
         }
+    }
+
+    #[tokio::test]
+    async fn a_batch_reads_each_tenants_endpoints_once_and_queues_in_one_go() {
+        let sqs = aws_sdk_sqs::Client::new(&backends::moto_config().await);
+        let (url, _) = kyc_aws::queue::create_queue(&sqs, &format!("deliveries-{}", backends::uuid_like()), None)
+            .await
+            .expect("queue");
+        let queue = Arc::new(SqsQueue::new(sqs, url));
+        let table = backends::dynamo_table().await;
+        let mut api = TestApi::new(Arc::new(table.clone()));
+        api.deps.queue = queue.clone();
+        let tenant = kyc_app::auth::TenantId::parse("acme").expect("tenant");
+        let input = serde_json::from_value(json!({"url": "http://127.0.0.1:9/hook", "events": ["*"]})).expect("input");
+        kyc_app::webhooks::create_endpoint(&api.deps, &tenant, input, None).await.expect("endpoint");
+        let mut items = Vec::new();
+        for _ in 0..5 {
+            let lead = api.create(json!({})).await;
+            let key = Key::new(format!("T#acme#L#{}", lead["id"].as_str().unwrap_or_default()), "EV#0000000001");
+            items.push(table.get(&key).await.expect("get").expect("event item"));
+        }
+        let before = table.calls();
+        handle(&api.deps, stream_batch(&items)).await.expect("relayed");
+        let after = table.calls();
+        assert_eq!(after.query - before.query, 1, "one endpoints read for the tenant, not one per event");
+        let mut received = 0;
+        for _ in 0..5 {
+            received += queue.receive(10, Duration::from_secs(30)).await.expect("receive").len();
+        }
+        assert_eq!(received, 5);
     }
 }

@@ -37,12 +37,12 @@ async fn relay_once(table: &SqliteTable, deps: &Deps) -> Result<(), String> {
         if records.is_empty() {
             return Ok(());
         }
-        for (seq, item) in records {
-            kyc_app::relay::relay_item(deps, &item).await.map_err(|e| e.to_string())?;
-            // At least once: the checkpoint moves only after the record was relayed.
-            table.set_checkpoint(RELAY, seq).await.map_err(|e| e.to_string())?;
-            after = seq;
-        }
+        let last = records.last().map_or(after, |(seq, _)| *seq);
+        let items: Vec<_> = records.into_iter().map(|(_, item)| item).collect();
+        kyc_app::relay::relay_items(deps, &items).await.map_err(|e| e.to_string())?;
+        // At least once: the checkpoint moves only after the batch was relayed.
+        table.set_checkpoint(RELAY, last).await.map_err(|e| e.to_string())?;
+        after = last;
     }
 }
 

@@ -4,6 +4,8 @@
 //! stream hands it the same records again (at least once; receivers dedupe on
 //! `webhook-id`).
 
+use std::collections::HashMap;
+
 use kyc_domain::audit::AuditEvent;
 use kyc_domain::webhook::events_for;
 
@@ -12,17 +14,16 @@ use crate::auth::TenantId;
 use crate::error::AppError;
 use crate::queue::OutgoingMessage;
 use crate::table::Item;
-use crate::webhooks::{DeliveryMessage, EndpointStatus, endpoints_of};
+use crate::webhooks::{DeliveryMessage, EndpointRecord, EndpointStatus, endpoints_of};
 
-/// Queues the deliveries one audit event calls for; the number of messages queued.
-pub async fn relay(deps: &Deps, tenant: &TenantId, audit: &AuditEvent) -> Result<usize, AppError> {
-    let events = events_for(audit);
-    if events.is_empty() {
-        return Ok(0);
-    }
-    let endpoints = endpoints_of(deps, tenant).await?;
+/// The queue messages one audit event calls for, given its tenant's endpoints.
+fn messages_for(
+    tenant: &TenantId,
+    audit: &AuditEvent,
+    endpoints: &[EndpointRecord],
+) -> Result<Vec<OutgoingMessage>, AppError> {
     let mut messages = Vec::new();
-    for event in &events {
+    for event in events_for(audit) {
         for endpoint in
             endpoints.iter().filter(|e| e.status == EndpointStatus::Enabled && e.subscribes_to(event.event_type))
         {
@@ -37,24 +38,48 @@ pub async fn relay(deps: &Deps, tenant: &TenantId, audit: &AuditEvent) -> Result
             messages.push(OutgoingMessage { body, delay: std::time::Duration::ZERO });
         }
     }
+    Ok(messages)
+}
+
+/// Queues the deliveries one audit event calls for; the number of messages queued.
+pub async fn relay(deps: &Deps, tenant: &TenantId, audit: &AuditEvent) -> Result<usize, AppError> {
+    if events_for(audit).is_empty() {
+        return Ok(0);
+    }
+    let messages = messages_for(tenant, audit, &endpoints_of(deps, tenant).await?)?;
     let count = messages.len();
     if count > 0 {
         deps.queue.send(messages).await?;
     }
-    tracing::info!(event = %audit.id, deliveries = count, "event relayed");
     Ok(count)
 }
 
-/// Relays a stored audit event item (a stream record's new image). Items that are not
-/// audit events are skipped.
-pub async fn relay_item(deps: &Deps, item: &Item) -> Result<usize, AppError> {
-    if item.s(crate::keys::KIND) != Some(crate::keys::KIND_EVENT) {
-        return Ok(0);
+/// Relays a batch of stored items (stream records' new images): the endpoints of each
+/// tenant are read once per batch, and all messages go to the queue together. Items
+/// that are not audit events are skipped.
+pub async fn relay_items(deps: &Deps, items: &[Item]) -> Result<usize, AppError> {
+    let mut endpoints: HashMap<TenantId, Vec<EndpointRecord>> = HashMap::new();
+    let mut messages = Vec::new();
+    for item in items.iter().filter(|i| i.s(crate::keys::KIND) == Some(crate::keys::KIND_EVENT)) {
+        let tenant = item
+            .s("tenant")
+            .and_then(TenantId::parse)
+            .ok_or_else(|| AppError::Internal("event item without tenant".into()))?;
+        let audit: AuditEvent =
+            serde_json::from_str(&item.body).map_err(|e| AppError::unreadable("audit event", &e))?;
+        if events_for(&audit).is_empty() {
+            continue;
+        }
+        if !endpoints.contains_key(&tenant) {
+            endpoints.insert(tenant.clone(), endpoints_of(deps, &tenant).await?);
+        }
+        let of_tenant = endpoints.get(&tenant).map(Vec::as_slice).unwrap_or_default();
+        messages.extend(messages_for(&tenant, &audit, of_tenant)?);
     }
-    let tenant = item
-        .s("tenant")
-        .and_then(TenantId::parse)
-        .ok_or_else(|| AppError::Internal("event item without tenant".into()))?;
-    let audit: AuditEvent = serde_json::from_str(&item.body).map_err(|e| AppError::unreadable("audit event", &e))?;
-    relay(deps, &tenant, &audit).await
+    let count = messages.len();
+    if count > 0 {
+        deps.queue.send(messages).await?;
+    }
+    tracing::info!(items = items.len(), deliveries = count, "events relayed");
+    Ok(count)
 }
