@@ -103,6 +103,13 @@ impl TestApi {
         TestApi::new(crate::backends::embedded())
     }
 
+    /// Dependencies as a Lambda function has them in its handler tests: this API's
+    /// stores, one fixed id (the one an `events/` fixture names), and `auth`.
+    pub fn function_deps(&self, fixed_id: &str, auth: Arc<dyn kyc_app::auth::Authenticate>) -> Deps {
+        let uuid = uuid::Uuid::parse_str(fixed_id).expect("a fixture uuid");
+        Deps { ids: Arc::new(FixedIds(uuid)), auth, ..self.deps.clone() }
+    }
+
     /// The same API on another clock.
     pub fn with_clock(mut self, clock: Arc<dyn kyc_app::Clock>) -> Self {
         self.deps.clock = clock;
@@ -188,6 +195,15 @@ impl TestApi {
         let reply = self.get(&format!("/v1/leads/{id}/audit?limit=100")).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         reply.body["data"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// Issues one fixed id.
+pub struct FixedIds(pub uuid::Uuid);
+
+impl kyc_app::Ids for FixedIds {
+    fn uuid(&self) -> uuid::Uuid {
+        self.0
     }
 }
 

@@ -13,40 +13,19 @@ mod tests {
 
     use axum::http::StatusCode;
     use http_body_util::BodyExt;
-    use kyc_app::{Deps, Ids, SystemClock};
-    use kyc_embedded::SqliteTable;
+    use kyc_app::Deps;
     use kyc_lambda::{AuthorizerContext, request_from_event};
+    use kyc_tests::api::TestApi;
     use serde_json::Value;
     use tower::ServiceExt;
 
     use super::router;
 
-    /// Issues the id the `apigw-get-lead.json` fixture asks for.
-    struct FixtureIds;
+    /// The id the `apigw-get-lead.json` fixture asks for.
+    const FIXTURE_ID: &str = "0193a1b2c3d47e8f9a0b1c2d3e4f5a6b";
 
-    impl Ids for FixtureIds {
-        fn uuid(&self) -> uuid::Uuid {
-            uuid::Uuid::parse_str("0193a1b2c3d47e8f9a0b1c2d3e4f5a6b").unwrap_or_default()
-        }
-    }
-
-    fn deps() -> Deps {
-        Deps {
-            table: Arc::new(SqliteTable::in_memory().expect("store")),
-            clock: Arc::new(SystemClock),
-            ids: Arc::new(FixtureIds),
-            auth: Arc::new(AuthorizerContext),
-            objects: Arc::new(
-                kyc_embedded::LocalObjects::new(
-                    std::env::temp_dir().join("kyc-handler-tests"),
-                    "http://127.0.0.1:9".into(),
-                    b"k",
-                )
-                .expect("objects"),
-            ),
-            queue: Arc::new(kyc_embedded::LocalQueue::in_memory(8).expect("queue")),
-            mode: kyc_domain::ssrf::Mode::Local,
-        }
+    fn deps(api: &TestApi) -> Deps {
+        api.function_deps(FIXTURE_ID, Arc::new(AuthorizerContext))
     }
 
     async fn call(deps: &Deps, event: &str) -> (StatusCode, Value) {
@@ -59,7 +38,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_create_event_creates_a_lead_for_the_authorizers_tenant() {
-        let deps = deps();
+        let api = TestApi::embedded();
+        let deps = deps(&api);
         let (status, lead) = call(&deps, include_str!("../../../events/apigw-create-lead.json")).await;
         assert_eq!(status, StatusCode::CREATED, "{lead}");
         assert_eq!(lead["object"], "lead");
@@ -70,7 +50,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_without_an_authorizer_tenant_is_unauthorized() {
-        let deps = deps();
+        let api = TestApi::embedded();
+        let deps = deps(&api);
         let event =
             include_str!("../../../events/apigw-create-lead.json").replace("\"tenant\": \"acme\"", "\"other\": \"x\"");
         let (status, problem) = call(&deps, &event).await;
@@ -80,7 +61,7 @@ mod tests {
 
     #[tokio::test]
     async fn health_answers_without_a_tenant() {
-        let (status, body) = call(&deps(), include_str!("../../../events/apigw-health.json")).await;
+        let (status, body) = call(&deps(&TestApi::embedded()), include_str!("../../../events/apigw-health.json")).await;
         assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
     }
 }

@@ -14,41 +14,18 @@ mod tests {
     use axum::http::StatusCode;
     use http_body_util::BodyExt;
     use kyc_app::auth::TenantId;
-    use kyc_app::{Deps, Ids, SystemClock};
-    use kyc_embedded::SqliteTable;
     use kyc_lambda::{AuthorizerContext, request_from_event};
+    use kyc_tests::api::TestApi;
     use serde_json::Value;
     use tower::ServiceExt;
 
     use super::router;
 
-    /// Issues the id the `apigw-status-approve.json` fixture names.
-    struct FixtureIds;
-
-    impl Ids for FixtureIds {
-        fn uuid(&self) -> uuid::Uuid {
-            uuid::Uuid::parse_str("0193a1b2c3d47e8f9a0b1c2d3e4f5a6b").unwrap_or_default()
-        }
-    }
-
     #[tokio::test]
     async fn the_approve_event_approves_a_complete_basic_lead() {
-        let deps = Deps {
-            table: Arc::new(SqliteTable::in_memory().expect("store")),
-            clock: Arc::new(SystemClock),
-            ids: Arc::new(FixtureIds),
-            auth: Arc::new(AuthorizerContext),
-            objects: Arc::new(
-                kyc_embedded::LocalObjects::new(
-                    std::env::temp_dir().join("kyc-handler-tests"),
-                    "http://127.0.0.1:9".into(),
-                    b"k",
-                )
-                .expect("objects"),
-            ),
-            queue: Arc::new(kyc_embedded::LocalQueue::in_memory(8).expect("queue")),
-            mode: kyc_domain::ssrf::Mode::Local,
-        };
+        // The id the `apigw-status-approve.json` fixture names.
+        let api = TestApi::embedded();
+        let deps = api.function_deps("0193a1b2c3d47e8f9a0b1c2d3e4f5a6b", Arc::new(AuthorizerContext));
         let input = serde_json::from_value(serde_json::json!({
             "email": "ada@example.com",
             "individual": {"first_name": "Ada", "last_name": "Lovelace"},

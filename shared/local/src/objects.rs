@@ -144,12 +144,6 @@ impl ObjectStore for LocalObjects {
     }
 }
 
-impl LocalObjects {
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
