@@ -3,7 +3,7 @@
 //! `kyc-local` before it accepts or serves a file. A tampered, expired or re-targeted
 //! URL is refused.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
