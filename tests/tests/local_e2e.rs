@@ -125,6 +125,10 @@ async fn documents_uploaded_to_signed_urls_are_scored_and_the_lead_is_approved_w
     let wrong_type =
         client.put(url).header("content-type", "application/pdf").body(file.clone()).send().await.expect("answers");
     assert_eq!(wrong_type.status().as_u16(), 403);
+    let unsigned =
+        client.put(url.split('?').next().unwrap_or_default()).body(file.clone()).send().await.expect("answers");
+    assert_eq!(unsigned.status().as_u16(), 403, "a URL without its signature is refused");
+    assert_eq!(unsigned.headers()["content-type"], "application/problem+json");
 
     for (reply, file) in &uploads {
         let upload = &reply["upload"];

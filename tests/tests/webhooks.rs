@@ -296,6 +296,7 @@ async fn endpoints_can_be_listed_changed_and_deleted_and_bad_input_names_the_fie
     assert_eq!(remote.fields(), ["url"], "local mode allows loopback only");
     assert_eq!(api.send("DELETE", &path, Some(kyc_tests::api::ACME_KEY), None, &[]).await.status, 204);
     api.get(&path).await.assert_problem(404, "not_found");
+    api.get("/v1/webhook-endpoints?limit=5").await.assert_problem(400, "validation_failed");
     let foreign = api.send("GET", "/v1/webhook-endpoints", Some(kyc_tests::api::GLOBEX_KEY), None, &[]).await;
     assert_eq!(foreign.body["data"], json!([]));
 }

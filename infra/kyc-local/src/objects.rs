@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -50,10 +51,12 @@ fn refused() -> Response {
 async fn upload(
     State(state): State<ObjectRoutes>,
     Path(key): Path<String>,
-    Query(q): Query<Signed>,
+    q: Result<Query<Signed>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    // A URL without its signature parameters is refused like a wrong signature.
+    let Ok(Query(q)) = q else { return refused() };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let access = SignedAccess { method: "PUT", key: &key, expires: q.expires, content_type, signature: &q.sig };
     if q.ct != content_type || !state.objects.verify(&access, state.clock.now()) {
@@ -81,7 +84,12 @@ async fn upload(
     StatusCode::OK.into_response()
 }
 
-async fn download(State(state): State<ObjectRoutes>, Path(key): Path<String>, Query(q): Query<Signed>) -> Response {
+async fn download(
+    State(state): State<ObjectRoutes>,
+    Path(key): Path<String>,
+    q: Result<Query<Signed>, QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = q else { return refused() };
     let access = SignedAccess { method: "GET", key: &key, expires: q.expires, content_type: "", signature: &q.sig };
     if !q.ct.is_empty() || !state.objects.verify(&access, state.clock.now()) {
         return refused();

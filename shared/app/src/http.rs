@@ -467,7 +467,13 @@ async fn create_endpoint(State(deps): State<Deps>, tenant: TenantId, body: JsonB
     .await
 }
 
-async fn list_endpoints(State(deps): State<Deps>, tenant: TenantId) -> Result<Response, AppError> {
+async fn list_endpoints(
+    State(deps): State<Deps>,
+    tenant: TenantId,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    // Every endpoint at once (at most 50): no parameters, and unknown ones are refused.
+    query_params(raw, &[])?;
     Ok(json(StatusCode::OK, &webhooks::list_endpoints(&deps, &tenant).await?, None))
 }
 
