@@ -92,3 +92,25 @@ impl Idempotency {
         Write::Put { item, condition: Condition::NotExistsOrExpired { now: self.now.timestamp() } }
     }
 }
+
+/// Commits `writes` as one transaction, with the response record of a keyed request
+/// last. The record's condition failing means a concurrent request with the same key
+/// committed first (`IdempotencyRace`: answer as it did); any other failure comes back
+/// as `AppError::Store`, its index still that of `writes`.
+pub async fn transact_recorded(
+    table: &dyn Table,
+    mut writes: Vec<Write>,
+    record: Option<(&Idempotency, StoredResponse)>,
+) -> Result<(), AppError> {
+    let record_at = record.map(|(key, response)| {
+        writes.push(key.record(response));
+        writes.len() - 1
+    });
+    match table.transact(writes).await {
+        Ok(()) => Ok(()),
+        Err(crate::table::TableError::ConditionFailed { index }) if Some(index) == record_at => {
+            Err(AppError::IdempotencyRace)
+        }
+        Err(e) => Err(AppError::Store(e)),
+    }
+}

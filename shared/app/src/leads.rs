@@ -26,7 +26,7 @@ use crate::Deps;
 use crate::auth::TenantId;
 use crate::cursor;
 use crate::error::AppError;
-use crate::idempotency::{Idempotency, StoredResponse};
+use crate::idempotency::{Idempotency, StoredResponse, transact_recorded};
 use crate::keys;
 use crate::table::{Attr, Condition, Index, Item, PageKey, Query, SortKey, TableError, Write};
 
@@ -195,18 +195,14 @@ pub async fn create_lead(
     // funnel metrics.
     writes.extend(crate::scoring::velocity_writes(tenant, &record.lead, now));
     writes.extend(crate::metrics::on_created(tenant, &record.lead));
-    let idempotency_at = idempotency.map(|i| {
-        writes.push(i.record(stored_response(201, &record.lead)));
-        writes.len() - 1
-    });
-    match deps.table.transact(writes).await {
+    let recorded = idempotency.map(|i| (i, stored_response(201, &record.lead)));
+    match transact_recorded(deps.table.as_ref(), writes, recorded).await {
         Ok(()) => Ok(record.lead),
-        Err(TableError::ConditionFailed { index }) if Some(index) == guard_at => {
+        Err(AppError::Store(TableError::ConditionFailed { index })) if Some(index) == guard_at => {
             let external_id = record.lead.external_id.as_deref().unwrap_or_default();
             Err(AppError::DuplicateExternalId(existing_holder(deps, tenant, external_id).await?))
         }
-        Err(TableError::ConditionFailed { index }) if Some(index) == idempotency_at => Err(AppError::IdempotencyRace),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -437,17 +433,12 @@ pub(crate) async fn mutate<T: Replayable>(
         writes.extend(event_writes);
         writes.extend(change.extra);
         writes.extend(crate::metrics::on_change(tenant, &record.lead, &after.lead, now));
-        let idempotency_at = idempotency.map(|(i, status)| {
-            writes.push(i.record(stored_response(status, &change.output)));
-            writes.len() - 1
-        });
-        match deps.table.transact(writes).await {
+        let recorded = idempotency.map(|(i, status)| (i, stored_response(status, &change.output)));
+        match transact_recorded(deps.table.as_ref(), writes, recorded).await {
             Ok(()) => return Ok(change.output),
-            Err(TableError::ConditionFailed { index }) if Some(index) == idempotency_at => {
-                return Err(AppError::IdempotencyRace);
-            }
-            Err(TableError::ConditionFailed { .. } | TableError::Conflict) => backoff(attempt).await,
-            Err(e) => return Err(e.into()),
+            // Another writer moved the lead on: read it again and retry.
+            Err(AppError::Store(TableError::ConditionFailed { .. } | TableError::Conflict)) => backoff(attempt).await,
+            Err(e) => return Err(e),
         }
     }
     Err(AppError::Contention)

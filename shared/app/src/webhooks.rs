@@ -18,6 +18,7 @@ use crate::Deps;
 use crate::auth::TenantId;
 use crate::cursor;
 use crate::error::AppError;
+use crate::idempotency::{StoredResponse, transact_recorded};
 use crate::keys;
 use crate::leads::{ListPage, Replayable};
 use crate::queue::OutgoingMessage;
@@ -224,6 +225,11 @@ async fn validate_input(deps: &Deps, input: &EndpointInput, creating: bool) -> R
     if e.is_empty() { Ok(()) } else { Err(AppError::Validation(e.0)) }
 }
 
+/// An endpoint answer as an idempotency key stores it.
+fn response(status: u16, view: &Endpoint) -> StoredResponse {
+    StoredResponse { status, body: serde_json::to_value(view).unwrap_or_default(), etag: None }
+}
+
 fn fresh_secret() -> String {
     let mut bytes = [0u8; 24];
     rand::rng().fill_bytes(&mut bytes);
@@ -261,16 +267,8 @@ pub async fn create_endpoint(
         updated_at: now,
     };
     let view = record.view(true);
-    let mut writes = vec![Write::Put { item: endpoint_item(tenant, &record), condition: Condition::NotExists }];
-    if let Some(i) = idempotency {
-        let body = serde_json::to_value(&view).unwrap_or_default();
-        writes.push(i.record(crate::idempotency::StoredResponse { status: 201, body, etag: None }));
-    }
-    match deps.table.transact(writes).await {
-        Ok(()) => {}
-        Err(crate::table::TableError::ConditionFailed { index: 1 }) => return Err(AppError::IdempotencyRace),
-        Err(e) => return Err(e.into()),
-    }
+    let writes = vec![Write::Put { item: endpoint_item(tenant, &record), condition: Condition::NotExists }];
+    transact_recorded(deps.table.as_ref(), writes, idempotency.map(|i| (i, response(201, &view)))).await?;
     tracing::info!(endpoint = %record.id, "webhook endpoint created");
     Ok(view)
 }
@@ -351,16 +349,10 @@ pub async fn rotate_secret(
     after.updated_at = now.max(before.updated_at + Duration::milliseconds(1));
     let view = after.view(true);
     // A retried rotation must not rotate twice (the original secret would stop signing).
-    let mut writes = vec![guarded_put(tenant, &before, &after)];
-    if let Some(i) = idempotency {
-        let body = serde_json::to_value(&view).unwrap_or_default();
-        writes.push(i.record(crate::idempotency::StoredResponse { status: 200, body, etag: None }));
-    }
-    match deps.table.transact(writes).await {
-        Ok(()) => {}
-        Err(crate::table::TableError::ConditionFailed { index: 1 }) => return Err(AppError::IdempotencyRace),
-        Err(crate::table::TableError::ConditionFailed { .. }) => return Err(AppError::Contention),
-        Err(e) => return Err(e.into()),
+    let writes = vec![guarded_put(tenant, &before, &after)];
+    match transact_recorded(deps.table.as_ref(), writes, idempotency.map(|i| (i, response(200, &view)))).await {
+        Err(AppError::Store(crate::table::TableError::ConditionFailed { .. })) => return Err(AppError::Contention),
+        other => other?,
     }
     tracing::info!(endpoint = %after.id, "webhook secret rotated");
     Ok(view)
