@@ -13,11 +13,12 @@ use kyc_domain::audit::Action;
 use kyc_domain::followup::FollowUps;
 
 use crate::Deps;
-use crate::auth::TenantId;
 use crate::error::AppError;
-use crate::keys;
-use crate::leads::{AsyncChange, Change, FOLLOW_UP_SHARDS, LeadRecord, Outcome, Replayable, draft, mutate};
-use crate::table::{Index, Query, SortKey};
+use crate::ports::table::{Index, Query, SortKey};
+use crate::store::idempotency::Replayable;
+use crate::store::layout::{self, FOLLOW_UP_SHARDS};
+use crate::store::unit_of_work::{actor, event};
+use crate::store::{AsyncChange, Change, LeadRecord, Outcome, mutate};
 
 /// Leads handled per shard in one run; the next run picks up the rest.
 const MAX_PER_SHARD: usize = 1000;
@@ -34,11 +35,7 @@ pub struct FollowUpRun {
 #[derive(Serialize)]
 struct Sent(bool);
 
-impl Replayable for Sent {
-    fn etag(&self) -> Option<String> {
-        None
-    }
-}
+impl Replayable for Sent {}
 
 struct SendFollowUp<'a> {
     deps: &'a Deps,
@@ -59,7 +56,7 @@ impl AsyncChange<Sent> for SendFollowUp<'_> {
             "attempt": next.sent,
             "missing": lead.requirements.missing,
         });
-        let event = draft(self.deps, now, "system".into(), Action::FollowUpSent, data);
+        let event = event(self.deps, now, actor::SYSTEM.into(), Action::FollowUpSent, data);
         // A follow-up changes the trail, not the lead's data: its version stays.
         Ok(Outcome::Changed(Change {
             lead: lead.clone(),
@@ -75,12 +72,12 @@ impl AsyncChange<Sent> for SendFollowUp<'_> {
 /// Sends every follow-up due at the clock's now.
 pub async fn run(deps: &Deps, delay: TimeDelta) -> Result<FollowUpRun, AppError> {
     let now = deps.clock.now();
-    let cutoff = format!("{}~", keys::sortable_time(now - delay));
+    let cutoff = layout::sortable_time_end(now - delay);
     let mut result = FollowUpRun { sent: 0, skipped: 0 };
     for shard in 0..FOLLOW_UP_SHARDS {
         let mut query = Query {
             index: Index::Gsi2,
-            partition: format!("FU#{shard}"),
+            partition: layout::follow_up_slots_pk(shard),
             sort: SortKey::Between(String::new(), cutoff.clone()),
             forward: true,
             limit: 100,
@@ -90,12 +87,9 @@ pub async fn run(deps: &Deps, delay: TimeDelta) -> Result<FollowUpRun, AppError>
         loop {
             let page = deps.table.query(&query).await?;
             for item in &page.items {
-                let (Some(tenant), Some(lead)) =
-                    (item.s("tenant").and_then(TenantId::parse), item.key.pk.rsplit('#').next())
-                else {
-                    continue;
-                };
-                match mutate(deps, &tenant, lead, None, None, SendFollowUp { deps, delay }).await {
+                let slot = LeadRecord::from_indexed_item(item)?;
+                let lead = slot.lead.id.as_str();
+                match mutate(deps, &slot.tenant, lead, None, None, SendFollowUp { deps, delay }).await {
                     Ok(Sent(true)) => result.sent += 1,
                     Ok(Sent(false)) | Err(AppError::NotFound(_)) => result.skipped += 1,
                     Err(e) => return Err(e),

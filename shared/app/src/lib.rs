@@ -1,34 +1,31 @@
-//! Use cases, ports and the HTTP routers shared by the Lambda functions and `kyc-local`.
+//! Use cases, a folder per capability, over the ports they need. No HTTP, no AWS:
+//! `kyc-http` serves these over axum, `kyc-aws` and `kyc-embedded` implement the ports.
+//!
+//! - `ports/`: every trait (table, objects, queue, clock, ids, HTTP client, resolver,
+//!   screening, API keys)
+//! - `store/`: the one table layout, the unit of work, counters, idempotency, paging
+//! - `leads/`, `documents/`, `scoring/`, `webhooks/`, `followups`, `metrics`, `auth/`:
+//!   the use cases
 
 pub mod auth;
-pub mod cursor;
 pub mod documents;
 pub mod error;
 pub mod followups;
-pub mod http;
-pub mod idempotency;
-pub mod keys;
+pub mod json;
 pub mod leads;
 pub mod metrics;
-pub mod objects;
 pub mod ports;
-pub mod problem;
-pub mod queue;
-pub mod relay;
 pub mod scoring;
-pub mod sender;
-pub mod table;
+pub mod store;
+pub mod tenant;
 pub mod webhooks;
 
 pub use error::AppError;
-pub use ports::{Clock, Ids, SystemClock, UuidV7Ids};
+pub use tenant::TenantId;
 
 use std::sync::Arc;
 
-use auth::Authenticate;
-use objects::ObjectStore;
-use queue::Queue;
-use table::Table;
+use ports::{Clock, Ids, ObjectStore, Queue, Resolver, Table};
 
 /// Everything a use case needs, built once per process (cold start) and shared.
 #[derive(Clone)]
@@ -36,10 +33,11 @@ pub struct Deps {
     pub table: Arc<dyn Table>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn Ids>,
-    pub auth: Arc<dyn Authenticate>,
     pub objects: Arc<dyn ObjectStore>,
     /// The webhook deliveries queue.
     pub queue: Arc<dyn Queue>,
+    /// Resolves webhook hosts for the SSRF check at registration.
+    pub resolver: Arc<dyn Resolver>,
     /// Local mode allows loopback `http://` webhook endpoints; production only public `https://`.
     pub mode: kyc_domain::ssrf::Mode,
 }

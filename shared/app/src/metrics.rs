@@ -1,129 +1,23 @@
-//! Funnel metrics whose cost does not grow with the number of leads: every change
-//! bumps a few counters in the same transaction (atomic `ADD`), and a report reads one
-//! partition per day.
-//!
-//! | counter item | pk | sk |
-//! | --- | --- | --- |
-//! | a day's counters | `T#{tenant}#M#{day}` | `C#{shard}` |
-//! | live status counts | `T#{tenant}#P` | `C#{shard}` |
-//!
-//! A day's item counts what happened that day (`created`, `src_*`, `country_*`,
-//! `decided`, `approved`, `rejected`, `reason_*`, processing-time sum, count and
-//! histogram) and, for the leads created that day, where they are now (`st_*`: the
-//! cohort, for drop-off and conversion). Writes are spread over shards so that busy
-//! tenants do not hammer one item.
+//! Funnel and pipeline reports, read from the counters that every change bumps in
+//! its own transaction (`store::counters`): one partition per day, so a report's
+//! cost does not grow with the number of leads.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{NaiveDate, TimeDelta};
 use serde::Serialize;
 
-use kyc_domain::lead::Lead;
 use kyc_domain::status::Status;
 
 use crate::Deps;
-use crate::auth::TenantId;
 use crate::error::AppError;
-use crate::table::{Index, Key, Query, SortKey, Write};
+use crate::ports::table::{Attr, Index, Query, SortKey, TTL_ATTR};
+use crate::store::counters::{PROCESSING_BUCKETS, status_counter};
+use crate::store::{LeadRecord, layout};
+use crate::tenant::TenantId;
 
-pub const SHARDS: u32 = 4;
 /// The longest report, in days.
 pub const MAX_DAYS: i64 = 366;
-/// Upper bounds (seconds) of the processing-time histogram; one more bucket holds the rest.
-pub const PROCESSING_BUCKETS: [i64; 10] = [60, 300, 900, 3_600, 14_400, 43_200, 86_400, 259_200, 604_800, 2_592_000];
-
-fn shard_of(lead: &Lead) -> u32 {
-    lead.id.as_str().bytes().last().map_or(0, |b| u32::from(b) % SHARDS)
-}
-
-fn day_of(at: DateTime<Utc>) -> NaiveDate {
-    at.date_naive()
-}
-
-pub fn day_key(tenant: &TenantId, day: NaiveDate, shard: u32) -> Key {
-    Key::new(format!("T#{tenant}#M#{day}"), format!("C#{shard}"))
-}
-
-pub fn pipeline_key(tenant: &TenantId, shard: u32) -> Key {
-    Key::new(format!("T#{tenant}#P"), format!("C#{shard}"))
-}
-
-/// Counter deltas of one change, one `Add` per item (a transaction touches an item once).
-#[derive(Default)]
-struct Deltas(BTreeMap<Key, BTreeMap<String, i64>>);
-
-impl Deltas {
-    fn add(&mut self, key: &Key, counter: impl Into<String>, by: i64) {
-        *self.0.entry(key.clone()).or_default().entry(counter.into()).or_default() += by;
-    }
-
-    fn into_writes(self) -> Vec<Write> {
-        let mut writes = Vec::new();
-        for (key, counters) in self.0 {
-            let deltas: Vec<(String, i64)> = counters.into_iter().filter(|(_, by)| *by != 0).collect();
-            if !deltas.is_empty() {
-                writes.push(Write::Add { key, deltas, ttl: None });
-            }
-        }
-        writes
-    }
-}
-
-fn status_counter(status: Status) -> String {
-    format!("st_{status}")
-}
-
-/// The counters a new lead adds.
-pub fn on_created(tenant: &TenantId, lead: &Lead) -> Vec<Write> {
-    let shard = shard_of(lead);
-    let day = day_key(tenant, day_of(lead.created_at), shard);
-    let mut d = Deltas::default();
-    d.add(&day, "created", 1);
-    d.add(
-        &day,
-        format!(
-            "src_{}",
-            serde_json::to_value(lead.source).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-        ),
-        1,
-    );
-    if let Some(country) = lead.country() {
-        d.add(&day, format!("country_{country}"), 1);
-    }
-    d.add(&day, status_counter(lead.status), 1);
-    d.add(&pipeline_key(tenant, shard), status_counter(lead.status), 1);
-    d.into_writes()
-}
-
-/// The counters a change of a lead moves (none unless its status changed).
-pub fn on_change(tenant: &TenantId, before: &Lead, after: &Lead, now: DateTime<Utc>) -> Vec<Write> {
-    if before.status == after.status {
-        return Vec::new();
-    }
-    let shard = shard_of(after);
-    let cohort = day_key(tenant, day_of(after.created_at), shard);
-    let pipeline = pipeline_key(tenant, shard);
-    let mut d = Deltas::default();
-    for key in [&cohort, &pipeline] {
-        d.add(key, status_counter(before.status), -1);
-        d.add(key, status_counter(after.status), 1);
-    }
-    if matches!(after.status, Status::Approved | Status::Rejected) {
-        let day = day_key(tenant, day_of(now), shard);
-        d.add(&day, "decided", 1);
-        d.add(&day, after.status.as_str(), 1);
-        for reason in after.rejection.iter().flat_map(|r| &r.reasons) {
-            let name = serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-            d.add(&day, format!("reason_{name}"), 1);
-        }
-        let seconds = (now - after.created_at).num_seconds().max(0);
-        d.add(&day, "proc_n", 1);
-        d.add(&day, "proc_sum", seconds);
-        let bucket = PROCESSING_BUCKETS.iter().position(|bound| seconds <= *bound).unwrap_or(PROCESSING_BUCKETS.len());
-        d.add(&day, format!("proc_b{bucket}"), 1);
-    }
-    d.into_writes()
-}
 
 // ----------------------------------------------------------------------- reading
 
@@ -181,7 +75,7 @@ async fn summed(deps: &Deps, partition: String) -> Result<BTreeMap<String, i64>,
     let query = Query {
         index: Index::Primary,
         partition,
-        sort: SortKey::BeginsWith("C#".into()),
+        sort: SortKey::BeginsWith(layout::COUNTER_SK_PREFIX.into()),
         forward: true,
         limit: 100,
         start_after: None,
@@ -190,8 +84,8 @@ async fn summed(deps: &Deps, partition: String) -> Result<BTreeMap<String, i64>,
     let mut sums = BTreeMap::new();
     for item in &page.items {
         for (name, value) in &item.attrs {
-            if let crate::table::Attr::N(n) = value
-                && name != crate::table::TTL_ATTR
+            if let Attr::N(n) = value
+                && name != TTL_ATTR
             {
                 *sums.entry(name.clone()).or_default() += *n;
             }
@@ -219,16 +113,16 @@ fn quantile(histogram: &[i64], count: i64, q: f64) -> u64 {
 /// The report for `from..=to` (days, UTC): one read per day, whatever the lead count.
 pub async fn metrics(deps: &Deps, tenant: &TenantId, from: NaiveDate, to: NaiveDate) -> Result<Metrics, AppError> {
     if from > to {
-        return Err(AppError::bad_parameter("from", "must not be after `to`"));
+        return Err(AppError::invalid_query("from", "must not be after `to`"));
     }
     if (to - from).num_days() >= MAX_DAYS {
-        return Err(AppError::bad_parameter("from", format!("a report covers at most {MAX_DAYS} days")));
+        return Err(AppError::invalid_query("from", format!("a report covers at most {MAX_DAYS} days")));
     }
     let mut total: BTreeMap<String, i64> = BTreeMap::new();
     let mut daily = Vec::new();
     let mut day = from;
     while day <= to {
-        let sums = summed(deps, format!("T#{tenant}#M#{day}")).await?;
+        let sums = summed(deps, layout::day_counters_pk(tenant, day)).await?;
         let get = |k: &str| sums.get(k).copied().unwrap_or(0);
         daily.push(Daily { date: day, created: get("created"), approved: get("approved"), rejected: get("rejected") });
         for (k, v) in &sums {
@@ -278,14 +172,14 @@ pub struct Pipeline {
 
 /// Live counts by status and the age of the review queue's oldest lead: two reads.
 pub async fn pipeline(deps: &Deps, tenant: &TenantId) -> Result<Pipeline, AppError> {
-    let sums = summed(deps, format!("T#{tenant}#P")).await?;
+    let sums = summed(deps, layout::pipeline_counters_pk(tenant)).await?;
     let by_status = Status::ALL
         .iter()
         .map(|s| (s.as_str().to_string(), sums.get(&status_counter(*s)).copied().unwrap_or(0).max(0)))
         .collect();
     let queue = Query {
         index: Index::Gsi1,
-        partition: crate::keys::status_queue_pk(tenant, Status::UnderReview),
+        partition: layout::status_queue_pk(tenant, Status::UnderReview),
         sort: SortKey::Any,
         forward: true,
         limit: 1,
@@ -294,7 +188,7 @@ pub async fn pipeline(deps: &Deps, tenant: &TenantId) -> Result<Pipeline, AppErr
     let oldest = deps.table.query(&queue).await?.items.into_iter().next();
     let age = match oldest {
         Some(item) => {
-            let lead = crate::leads::LeadRecord::from_item(tenant, &item)?.lead;
+            let lead = LeadRecord::from_item(tenant, &item)?.lead;
             Some((deps.clock.now() - lead.status_changed_at).num_seconds().max(0))
         }
         None => None,

@@ -1,12 +1,15 @@
-//! AWS adapters of the `kyc-app` ports, and the shared SDK configuration.
+//! AWS adapters of the `kyc-app` ports (DynamoDB, S3, SQS), the webhook transport and
+//! DNS resolver, and the shared SDK configuration.
 
 pub mod objects;
 pub mod queue;
 pub mod table;
+pub mod webhook_transport;
 
 pub use objects::{S3Objects, s3_client};
 pub use queue::SqsQueue;
 pub use table::{CallCounts, DynamoTable, create_table};
+pub use webhook_transport::{DnsResolver, HttpTransport};
 
 /// The SDK configuration from the environment: region, credentials, and
 /// `AWS_ENDPOINT_URL` (moto in tests and local runs).

@@ -7,7 +7,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::presigning::PresigningConfig;
 use chrono::{DateTime, Utc};
 
-use kyc_app::objects::{ObjectError, ObjectPrefix, ObjectStore, PresignedRequest};
+use kyc_app::ports::objects::{ObjectError, ObjectPrefix, ObjectStore, PresignedRequest};
 
 /// S3 caps a presigned URL at 7 days; we never ask for more than minutes.
 const MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);

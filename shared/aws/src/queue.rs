@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry};
-use kyc_app::queue::{OutgoingMessage, Queue, QueueConsumer, QueueError, ReceivedMessage, Settle};
+use kyc_app::ports::queue::{OutgoingMessage, Queue, QueueConsumer, QueueError, ReceivedMessage, Settle};
 
 /// SQS's bound on the entries of one batch call and on the messages of one receive.
 pub const MAX_BATCH_ENTRIES: usize = 10;

@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::{
     KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType, StreamSpecification,
     StreamViewType, TableStatus, TimeToLiveSpecification, TransactWriteItem, Update,
 };
-use kyc_app::table::{
+use kyc_app::ports::table::{
     Attr, Condition, Index, Item, Key, Page, PageKey, Query, SortKey, TTL_ATTR, Table, TableError, Write,
 };
 

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use kyc_app::table::{Condition, Index, Item, Key, Page, PageKey, Query, SortKey, Table, TableError, Write};
+use kyc_app::ports::table::{Condition, Index, Item, Key, Page, PageKey, Query, SortKey, Table, TableError, Write};
 use kyc_aws::{CallCounts, DynamoTable, create_table};
 
 const ENDPOINT_VAR: &str = "KYC_TEST_AWS_ENDPOINT";
@@ -72,7 +72,7 @@ async fn when_a_condition_fails_should_name_the_write_and_apply_nothing() {
     let result = table
         .transact(vec![
             put(fresh.clone(), Condition::NotExists),
-            put(changed.clone(), Condition::AttrEquals("version".into(), kyc_app::table::Attr::N(1))),
+            put(changed.clone(), Condition::AttrEquals("version".into(), kyc_app::ports::table::Attr::N(1))),
             Write::Check { key: Key::new("T#1#X#ext", "X"), condition: Condition::None },
             put(lead("T#1#L#existing2"), Condition::Exists),
         ])
@@ -85,7 +85,7 @@ async fn when_a_condition_fails_should_name_the_write_and_apply_nothing() {
     let result = table
         .transact(vec![
             Write::Check { key: Key::new("T#1#none", "X"), condition: Condition::None },
-            put(changed.clone(), Condition::AttrEquals("version".into(), kyc_app::table::Attr::N(9))),
+            put(changed.clone(), Condition::AttrEquals("version".into(), kyc_app::ports::table::Attr::N(9))),
         ])
         .await;
     assert_eq!(result, Err(TableError::ConditionFailed { index: 1 }));

@@ -223,3 +223,70 @@ impl Lead {
         }
     }
 }
+
+impl Level {
+    /// The wire name (as serialised), for messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Basic => "basic",
+            Level::Enhanced => "enhanced",
+            Level::Premium => "premium",
+        }
+    }
+}
+
+impl Source {
+    /// The wire name (as serialised), for counter names and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Api => "api",
+            Source::KycLink => "kyc_link",
+            Source::Import => "import",
+            Source::Sumsub => "sumsub",
+        }
+    }
+}
+
+impl RejectionReason {
+    /// The wire name (as serialised), for counter names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectionReason::DocumentExpired => "document_expired",
+            RejectionReason::DocumentUnreadable => "document_unreadable",
+            RejectionReason::DocumentMismatch => "document_mismatch",
+            RejectionReason::DocumentForged => "document_forged",
+            RejectionReason::SelfieMismatch => "selfie_mismatch",
+            RejectionReason::SanctionsMatch => "sanctions_match",
+            RejectionReason::PepMatch => "pep_match",
+            RejectionReason::Underage => "underage",
+            RejectionReason::UnsupportedCountry => "unsupported_country",
+            RejectionReason::Incomplete => "incomplete",
+            RejectionReason::Duplicate => "duplicate",
+            RejectionReason::SuspectedFraud => "suspected_fraud",
+            RejectionReason::Abandoned => "abandoned",
+            RejectionReason::Other => "other",
+        }
+    }
+}
+
+#[cfg(test)]
+mod wire_names {
+    use super::*;
+
+    #[test]
+    fn wire_names_are_the_serialised_names() {
+        for level in [Level::Basic, Level::Enhanced, Level::Premium] {
+            assert_eq!(serde_json::to_value(level).expect("serialises"), level.as_str());
+        }
+        for source in [Source::Api, Source::KycLink, Source::Import, Source::Sumsub] {
+            assert_eq!(serde_json::to_value(source).expect("serialises"), source.as_str());
+        }
+        use RejectionReason::*;
+        for reason in [
+            DocumentExpired, DocumentUnreadable, DocumentMismatch, DocumentForged, SelfieMismatch, SanctionsMatch,
+            PepMatch, Underage, UnsupportedCountry, Incomplete, Duplicate, SuspectedFraud, Abandoned, Other,
+        ] {
+            assert_eq!(serde_json::to_value(reason).expect("serialises"), reason.as_str());
+        }
+    }
+}

@@ -67,8 +67,8 @@ pub async fn api_deps() -> Result<kyc_app::Deps, lambda_http::Error> {
     let table = kyc_aws::DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), table_name);
     Ok(kyc_app::Deps {
         table: std::sync::Arc::new(table),
-        clock: std::sync::Arc::new(kyc_app::SystemClock),
-        ids: std::sync::Arc::new(kyc_app::UuidV7Ids),
+        clock: std::sync::Arc::new(kyc_app::ports::SystemClock),
+        ids: std::sync::Arc::new(kyc_app::ports::UuidV7Ids),
         auth: std::sync::Arc::new(AuthorizerContext),
         objects: std::sync::Arc::new(kyc_aws::S3Objects::new(kyc_aws::s3_client(&sdk), bucket)),
         queue: std::sync::Arc::new(kyc_aws::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url)),

@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio::io::AsyncReadExt;
 
-use kyc_app::objects::{ObjectError, ObjectPrefix, ObjectStore, PresignedRequest};
+use kyc_app::ports::objects::{ObjectError, ObjectPrefix, ObjectStore, PresignedRequest};
 
 /// Where `kyc-local` serves object URLs.
 pub const OBJECTS_PATH: &str = "/local-objects/";

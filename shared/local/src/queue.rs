@@ -21,7 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use kyc_app::queue::{OutgoingMessage, Queue, QueueConsumer, QueueError, ReceivedMessage, Settle};
+use kyc_app::ports::queue::{OutgoingMessage, Queue, QueueConsumer, QueueError, ReceivedMessage, Settle};
 
 /// SQS's bounds, kept here so both backends behave alike.
 pub const MAX_DELAY: Duration = Duration::from_secs(900);

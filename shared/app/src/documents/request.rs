@@ -1,8 +1,8 @@
-//! Document use cases: ask for an upload URL, list a lead's documents, read one with a
-//! short-lived download link. Files go straight from the customer's device to storage;
-//! the scorer (`scoring`) takes over when a file lands.
-
-use std::time::Duration;
+//! Asking for a document: validated against the lead (its type, level and
+//! directors), recorded as pending with its `document.requested` event, and answered
+//! with a short-lived upload URL bound to the document's object key and content type.
+//! The file goes straight from the customer's device to storage; the scorer takes
+//! over when it lands.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,24 +10,22 @@ use serde_json::json;
 
 use kyc_domain::audit::Action;
 use kyc_domain::document::{ContentType, Document, DocumentData, DocumentKind, DocumentObject, DocumentStatus, Side};
-use kyc_domain::ids::{DocumentId, LeadId};
+use kyc_domain::ids::DocumentId;
 use kyc_domain::lead::LeadType;
 use kyc_domain::validation::{Errors, parse_date};
 
 use crate::Deps;
-use crate::auth::TenantId;
-use crate::cursor;
+use crate::documents::record::document_item;
 use crate::error::AppError;
-use crate::idempotency::Idempotency;
-use crate::keys;
-use crate::leads::{Change, LeadRecord, ListPage, Outcome, Replayable, actor, draft, mutate};
-use crate::objects::PresignedRequest;
-use crate::table::{Attr, Condition, Index, Item, Query, SortKey, Write};
+use crate::ports::objects::PresignedRequest;
+use crate::store::idempotency::{Idempotency, Replayable};
+use crate::store::lead_record::put_new;
+use crate::store::unit_of_work::{actor, event};
+use crate::store::{AsyncChange, Change, LeadRecord, Outcome, layout, mutate};
+use crate::tenant::TenantId;
 
 /// Upload URLs live at most 15 minutes (the contract's bound).
-pub const UPLOAD_TTL: Duration = Duration::from_secs(15 * 60);
-/// Reviewers' download links are short-lived.
-pub const DOWNLOAD_TTL: Duration = Duration::from_secs(5 * 60);
+pub const UPLOAD_TTL: TimeDelta = TimeDelta::minutes(15);
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,70 +67,7 @@ pub struct DocumentUpload {
     pub upload: UploadInstruction,
 }
 
-impl Replayable for DocumentUpload {
-    fn etag(&self) -> Option<String> {
-        None
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Download {
-    pub url: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DocumentWithDownload {
-    #[serde(flatten)]
-    pub document: Document,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub download: Option<Download>,
-}
-
-/// `documents/{tenant}/{lead}/{doc}`: the one object key a document's file may have.
-pub fn object_key(tenant: &TenantId, lead: &LeadId, doc: &DocumentId) -> String {
-    format!("documents/{tenant}/{lead}/{doc}")
-}
-
-/// The parts of an object key, if it is one of ours.
-pub fn parse_object_key(key: &str) -> Option<(TenantId, LeadId, DocumentId)> {
-    let rest = key.strip_prefix("documents/")?;
-    let mut parts = rest.split('/');
-    let (tenant, lead, doc) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
-        return None;
-    }
-    Some((TenantId::parse(tenant)?, LeadId::parse(lead)?, DocumentId::parse(doc)?))
-}
-
-pub fn document_key(tenant: &TenantId, lead: &LeadId, doc: &DocumentId) -> crate::table::Key {
-    crate::table::Key::new(keys::lead_pk(tenant, lead), format!("DOC#{doc}"))
-}
-
-pub fn document_item(tenant: &TenantId, doc: &Document) -> Item {
-    Item::new(document_key(tenant, &doc.lead_id, &doc.id), serde_json::to_string(doc).unwrap_or_default())
-        .with_s(keys::KIND, "document")
-        .with_s("tenant", tenant.as_str())
-        .with_s("status", status_name(doc.status))
-}
-
-pub fn status_name(status: DocumentStatus) -> &'static str {
-    match status {
-        DocumentStatus::PendingUpload => "pending_upload",
-        DocumentStatus::Uploaded => "uploaded",
-        DocumentStatus::Verified => "verified",
-        DocumentStatus::Rejected => "rejected",
-    }
-}
-
-/// The condition that a document is still waiting for its file (scoring happens once).
-pub fn still_pending() -> Condition {
-    Condition::AttrEquals("status".into(), Attr::S(status_name(DocumentStatus::PendingUpload).into()))
-}
-
-pub fn parse_document(item: &Item) -> Result<Document, AppError> {
-    serde_json::from_str(&item.body).map_err(|e| AppError::unreadable("document item", &e))
-}
+impl Replayable for DocumentUpload {}
 
 struct Validated {
     kind: DocumentKind,
@@ -155,10 +90,7 @@ fn validate(request: &DocumentRequest, record: &LeadRecord) -> Result<Validated,
         } else if kind.needed_from() > lead.level {
             e.add(
                 "kind",
-                format!(
-                    "is not required at level {}",
-                    serde_json::to_value(lead.level).unwrap_or_default().as_str().unwrap_or("?")
-                ),
+                format!("is not required at level {}", lead.level.as_str()),
             );
         }
         let directors = lead.business.as_ref().map_or(0, |b| b.directors.len());
@@ -238,7 +170,7 @@ struct RequestUpload<'a> {
 }
 
 #[async_trait::async_trait]
-impl crate::leads::AsyncChange<DocumentUpload> for RequestUpload<'_> {
+impl AsyncChange<DocumentUpload> for RequestUpload<'_> {
     async fn apply(&self, record: &LeadRecord, now: DateTime<Utc>) -> Result<Outcome<DocumentUpload>, AppError> {
         let lead = &record.lead;
         if lead.is_decided() {
@@ -263,13 +195,13 @@ impl crate::leads::AsyncChange<DocumentUpload> for RequestUpload<'_> {
             uploaded_at: None,
             verified_at: None,
         };
-        let key = object_key(&record.tenant, &lead.id, &document.id);
-        let expires_at = now + TimeDelta::from_std(UPLOAD_TTL).unwrap_or_default();
+        let key = layout::document_object_key(&record.tenant, &lead.id, &document.id);
+        let expires_at = now + UPLOAD_TTL;
         let upload = self.deps.objects.presign_put(&key, valid.content_type.as_str(), expires_at).await?;
         let data = json!({ "lead_id": lead.id, "lead_version": lead.version, "document_id": document.id, "kind": document.kind });
-        let event = draft(self.deps, now, actor(None), Action::DocumentRequested, data);
+        let event = event(self.deps, now, actor::api(None), Action::DocumentRequested, data);
         let extra =
-            vec![Write::Put { item: document_item(&record.tenant, &document), condition: Condition::NotExists }];
+            vec![put_new(document_item(&record.tenant, &document)?)];
         // Requesting a document changes the trail, not the lead's data: its version stays.
         Ok(Outcome::Changed(Change {
             lead: lead.clone(),
@@ -290,66 +222,6 @@ pub async fn request_upload(
     idempotency: Option<&Idempotency>,
 ) -> Result<DocumentUpload, AppError> {
     let change = RequestUpload { deps, request };
-    mutate(deps, tenant, lead_id, None, idempotency.map(|i| (i, 201)), change).await
+    mutate(deps, tenant, lead_id, None, idempotency, change).await
 }
 
-pub async fn list_documents(
-    deps: &Deps,
-    tenant: &TenantId,
-    lead_id: &str,
-    limit: u32,
-    after: Option<&str>,
-) -> Result<ListPage<Document>, AppError> {
-    let record = crate::leads::load(deps, tenant, lead_id).await?;
-    let partition = keys::lead_pk(tenant, &record.lead.id);
-    let start_after = after.map(|c| cursor::decode(c, Index::Primary, &partition)).transpose()?;
-    let query = Query {
-        index: Index::Primary,
-        partition: partition.clone(),
-        sort: SortKey::BeginsWith("DOC#".into()),
-        forward: true,
-        limit: limit.clamp(1, 100),
-        start_after,
-    };
-    let page = deps.table.query(&query).await?;
-    let data = page.items.iter().map(parse_document).collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = page.next.map(|k| cursor::encode(Index::Primary, &partition, &k));
-    Ok(ListPage { data, next_cursor })
-}
-
-pub async fn get_document(
-    deps: &Deps,
-    tenant: &TenantId,
-    lead_id: &str,
-    doc_id: &str,
-) -> Result<DocumentWithDownload, AppError> {
-    let lead = LeadId::parse(lead_id).ok_or(AppError::NotFound("document"))?;
-    let doc = DocumentId::parse(doc_id).ok_or(AppError::NotFound("document"))?;
-    let item = deps.table.get(&document_key(tenant, &lead, &doc)).await?.ok_or(AppError::NotFound("document"))?;
-    let document = parse_document(&item)?;
-    let download = if document.status == DocumentStatus::PendingUpload {
-        None
-    } else {
-        let expires_at = deps.clock.now() + TimeDelta::from_std(DOWNLOAD_TTL).unwrap_or_default();
-        let link = deps.objects.presign_get(&object_key(tenant, &lead, &doc), expires_at).await?;
-        Some(Download { url: link.url, expires_at })
-    };
-    Ok(DocumentWithDownload { document, download })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn object_keys_round_trip_and_foreign_keys_are_refused() {
-        let tenant = TenantId::parse("acme").expect("tenant");
-        let lead = LeadId::from_uuid(uuid::Uuid::now_v7());
-        let doc = DocumentId::from_uuid(uuid::Uuid::now_v7());
-        let key = object_key(&tenant, &lead, &doc);
-        assert_eq!(parse_object_key(&key), Some((tenant, lead, doc)));
-        for bad in ["imports/acme/x", "documents/acme", "documents/a#b/lead_x/doc_y", &format!("{key}/extra")] {
-            assert_eq!(parse_object_key(bad), None, "{bad}");
-        }
-    }
-}

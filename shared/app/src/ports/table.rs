@@ -3,7 +3,7 @@
 //! It is deliberately the shape of a DynamoDB single table (partition key, sort key,
 //! three sparse secondary indexes, conditional transactional writes) so that the
 //! DynamoDB adapter is a thin mapping and the embedded adapter can copy its semantics
-//! exactly. Item layout (which key means what) lives in `crate::keys`, not here.
+//! exactly. Item layout (which key means what) lives in `crate::store::layout`, not here.
 
 use std::collections::BTreeMap;
 
@@ -53,6 +53,14 @@ impl Index {
     pub const SECONDARY: [Index; 3] = [Index::Gsi1, Index::Gsi2, Index::Gsi3];
 }
 
+/// An item's entry in a secondary index: with these two attributes it appears there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub index: Index,
+    pub pk: String,
+    pub sk: String,
+}
+
 /// Attribute name of the expiry (unix seconds) that DynamoDB TTL deletes by.
 pub const TTL_ATTR: &str = "ttl";
 
@@ -95,6 +103,12 @@ impl Item {
 
     pub fn with_n(self, name: &str, value: i64) -> Self {
         self.with(name, Attr::N(value))
+    }
+
+    /// Puts the item in a secondary index.
+    pub fn in_index(self, entry: IndexEntry) -> Self {
+        let (pk, sk) = entry.index.key_names();
+        self.with_s(pk, entry.pk).with_s(sk, entry.sk)
     }
 
     pub fn s(&self, name: &str) -> Option<&str> {

@@ -1,130 +1,22 @@
-//! The webhook sender: one attempt to deliver one event to one endpoint, recorded,
-//! and the decision what becomes of the message (done, retry later, dead letter).
+//! The webhook sender: one attempt to deliver one event to one endpoint, signed and
+//! recorded, and what becomes of the message (done, retry later, dead letter).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use rand::Rng;
 
 use kyc_domain::ids::DeliveryId;
-use kyc_domain::ssrf::{self, Mode};
-use kyc_domain::webhook::{
-    AttemptOutcome, RetrySchedule, classify, next_delay, retry_after, should_disable, signature_header,
-};
+use kyc_domain::webhook::{AttemptOutcome, RetrySchedule, classify, next_delay, retry_after, should_disable, signature_header};
 
 use crate::Deps;
 use crate::error::AppError;
-use crate::queue::Settle;
-use crate::webhooks::{
-    Delivery, DeliveryMessage, DeliveryStatus, EndpointRecord, EndpointStatus, guarded_put, load_endpoint,
-    record_attempt,
-};
-
-/// A response is judged by its status within this time.
-pub const TIMEOUT: Duration = Duration::from_secs(15);
-/// How much of a response body is kept with the attempt.
-pub const RESPONSE_PREFIX_BYTES: usize = 1024;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransportResponse {
-    pub status: u16,
-    pub body_prefix: String,
-    pub retry_after: Option<String>,
-}
-
-/// Outbound HTTP for webhooks.
-#[async_trait]
-pub trait WebhookTransport: Send + Sync {
-    async fn post(&self, url: &str, headers: Vec<(String, String)>, body: String) -> Result<TransportResponse, String>;
-}
-
-/// reqwest with rustls, a 15 s timeout, no redirects, and a resolver that hands the
-/// connector only addresses the SSRF rules allow: a name that resolves to a private
-/// address is refused at connection time too, and no second lookup can swap the
-/// address after the check (no DNS rebinding).
-pub struct HttpTransport {
-    client: reqwest::Client,
-    mode: Mode,
-}
-
-struct GuardedResolver {
-    mode: Mode,
-}
-
-impl reqwest::dns::Resolve for GuardedResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let mode = self.mode;
-        Box::pin(async move {
-            let host = name.as_str().to_string();
-            let resolved = tokio::net::lookup_host((host.as_str(), 0)).await?;
-            let allowed: Vec<SocketAddr> = resolved.filter(|a| ssrf::check_ip(a.ip(), mode).is_ok()).collect();
-            if allowed.is_empty() {
-                let refused: Box<dyn std::error::Error + Send + Sync> =
-                    format!("`{host}` resolves only to addresses webhooks may not reach").into();
-                return Err(refused);
-            }
-            let addrs: reqwest::dns::Addrs = Box::new(allowed.into_iter());
-            Ok(addrs)
-        })
-    }
-}
-
-impl HttpTransport {
-    pub fn new(mode: Mode) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent("kyc-webhooks/1")
-            .dns_resolver(Arc::new(GuardedResolver { mode }))
-            .build()
-            .map_err(|e| e.to_string())?;
-        Ok(HttpTransport { client, mode })
-    }
-}
-
-#[async_trait]
-impl WebhookTransport for HttpTransport {
-    async fn post(&self, url: &str, headers: Vec<(String, String)>, body: String) -> Result<TransportResponse, String> {
-        // Literal IP hosts never reach the resolver: check them here.
-        ssrf::check_url(url, self.mode).map_err(|e| e.to_string())?;
-        let mut request = self.client.post(url).body(body);
-        for (name, value) in headers {
-            request = request.header(name, value);
-        }
-        let mut response = request.send().await.map_err(describe)?;
-        let status = response.status().as_u16();
-        let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(String::from);
-        let mut prefix = Vec::new();
-        while prefix.len() < RESPONSE_PREFIX_BYTES {
-            match response.chunk().await {
-                Ok(Some(chunk)) => prefix.extend_from_slice(&chunk),
-                _ => break,
-            }
-        }
-        prefix.truncate(RESPONSE_PREFIX_BYTES);
-        Ok(TransportResponse { status, body_prefix: String::from_utf8_lossy(&prefix).into_owned(), retry_after })
-    }
-}
-
-fn describe(e: reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(&e);
-    let mut detail = String::new();
-    while let Some(c) = cause {
-        detail = c.to_string();
-        cause = c.source();
-    }
-    if detail.is_empty() { kind.to_string() } else { format!("{kind}: {detail}") }
-}
+use crate::json;
+use crate::ports::WebhookTransport;
+use crate::ports::queue::{ReceivedMessage, Settle};
+use crate::ports::table::TableError;
+use crate::webhooks::deliveries::{Delivery, DeliveryMessage, DeliveryStatus, record_attempt};
+use crate::webhooks::endpoints::{EndpointRecord, EndpointStatus, guarded_put, load_endpoint};
 
 /// The sender's configuration, built once.
 #[derive(Clone)]
@@ -151,10 +43,10 @@ pub async fn deliver(
         return Ok(Settle::Done);
     }
     let now = deps.clock.now();
-    let body = serde_json::to_string(&message.event).map_err(|e| AppError::Internal(e.to_string()))?;
+    let body = json::to_body("webhook event", &message.event)?;
     let timestamp = now.timestamp();
     let signature = signature_header(&endpoint.signing_secrets(now), message.event.id.as_str(), timestamp, &body)
-        .map_err(|e| AppError::Internal(format!("signing failed: {e}")))?;
+        .map_err(|e| AppError::internal_from("signing failed", e))?;
     let headers = vec![
         ("content-type".to_string(), "application/json".to_string()),
         ("webhook-id".to_string(), message.event.id.to_string()),
@@ -172,7 +64,7 @@ pub async fn deliver(
             None,
             r.retry_after.as_deref().and_then(|v| retry_after(v, now)),
         ),
-        Err(e) => (None, None, Some(e.clone()), None),
+        Err(e) => (None, None, Some(e.to_string()), None),
     };
     let outcome = classify(status, retry_after_value);
     let mut after = endpoint.clone();
@@ -197,7 +89,9 @@ pub async fn deliver(
                 match sender.schedule.delay_before(attempt + 1, jitter) {
                     Some(scheduled) => {
                         let delay = next_delay(scheduled, retry_after);
-                        let at = now + chrono::Duration::from_std(delay).unwrap_or_default();
+                        let at = now
+                            + chrono::Duration::from_std(delay)
+                                .map_err(|e| AppError::internal_from("retry delay out of range", e))?;
                         (DeliveryStatus::Pending, Settle::RetryIn(delay), Some(at))
                     }
                     None => (DeliveryStatus::Failed, Settle::DeadLetter, None),
@@ -220,20 +114,21 @@ pub async fn deliver(
         next_attempt_at,
         at: now,
     };
-    let mut writes = record_attempt(&message.tenant, &delivery, &message.event);
+    let mut writes = record_attempt(&message.tenant, &delivery, &message.event)?;
     if health_changed(&endpoint, &after) {
         // A new version of the endpoint: a PATCH that read the old one now conflicts.
         after.updated_at = now.max(endpoint.updated_at + chrono::Duration::milliseconds(1));
     }
-    let health_at = health_changed(&endpoint, &after).then(|| {
-        writes.push(guarded_put(&message.tenant, &endpoint, &after));
-        writes.len() - 1
-    });
+    let mut health_at = None;
+    if health_changed(&endpoint, &after) {
+        writes.push(guarded_put(&message.tenant, &endpoint, &after)?);
+        health_at = Some(writes.len() - 1);
+    }
     match deps.table.transact(writes).await {
         Ok(()) => {}
         // The endpoint changed meanwhile (a PATCH): keep that change, record the attempt.
-        Err(crate::table::TableError::ConditionFailed { index }) if Some(index) == health_at => {
-            deps.table.transact(record_attempt(&message.tenant, &delivery, &message.event)).await?;
+        Err(TableError::ConditionFailed { index }) if Some(index) == health_at => {
+            deps.table.transact(record_attempt(&message.tenant, &delivery, &message.event)?).await?;
         }
         Err(e) => return Err(e.into()),
     }
@@ -267,9 +162,9 @@ pub const INTERNAL_RETRY: Duration = Duration::from_secs(30);
 pub async fn deliver_batch(
     deps: &Deps,
     sender: &Sender,
-    messages: Vec<crate::queue::ReceivedMessage>,
+    messages: Vec<ReceivedMessage>,
     concurrency: usize,
-) -> Vec<(crate::queue::ReceivedMessage, Settle)> {
+) -> Vec<(ReceivedMessage, Settle)> {
     use futures::StreamExt;
     futures::stream::iter(messages)
         .map(|message| async move {

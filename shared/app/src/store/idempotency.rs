@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::auth::TenantId;
 use crate::error::AppError;
-use crate::keys;
-use crate::table::{Condition, Item, TTL_ATTR, Table, Write};
+use crate::ports::table::{Condition, Item, TTL_ATTR, Table, TableError, Write};
+use crate::store::layout;
+use crate::tenant::TenantId;
 
 pub const HEADER: &str = "idempotency-key";
 pub const RETENTION_SECONDS: i64 = 24 * 60 * 60;
@@ -32,6 +32,14 @@ struct Record {
     created_at: DateTime<Utc>,
 }
 
+/// An answer that can be replayed for an idempotency key.
+pub trait Replayable: Serialize {
+    /// The `ETag` the answer carries, if any.
+    fn etag(&self) -> Option<String> {
+        None
+    }
+}
+
 /// One request's idempotency context.
 #[derive(Debug, Clone)]
 pub struct Idempotency {
@@ -39,6 +47,8 @@ pub struct Idempotency {
     pub key: String,
     pub request_hash: String,
     pub now: DateTime<Utc>,
+    /// The status the first answer was given with, replayed with it.
+    pub replay_status: u16,
 }
 
 /// What a request with a key finds.
@@ -49,9 +59,9 @@ pub enum Lookup {
     Replay(StoredResponse),
 }
 
-pub fn validate_key(key: &str) -> Result<(), AppError> {
-    let ok = (1..=255).contains(&key.len()) && key.bytes().all(|b| (0x21..=0x7e).contains(&b));
-    if ok { Ok(()) } else { Err(AppError::bad_parameter("Idempotency-Key", "must be 1-255 visible ASCII characters")) }
+/// Whether a key is 1-255 visible ASCII characters.
+pub fn is_valid_key(key: &str) -> bool {
+    (1..=255).contains(&key.len()) && key.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
 /// Hash of what makes two requests "the same": method, path and the body's canonical JSON.
@@ -67,7 +77,7 @@ pub fn request_hash(method: &str, path: &str, canonical_body: &str) -> String {
 
 impl Idempotency {
     pub async fn lookup(&self, table: &dyn Table) -> Result<Lookup, AppError> {
-        let Some(item) = table.get(&keys::idempotency_key(&self.tenant, &self.key)).await? else {
+        let Some(item) = table.get(&layout::idempotency_key(&self.tenant, &self.key)).await? else {
             return Ok(Lookup::Fresh);
         };
         if item.n(TTL_ATTR).is_some_and(|ttl| ttl <= self.now.timestamp()) {
@@ -81,36 +91,40 @@ impl Idempotency {
         Ok(Lookup::Replay(record.response))
     }
 
-    /// The write that records `response`, to join the change's transaction.
-    pub fn record(&self, response: StoredResponse) -> Write {
+    /// The write that records `answer`, to join the change's transaction.
+    pub fn record<T: Replayable>(&self, answer: &T) -> Result<Write, AppError> {
+        let response = StoredResponse {
+            status: self.replay_status,
+            body: crate::json::to_value("an idempotent answer", answer)?,
+            etag: answer.etag(),
+        };
         let record = Record { request_hash: self.request_hash.clone(), response, created_at: self.now };
-        let item = Item::new(
-            keys::idempotency_key(&self.tenant, &self.key),
-            serde_json::to_string(&record).unwrap_or_default(),
-        )
-        .with_n(TTL_ATTR, self.now.timestamp() + RETENTION_SECONDS);
-        Write::Put { item, condition: Condition::NotExistsOrExpired { now: self.now.timestamp() } }
+        let item = Item::new(layout::idempotency_key(&self.tenant, &self.key), crate::json::to_body("idempotency record", &record)?)
+            .with_n(TTL_ATTR, self.now.timestamp() + RETENTION_SECONDS);
+        Ok(Write::Put { item, condition: Condition::NotExistsOrExpired { now: self.now.timestamp() } })
     }
 }
 
-/// Commits `writes` as one transaction, with the response record of a keyed request
+/// Commits `writes` as one transaction, with the answer of a keyed request recorded
 /// last. The record's condition failing means a concurrent request with the same key
 /// committed first (`IdempotencyRace`: answer as it did); any other failure comes back
 /// as `AppError::Store`, its index still that of `writes`.
-pub async fn transact_recorded(
+pub async fn commit<T: Replayable>(
     table: &dyn Table,
     mut writes: Vec<Write>,
-    record: Option<(&Idempotency, StoredResponse)>,
+    idempotency: Option<&Idempotency>,
+    answer: &T,
 ) -> Result<(), AppError> {
-    let record_at = record.map(|(key, response)| {
-        writes.push(key.record(response));
-        writes.len() - 1
-    });
+    let record_at = match idempotency {
+        Some(key) => {
+            writes.push(key.record(answer)?);
+            Some(writes.len() - 1)
+        }
+        None => None,
+    };
     match table.transact(writes).await {
         Ok(()) => Ok(()),
-        Err(crate::table::TableError::ConditionFailed { index }) if Some(index) == record_at => {
-            Err(AppError::IdempotencyRace)
-        }
+        Err(TableError::ConditionFailed { index }) if Some(index) == record_at => Err(AppError::IdempotencyRace),
         Err(e) => Err(AppError::Store(e)),
     }
 }

@@ -10,11 +10,14 @@ use kyc_domain::audit::AuditEvent;
 use kyc_domain::webhook::events_for;
 
 use crate::Deps;
-use crate::auth::TenantId;
 use crate::error::AppError;
-use crate::queue::OutgoingMessage;
-use crate::table::Item;
-use crate::webhooks::{DeliveryMessage, EndpointRecord, EndpointStatus, endpoints_of};
+use crate::json;
+use crate::ports::queue::OutgoingMessage;
+use crate::ports::table::Item;
+use crate::store::layout;
+use crate::tenant::TenantId;
+use crate::webhooks::deliveries::DeliveryMessage;
+use crate::webhooks::endpoints::{EndpointRecord, EndpointStatus, endpoints_of};
 
 /// The queue messages one audit event calls for, given its tenant's endpoints.
 fn messages_for(
@@ -34,8 +37,10 @@ fn messages_for(
                 first_attempt: 1,
                 manual: false,
             };
-            let body = serde_json::to_string(&message).map_err(|e| AppError::Internal(e.to_string()))?;
-            messages.push(OutgoingMessage { body, delay: std::time::Duration::ZERO });
+            messages.push(OutgoingMessage {
+                body: json::to_body("delivery message", &message)?,
+                delay: std::time::Duration::ZERO,
+            });
         }
     }
     Ok(messages)
@@ -60,13 +65,12 @@ pub async fn relay(deps: &Deps, tenant: &TenantId, audit: &AuditEvent) -> Result
 pub async fn relay_items(deps: &Deps, items: &[Item]) -> Result<usize, AppError> {
     let mut endpoints: HashMap<TenantId, Vec<EndpointRecord>> = HashMap::new();
     let mut messages = Vec::new();
-    for item in items.iter().filter(|i| i.s(crate::keys::KIND) == Some(crate::keys::KIND_EVENT)) {
+    for item in items.iter().filter(|i| i.s(layout::KIND) == Some(layout::KIND_EVENT)) {
         let tenant = item
-            .s("tenant")
+            .s(layout::TENANT)
             .and_then(TenantId::parse)
-            .ok_or_else(|| AppError::Internal("event item without tenant".into()))?;
-        let audit: AuditEvent =
-            serde_json::from_str(&item.body).map_err(|e| AppError::unreadable("audit event", &e))?;
+            .ok_or_else(|| AppError::internal("event item without tenant"))?;
+        let audit: AuditEvent = json::from_body("audit event", &item.body)?;
         if events_for(&audit).is_empty() {
             continue;
         }

@@ -66,7 +66,11 @@ fn title_of(code: &str) -> &'static str {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let body = match serde_json::to_vec(&self) {
+            Ok(body) => body,
+            // A problem is strings and numbers: this cannot fail, but must not panic.
+            Err(_) => br#"{"type":"urn:kyc:problem:internal","title":"Internal error","status":500,"detail":"an internal error occurred","code":"internal","errors":[]}"#.to_vec(),
+        };
         let mut response = (status, body).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if status == StatusCode::UNAUTHORIZED {

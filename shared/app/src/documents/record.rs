@@ -1,0 +1,76 @@
+//! A document as stored in its lead's partition, and the reads the scorer and the API
+//! share.
+
+use kyc_domain::document::{Document, DocumentStatus};
+use kyc_domain::ids::LeadId;
+
+use crate::Deps;
+use crate::error::AppError;
+use crate::json;
+use crate::ports::table::{Attr, Condition, Item};
+use crate::store::layout;
+use crate::store::page::{self, ListQuery};
+use crate::tenant::TenantId;
+
+/// The most documents one lead holds (more requests are refused long before).
+const MAX_DOCUMENTS_PER_LEAD: u32 = 1000;
+
+pub fn document_item(tenant: &TenantId, doc: &Document) -> Result<Item, AppError> {
+    Ok(Item::new(layout::document_key(tenant, &doc.lead_id, &doc.id), json::to_body("document", doc)?)
+        .with_s(layout::KIND, layout::KIND_DOCUMENT)
+        .with_s(layout::TENANT, tenant.as_str())
+        .with_s(layout::DOCUMENT_STATUS, status_name(doc.status)))
+}
+
+pub fn status_name(status: DocumentStatus) -> &'static str {
+    match status {
+        DocumentStatus::PendingUpload => "pending_upload",
+        DocumentStatus::Uploaded => "uploaded",
+        DocumentStatus::Verified => "verified",
+        DocumentStatus::Rejected => "rejected",
+    }
+}
+
+/// The condition that a document is still waiting for its file (scoring happens once).
+pub fn still_pending() -> Condition {
+    Condition::AttrEquals(layout::DOCUMENT_STATUS.into(), Attr::S(status_name(DocumentStatus::PendingUpload).into()))
+}
+
+pub fn parse_document(item: &Item) -> Result<Document, AppError> {
+    json::from_body("document item", &item.body)
+}
+
+/// Every document of a lead, oldest first.
+pub async fn documents_of(deps: &Deps, tenant: &TenantId, lead: &LeadId) -> Result<Vec<Document>, AppError> {
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = ListQuery::partition(
+            layout::lead_pk(tenant, lead),
+            layout::DOCUMENT_SK_PREFIX,
+            true,
+            page::MAX_LIMIT,
+            cursor.as_deref(),
+        );
+        let page = page::list(deps.table.as_ref(), query, |item| Ok(vec![parse_document(item)?])).await?;
+        all.extend(page.data);
+        match page.next_cursor {
+            Some(next) if (all.len() as u32) < MAX_DOCUMENTS_PER_LEAD => cursor = Some(next),
+            _ => return Ok(all),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_status_names_are_the_wire_names() {
+        for status in
+            [DocumentStatus::PendingUpload, DocumentStatus::Uploaded, DocumentStatus::Verified, DocumentStatus::Rejected]
+        {
+            assert_eq!(serde_json::to_value(status).expect("serialises"), status_name(status));
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Creating a lead: validated input, its first audit event, the external-id guard and
+//! the counters, in one transaction.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::json;
+
+use kyc_domain::audit::{Action, ChainHead};
+use kyc_domain::followup::FollowUps;
+use kyc_domain::ids::LeadId;
+use kyc_domain::input::{LeadData, LeadInput};
+use kyc_domain::lead::{Lead, LeadObject, Source};
+use kyc_domain::requirement::{Evidence, evaluate};
+use kyc_domain::status::Status;
+
+use crate::Deps;
+use crate::error::AppError;
+use crate::json;
+use crate::ports::table::{Item, TableError};
+use crate::store::idempotency::{self, Idempotency};
+use crate::store::lead_record::{event_item, put_new};
+use crate::store::unit_of_work::{actor, event};
+use crate::store::{LeadRecord, counters, layout};
+use crate::tenant::TenantId;
+
+/// What the external-id guard item holds: the lead that took the id.
+#[derive(serde::Serialize, Deserialize)]
+struct ExternalIdGuard {
+    lead_id: LeadId,
+}
+
+pub async fn create_lead(
+    deps: &Deps,
+    tenant: &TenantId,
+    input: LeadInput,
+    idempotency: Option<&Idempotency>,
+) -> Result<Lead, AppError> {
+    let now = deps.clock.now();
+    let data = input.validate(now.date_naive()).map_err(AppError::Validation)?;
+    let mut lead = new_lead(LeadId::from_uuid(deps.ids.uuid()), data, Source::Api, now);
+    let evidence = Evidence::default();
+    lead.requirements = evaluate(&lead, &evidence);
+
+    let data = json!({ "lead_id": lead.id, "lead_version": lead.version, "source": lead.source,
+                       "type": lead.lead_type, "level": lead.level });
+    let event = event(deps, now, actor::api(None), Action::LeadCreated, data).chain(&ChainHead::genesis());
+    let record =
+        LeadRecord { tenant: tenant.clone(), lead, evidence, follow_ups: FollowUps::default(), head: event.head() };
+
+    let mut writes = vec![put_new(record.to_item()?), put_new(event_item(tenant, &record.lead, &event)?)];
+    let mut guard_at = None;
+    if let Some(external_id) = &record.lead.external_id {
+        let guard = ExternalIdGuard { lead_id: record.lead.id.clone() };
+        writes.push(put_new(Item::new(layout::external_id_key(tenant, external_id), json::to_body("guard", &guard)?)));
+        guard_at = Some(writes.len() - 1);
+    }
+    // The funnel metrics and the velocity counters (leads per IP / device per hour).
+    writes.extend(counters::on_created(tenant, &record.lead));
+    match idempotency::commit(deps.table.as_ref(), writes, idempotency, &record.lead).await {
+        Ok(()) => Ok(record.lead),
+        Err(AppError::Store(TableError::ConditionFailed { index })) if Some(index) == guard_at => {
+            let external_id = record.lead.external_id.as_deref().unwrap_or_default();
+            Err(AppError::DuplicateExternalId(existing_holder(deps, tenant, external_id).await?))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn existing_holder(deps: &Deps, tenant: &TenantId, external_id: &str) -> Result<LeadId, AppError> {
+    let item = deps
+        .table
+        .get(&layout::external_id_key(tenant, external_id))
+        .await?
+        .ok_or_else(|| AppError::internal("external id guard vanished after a conflict"))?;
+    Ok(json::from_body::<ExternalIdGuard>("external id guard", &item.body)?.lead_id)
+}
+
+/// A lead as first created from validated data (`not_started`, version 1).
+pub fn new_lead(id: LeadId, data: LeadData, source: Source, now: DateTime<Utc>) -> Lead {
+    Lead {
+        id,
+        object: LeadObject::Lead,
+        lead_type: data.lead_type,
+        status: Status::NotStarted,
+        level: data.level,
+        source,
+        external_id: data.external_id,
+        email: data.email,
+        individual: data.individual,
+        business: data.business,
+        address: data.address,
+        signals: data.signals,
+        requirements: Default::default(),
+        risk: None,
+        compliance_flags: Vec::new(),
+        rejection: None,
+        metadata: data.metadata,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        status_changed_at: now,
+    }
+}

@@ -1,0 +1,76 @@
+//! Reviewers' notes on a lead: part of its trail, not of its data.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use kyc_domain::audit::Action;
+use kyc_domain::ids::{EventId, LeadId};
+use kyc_domain::validation::Errors;
+
+use crate::Deps;
+use crate::error::AppError;
+use crate::store::idempotency::{Idempotency, Replayable};
+use crate::store::unit_of_work::{actor, event};
+use crate::store::{Change, LeadRecord, mutate};
+use crate::tenant::TenantId;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteInput {
+    pub body: Option<String>,
+    pub reviewer: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Note {
+    pub id: EventId,
+    pub object: &'static str,
+    pub lead_id: LeadId,
+    pub body: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reviewer: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Replayable for Note {}
+
+pub async fn add_note(
+    deps: &Deps,
+    tenant: &TenantId,
+    id: &str,
+    input: NoteInput,
+    idempotency: Option<&Idempotency>,
+) -> Result<Note, AppError> {
+    let mut errors = Errors::default();
+    let body = errors.required("body", &input.body).cloned();
+    if let Some(body) = &body {
+        errors.text("body", body, 1, 5000);
+    }
+    if let Some(reviewer) = &input.reviewer {
+        errors.line("reviewer", reviewer, 100);
+    }
+    let Some(body) = body.filter(|_| errors.is_empty()) else {
+        return Err(AppError::Validation(errors.0));
+    };
+    mutate(deps, tenant, id, None, idempotency, |record: &LeadRecord, now: DateTime<Utc>| {
+        let lead = &record.lead;
+        let mut data = json!({ "lead_id": lead.id, "lead_version": lead.version });
+        if let Some(reviewer) = &input.reviewer {
+            data["reviewer"] = json!(reviewer);
+        }
+        let mut event = event(deps, now, actor::api(input.reviewer.as_deref()), Action::NoteAdded, data);
+        event.note = Some(body.clone());
+        let note = Note {
+            id: event.id.clone(),
+            object: "note",
+            lead_id: lead.id.clone(),
+            body: body.clone(),
+            reviewer: input.reviewer.clone(),
+            created_at: now,
+        };
+        // A note changes the trail, not the lead's data: its version stays.
+        Ok(Change::one(lead.clone(), event, note))
+    })
+    .await
+}

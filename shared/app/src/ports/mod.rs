@@ -1,0 +1,23 @@
+//! Every port of the application: the small traits the use cases speak to, with
+//! adapters in `kyc-aws` (DynamoDB, S3, SQS, HTTP, DNS) and `kyc-embedded` (SQLite,
+//! files, in-process queue).
+
+pub mod api_keys;
+pub mod clock;
+pub mod http_client;
+pub mod ids;
+pub mod objects;
+pub mod queue;
+pub mod resolver;
+pub mod screening;
+pub mod table;
+
+pub use api_keys::ApiKeys;
+pub use clock::{Clock, SystemClock};
+pub use http_client::{TransportError, TransportResponse, WebhookTransport};
+pub use ids::{Ids, UuidV7Ids};
+pub use objects::ObjectStore;
+pub use queue::{Queue, QueueConsumer};
+pub use resolver::Resolver;
+pub use screening::Screening;
+pub use table::Table;

@@ -1,0 +1,249 @@
+//! The scoring decision, free of I/O: given what the file showed and what is known of
+//! the lead, the document's verdict, the evidence it adds, the lead's risk and flags,
+//! and the status moves of the decision policy. The use case reads the inputs and
+//! commits the verdict; everything decided lives here, tested by itself.
+
+use chrono::{DateTime, Utc};
+
+use kyc_domain::document::{Check, CheckResult, Document, DocumentKind, DocumentStatus, FileInfo};
+use kyc_domain::lead::{Lead, LeadType, Risk, RiskLevel};
+use kyc_domain::mrz::{self, Subject};
+use kyc_domain::requirement::{Evidence, Requirement, evaluate};
+use kyc_domain::risk::{self, CountryLists, PolicyDecision, RiskInput, RiskPolicy};
+use kyc_domain::screening::{HitKind, ScreeningHit};
+use kyc_domain::status::{Decision, DecisionOrigin, Status, TransitionError, transition};
+
+/// What the stored file itself shows (independent of the lead's state).
+#[derive(Debug, Clone)]
+pub struct FileFacts {
+    pub checks: Vec<Check>,
+    pub size: u64,
+    /// Only for a file read whole (a too-large one is never hashed).
+    pub sha256: Option<String>,
+}
+
+/// Everything the decision needs, read by the use case.
+pub struct UploadFacts<'a> {
+    pub lead: &'a Lead,
+    pub evidence: &'a Evidence,
+    /// The document waiting for this file.
+    pub document: Document,
+    pub file: FileFacts,
+    /// The same file is attached to another lead of the tenant.
+    pub duplicate: bool,
+    /// The lead's other documents.
+    pub others: Vec<Document>,
+    pub leads_same_ip_last_hour: u32,
+    pub leads_same_device_last_hour: u32,
+    pub screening: &'a [ScreeningHit],
+}
+
+/// What the decision made of the upload.
+#[derive(Debug, Clone)]
+pub struct UploadVerdict {
+    pub document: Document,
+    /// The lead as it becomes: one version more, whatever the number of moves.
+    pub lead: Lead,
+    pub evidence: Evidence,
+    pub risk: Risk,
+    pub policy_version: String,
+    /// The policy's status moves, in order.
+    pub moves: Vec<(Status, Status)>,
+}
+
+impl UploadVerdict {
+    /// Names of the document's failed checks.
+    pub fn failed_checks(&self) -> Vec<String> {
+        self.document.checks.iter().filter(|c| c.result == CheckResult::Fail).map(|c| c.name.clone()).collect()
+    }
+}
+
+pub fn judge_upload(
+    facts: UploadFacts<'_>,
+    policy: &RiskPolicy,
+    lists: &CountryLists,
+    now: DateTime<Utc>,
+) -> Result<UploadVerdict, TransitionError> {
+    let lead = facts.lead;
+    let mut doc = facts.document;
+    // The file, and what the integrator said is printed on it.
+    let mut checks = facts.file.checks;
+    if let Some(data) = &doc.data {
+        checks.extend(mrz::check_data(doc.kind, data, subject_of(lead, &doc), now.date_naive()));
+    }
+    if facts.duplicate {
+        checks.push(Check::fail("duplicate_document", "the same file is attached to another lead of this tenant"));
+        flag(&mut doc.compliance_flags, "duplicate_document");
+    }
+    doc.status = Document::verdict(&checks);
+    doc.checks = checks;
+    doc.file = Some(FileInfo {
+        content_type: doc.content_type,
+        size_bytes: facts.file.size,
+        sha256: facts.file.sha256.clone().unwrap_or_default(),
+    });
+    doc.uploaded_at = Some(now);
+    doc.verified_at = (doc.status == DocumentStatus::Verified).then_some(now);
+
+    // Everything the lead now has on file, this document included.
+    let reuploads = facts
+        .others
+        .iter()
+        .filter(|d| d.kind == doc.kind && d.director_index == doc.director_index && d.file.is_some())
+        .count() as u32;
+    let mut documents = facts.others;
+    documents.push(doc.clone());
+    let document_checks: Vec<Check> = documents.iter().flat_map(|d| d.checks.iter().cloned()).collect();
+
+    let mut evidence = facts.evidence.clone();
+    if doc.status == DocumentStatus::Verified
+        && let Some(requirement) = doc.kind.satisfies(doc.director_index)
+    {
+        evidence.satisfied.insert(requirement);
+    }
+    evidence.satisfied.insert(Requirement::Screening);
+
+    let input = RiskInput {
+        lead,
+        document_checks: &document_checks,
+        duplicate_document: facts.duplicate,
+        leads_same_ip_last_hour: facts.leads_same_ip_last_hour,
+        leads_same_device_last_hour: facts.leads_same_device_last_hour,
+        reuploads,
+        screening: facts.screening,
+    };
+    let scored = risk::score(&input, policy, lists, now);
+    let risk = scored.risk;
+
+    let mut next = lead.clone();
+    next.risk = Some(risk.clone());
+    next.requirements = evaluate(&next, &evidence);
+    if facts.duplicate {
+        flag(&mut next.compliance_flags, "duplicate_document");
+    }
+    for hit in facts.screening {
+        flag(
+            &mut next.compliance_flags,
+            match hit.kind {
+                HitKind::Sanctions => "sanctions_match",
+                HitKind::Pep => "pep_match",
+            },
+        );
+    }
+    for code in risk::compliance_flags(&risk) {
+        flag(&mut next.compliance_flags, &code);
+    }
+    if risk.level == RiskLevel::Critical {
+        flag(&mut next.compliance_flags, "critical_risk");
+    }
+    next.version = lead.version + 1;
+    next.updated_at = now;
+
+    let all_verified = documents.iter().all(|d| d.status != DocumentStatus::Rejected);
+    let mut moves = Vec::new();
+    for to in policy_moves(&next, all_verified, &risk) {
+        let decision =
+            Decision { to, reasons: vec![], note: None, is_final: false, origin: DecisionOrigin::System, at: now };
+        let before = next.status;
+        let moved = transition(&next, &decision)?;
+        // `transition` bumps the version per move; one scoring is one version.
+        next = Lead { version: next.version, ..moved };
+        moves.push((before, to));
+    }
+    Ok(UploadVerdict { document: doc, lead: next, evidence, risk, policy_version: scored.policy_version, moves })
+}
+
+fn subject_of<'a>(lead: &'a Lead, doc: &Document) -> Option<Subject<'a>> {
+    match (lead.lead_type, doc.kind) {
+        (LeadType::Business, DocumentKind::DirectorId) => {
+            let director = lead.business.as_ref()?.directors.get(doc.director_index? as usize)?;
+            Some(Subject {
+                first_name: &director.first_name,
+                last_name: &director.last_name,
+                date_of_birth: director.date_of_birth,
+            })
+        }
+        (LeadType::Individual, _) => {
+            let person = lead.individual.as_ref()?;
+            Some(Subject {
+                first_name: &person.first_name,
+                last_name: &person.last_name,
+                date_of_birth: person.date_of_birth,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The status moves the decision policy makes after a scoring, in order: a first
+/// upload starts the lead, then it is approved or sent to review; a decided lead stays
+/// decided, except that a critical finding sends even an approved lead back for a
+/// re-review.
+pub fn policy_moves(lead: &Lead, all_documents_verified: bool, risk: &Risk) -> Vec<Status> {
+    if lead.status == Status::Approved && risk.level == RiskLevel::Critical {
+        return vec![Status::UnderReview];
+    }
+    if lead.is_decided() {
+        return Vec::new();
+    }
+    let mut moves = Vec::new();
+    if lead.status == Status::NotStarted {
+        moves.push(Status::InProgress);
+    }
+    let missing = !lead.requirements.missing.is_empty();
+    let target = match risk::decide(lead.level, missing, all_documents_verified, risk) {
+        PolicyDecision::Approve => Status::Approved,
+        PolicyDecision::Review { .. } => Status::UnderReview,
+    };
+    if target != lead.status {
+        moves.push(target);
+    }
+    moves
+}
+
+fn flag(flags: &mut Vec<String>, code: &str) {
+    if !flags.iter().any(|f| f == code) {
+        flags.push(code.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kyc_domain::ids::LeadId;
+    use kyc_domain::input::LeadData;
+    use kyc_domain::lead::{Risk, Source};
+
+    use super::*;
+
+    fn lead(status: Status) -> Lead {
+        let mut lead = crate::leads::new_lead(
+            LeadId::from_uuid(uuid::Uuid::now_v7()),
+            LeadData::default(),
+            Source::Api,
+            Utc::now(),
+        );
+        lead.status = status;
+        lead
+    }
+
+    fn risk(level: RiskLevel) -> Risk {
+        Risk { score: 0, level, factors: vec![], scored_at: Utc::now() }
+    }
+
+    #[test]
+    fn a_first_upload_starts_the_lead_then_the_policy_decides() {
+        assert_eq!(
+            policy_moves(&lead(Status::NotStarted), true, &risk(RiskLevel::Low)),
+            [Status::InProgress, Status::Approved]
+        );
+        assert_eq!(policy_moves(&lead(Status::InProgress), false, &risk(RiskLevel::Low)), [Status::UnderReview]);
+        assert!(policy_moves(&lead(Status::UnderReview), true, &risk(RiskLevel::High)).is_empty(), "already in review");
+    }
+
+    #[test]
+    fn a_decided_lead_stays_decided_unless_an_approved_one_turns_critical() {
+        assert!(policy_moves(&lead(Status::Approved), true, &risk(RiskLevel::High)).is_empty());
+        assert!(policy_moves(&lead(Status::Rejected), true, &risk(RiskLevel::Critical)).is_empty());
+        assert_eq!(policy_moves(&lead(Status::Approved), true, &risk(RiskLevel::Critical)), [Status::UnderReview]);
+    }
+}

@@ -1,0 +1,202 @@
+//! Every list of the API, read one way: opaque cursors and one paging routine.
+//!
+//! A cursor names the index and partition it was issued for, so one issued for another
+//! query (or another tenant) is refused rather than obeyed. It points between two
+//! results: after a stored item, and `o` results into the next one, because one item
+//! can stand for several results (an approval is two webhook events) and a page never
+//! holds more than its `limit`.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::ports::table::{Index, Item, PageKey, Query, SortKey, Table};
+
+/// Pages one list request may read while filtering, before it returns what it has.
+const MAX_PAGES_PER_LIST: usize = 20;
+/// Results per page: the default and the bounds.
+pub const DEFAULT_LIMIT: u32 = 25;
+pub const MAX_LIMIT: u32 = 100;
+
+#[derive(Debug, Serialize)]
+pub struct ListPage<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CursorBody {
+    v: u8,
+    i: String,
+    p: String,
+    /// The last item fully or partly read (`None`: the start of the partition).
+    k: Option<PageKey>,
+    /// Results of the item after `k` already returned.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    o: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A position in a list: after `key`, `skip` results into the next item.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Position {
+    pub key: Option<PageKey>,
+    pub skip: u32,
+}
+
+fn index_tag(index: Index) -> &'static str {
+    match index {
+        Index::Primary => "p",
+        Index::Gsi1 => "1",
+        Index::Gsi2 => "2",
+        Index::Gsi3 => "3",
+    }
+}
+
+pub fn encode(index: Index, partition: &str, at: &Position) -> Result<String, AppError> {
+    let body =
+        CursorBody { v: 1, i: index_tag(index).into(), p: partition.into(), k: at.key.clone(), o: at.skip };
+    let json = serde_json::to_vec(&body).map_err(|e| AppError::internal_from("cannot encode a cursor", e))?;
+    Ok(URL_SAFE_NO_PAD.encode(json))
+}
+
+/// The position a cursor stands for, if it was issued for this index and partition;
+/// `param` names the parameter it came in (`cursor`, `after`).
+pub fn decode(param: &str, cursor: &str, index: Index, partition: &str) -> Result<Position, AppError> {
+    let refused = || AppError::invalid_query(param, "is not a cursor issued for this list");
+    if cursor.len() > 2048 {
+        return Err(refused());
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| refused())?;
+    let body: CursorBody = serde_json::from_slice(&bytes).map_err(|_| refused())?;
+    let key_in_partition = match (&body.k, index) {
+        (None, _) => true,
+        (Some(k), Index::Primary) => k.pk == partition,
+        (Some(k), _) => k.ipk.as_deref() == Some(partition),
+    };
+    if body.v != 1 || body.i != index_tag(index) || body.p != partition || !key_in_partition {
+        return Err(refused());
+    }
+    Ok(Position { key: body.k, skip: body.o })
+}
+
+/// One list: a partition of the table or an index, read in order from a cursor.
+pub struct ListQuery<'a> {
+    pub index: Index,
+    pub partition: String,
+    pub sort: SortKey,
+    pub forward: bool,
+    /// Results in one answer (clamped to 1..=100).
+    pub limit: u32,
+    pub cursor: Option<&'a str>,
+    /// The parameter the cursor travels in (`cursor`, or `after` for the event feed).
+    pub cursor_param: &'static str,
+    /// A feed hands back a cursor at its end too, so a reader can resume there later.
+    pub resume_at_end: bool,
+}
+
+impl ListQuery<'_> {
+    /// A plain list of a primary-key partition, sort keys starting with `prefix`.
+    pub fn partition<'a>(partition: String, prefix: &str, forward: bool, limit: u32, cursor: Option<&'a str>) -> ListQuery<'a> {
+        ListQuery {
+            index: Index::Primary,
+            partition,
+            sort: SortKey::BeginsWith(prefix.to_string()),
+            forward,
+            limit,
+            cursor,
+            cursor_param: "cursor",
+            resume_at_end: false,
+        }
+    }
+}
+
+/// Reads stored items in order and turns each into zero or more results (`results_of`
+/// filters and expands), until `limit` results are found, the partition ends, or
+/// [`MAX_PAGES_PER_LIST`] pages were read (then the cursor resumes where it stopped).
+pub async fn list<T>(
+    table: &dyn Table,
+    query: ListQuery<'_>,
+    mut results_of: impl FnMut(&Item) -> Result<Vec<T>, AppError>,
+) -> Result<ListPage<T>, AppError> {
+    let (index, partition) = (query.index, query.partition.as_str());
+    let mut at = match query.cursor {
+        Some(cursor) => decode(query.cursor_param, cursor, index, partition)?,
+        None => Position::default(),
+    };
+    let limit = query.limit.clamp(1, MAX_LIMIT) as usize;
+    let mut data = Vec::with_capacity(limit);
+    let next = |at: &Position| encode(index, partition, at).map(Some);
+    for _ in 0..MAX_PAGES_PER_LIST {
+        let page = table
+            .query(&Query {
+                index,
+                partition: partition.to_string(),
+                sort: query.sort.clone(),
+                forward: query.forward,
+                limit: limit as u32,
+                start_after: at.key.clone(),
+            })
+            .await?;
+        for item in &page.items {
+            let results = results_of(item)?;
+            let skip = at.skip as usize;
+            let available = results.len().saturating_sub(skip);
+            let taken = available.min(limit - data.len());
+            data.extend(results.into_iter().skip(skip).take(taken));
+            if taken < available {
+                // The page is full inside this item: resume with its remaining results.
+                let resume = Position { key: at.key, skip: (skip + taken) as u32 };
+                return Ok(ListPage { data, next_cursor: next(&resume)? });
+            }
+            at = Position { key: Some(PageKey::of(item, index)), skip: 0 };
+            if data.len() == limit {
+                return Ok(ListPage { data, next_cursor: next(&at)? });
+            }
+        }
+        if page.next.is_none() {
+            let resume = query.resume_at_end && !data.is_empty();
+            return Ok(ListPage { data, next_cursor: if resume { next(&at)? } else { None } });
+        }
+        at = Position { key: page.next, skip: 0 };
+    }
+    // Filtering read many pages without filling one answer: hand back what was read so far.
+    Ok(ListPage { data, next_cursor: next(&at)? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> PageKey {
+        PageKey { pk: "T#a#L#x".into(), sk: "LEAD".into(), ipk: Some("T#a#LEADS".into()), isk: Some("2026".into()) }
+    }
+
+    #[test]
+    fn a_cursor_round_trips_for_its_own_query() {
+        let at = Position { key: Some(key()), skip: 1 };
+        let c = encode(Index::Gsi3, "T#a#LEADS", &at).expect("encodes");
+        assert_eq!(decode("cursor", &c, Index::Gsi3, "T#a#LEADS").ok(), Some(at));
+    }
+
+    #[test]
+    fn a_cursor_is_refused_for_another_tenant_or_index_or_garbage() {
+        let c = encode(Index::Gsi3, "T#a#LEADS", &Position { key: Some(key()), skip: 0 }).expect("encodes");
+        assert!(decode("cursor", &c, Index::Gsi3, "T#b#LEADS").is_err());
+        assert!(decode("cursor", &c, Index::Gsi1, "T#a#LEADS").is_err());
+        assert!(decode("cursor", "not-a-cursor", Index::Gsi3, "T#a#LEADS").is_err());
+        assert!(decode("cursor", "0", Index::Gsi3, "T#a#LEADS").is_err());
+    }
+
+    #[test]
+    fn a_cursor_of_the_first_version_still_decodes() {
+        // Cursors issued before offsets existed carry no `o` and always a key.
+        let old = r#"{"v":1,"i":"3","p":"T#a#LEADS","k":{"pk":"T#a#L#x","sk":"LEAD","ipk":"T#a#LEADS","isk":"2026"}}"#;
+        let c = URL_SAFE_NO_PAD.encode(old);
+        assert_eq!(decode("after", &c, Index::Gsi3, "T#a#LEADS").ok(), Some(Position { key: Some(key()), skip: 0 }));
+    }
+}

@@ -1,0 +1,166 @@
+//! The read-modify-write of a lead: one read of the lead item (which carries the head
+//! of its audit chain) and ONE transaction — the lead conditioned on the chain head it
+//! was read at, its new audit events (the outbox records), the counters the change
+//! moves, and any other item the change writes. A concurrent writer fails the
+//! condition instead of forking the chain, and is retried from a fresh read, so
+//! nothing is lost and nothing applies twice.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+
+use kyc_domain::audit::{Action, EventDraft};
+use kyc_domain::followup::FollowUps;
+use kyc_domain::ids::{EventId, LeadId};
+use kyc_domain::lead::Lead;
+use kyc_domain::requirement::Evidence;
+
+use crate::Deps;
+use crate::error::AppError;
+use crate::ports::table::{TableError, Write};
+use crate::store::counters;
+use crate::store::idempotency::{self, Idempotency, Replayable};
+use crate::store::layout;
+use crate::store::lead_record::{LeadRecord, event_item, put_new};
+use crate::tenant::TenantId;
+
+/// Attempts of a read-modify-write before answering `concurrent_modification`. Each
+/// failed attempt means another writer committed, so N concurrent writers all succeed
+/// while N <= MAX_ATTEMPTS.
+const MAX_ATTEMPTS: u32 = 32;
+
+/// What a change makes of a lead.
+#[allow(clippy::large_enum_variant)] // built once per request, never stored
+pub enum Outcome<T> {
+    /// Nothing to write; answer this.
+    Unchanged(T),
+    Changed(Change<T>),
+}
+
+/// A change to commit: the lead as it becomes, its audit events (chained in order),
+/// and other items written in the same transaction.
+pub struct Change<T> {
+    pub lead: Lead,
+    /// New evidence behind the requirements (`None`: unchanged).
+    pub evidence: Option<Evidence>,
+    /// New follow-up state (`None`: unchanged).
+    pub follow_ups: Option<FollowUps>,
+    pub events: Vec<EventDraft>,
+    pub extra: Vec<Write>,
+    pub output: T,
+}
+
+impl<T> Change<T> {
+    /// A change of the lead (or of its trail only) with one event.
+    pub fn one(lead: Lead, event: EventDraft, output: T) -> Outcome<T> {
+        Outcome::Changed(Change {
+            lead,
+            evidence: None,
+            follow_ups: None,
+            events: vec![event],
+            extra: Vec::new(),
+            output,
+        })
+    }
+}
+
+/// A change computed from the lead as read; it may read more (documents, lists).
+#[async_trait::async_trait]
+pub trait AsyncChange<T>: Send + Sync {
+    async fn apply(&self, record: &LeadRecord, now: DateTime<Utc>) -> Result<Outcome<T>, AppError>;
+}
+
+/// Plain closures are changes too.
+#[async_trait::async_trait]
+impl<T, F> AsyncChange<T> for F
+where
+    F: Fn(&LeadRecord, DateTime<Utc>) -> Result<Outcome<T>, AppError> + Send + Sync,
+    T: Send,
+{
+    async fn apply(&self, record: &LeadRecord, now: DateTime<Utc>) -> Result<Outcome<T>, AppError> {
+        self(record, now)
+    }
+}
+
+/// Reads a lead of the tenant (`NotFound` for an id that is not one).
+pub async fn load(deps: &Deps, tenant: &TenantId, id: &str) -> Result<LeadRecord, AppError> {
+    let id = LeadId::parse(id).ok_or(AppError::NotFound("lead"))?;
+    let item = deps.table.get(&layout::lead_key(tenant, &id)).await?.ok_or(AppError::NotFound("lead"))?;
+    LeadRecord::from_item(tenant, &item)
+}
+
+/// Reads the lead, applies `change`, and commits the result in one transaction,
+/// retrying from a fresh read when a concurrent writer got there first.
+pub async fn mutate<T: Replayable>(
+    deps: &Deps,
+    tenant: &TenantId,
+    id: &str,
+    if_match: Option<u64>,
+    idempotency: Option<&Idempotency>,
+    change: impl AsyncChange<T>,
+) -> Result<T, AppError> {
+    for attempt in 1..=MAX_ATTEMPTS {
+        let record = load(deps, tenant, id).await?;
+        if if_match.is_some_and(|expected| record.lead.version != expected) {
+            return Err(AppError::VersionConflict { current: record.lead.version });
+        }
+        let now = deps.clock.now();
+        let change = match change.apply(&record, now).await? {
+            Outcome::Unchanged(output) => return Ok(output),
+            Outcome::Changed(change) => change,
+        };
+        let mut head = record.head.clone();
+        let mut event_writes = Vec::with_capacity(change.events.len());
+        for draft in change.events {
+            let event = draft.chain(&head);
+            head = event.head();
+            event_writes.push(put_new(event_item(tenant, &change.lead, &event)?));
+        }
+        let evidence = change.evidence.unwrap_or_else(|| record.evidence.clone());
+        let follow_ups = change.follow_ups.unwrap_or(record.follow_ups);
+        let after = LeadRecord { tenant: tenant.clone(), lead: change.lead, evidence, follow_ups, head };
+        let mut writes = vec![after.put_after(&record.head)?];
+        writes.extend(event_writes);
+        writes.extend(change.extra);
+        writes.extend(counters::on_change(tenant, &record.lead, &after.lead, now));
+        match idempotency::commit(deps.table.as_ref(), writes, idempotency, &change.output).await {
+            Ok(()) => return Ok(change.output),
+            // Another writer moved the lead on: read it again and retry.
+            Err(AppError::Store(TableError::ConditionFailed { .. } | TableError::Conflict)) => backoff(attempt).await,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(AppError::Contention)
+}
+
+async fn backoff(attempt: u32) {
+    let jitter = rand::rng().random_range(1..=8u64);
+    tokio::time::sleep(Duration::from_millis(jitter * u64::from(attempt.min(6)))).await;
+}
+
+/// Who made a change, as the audit trail names it.
+pub mod actor {
+    /// The service's own work (scoring, the decision policy, follow-ups).
+    pub const SYSTEM: &str = "system";
+
+    /// An API call, by the reviewer it names if any.
+    pub fn api(reviewer: Option<&str>) -> String {
+        reviewer.map_or_else(|| "api".to_string(), |r| format!("reviewer:{r}"))
+    }
+}
+
+/// A new audit event of this change, to be chained by [`mutate`].
+pub fn event(deps: &Deps, at: DateTime<Utc>, actor: String, action: Action, data: serde_json::Value) -> EventDraft {
+    EventDraft {
+        id: EventId::from_uuid(deps.ids.uuid()),
+        at,
+        actor,
+        action,
+        from_status: None,
+        to_status: None,
+        reasons: None,
+        note: None,
+        data,
+    }
+}

@@ -1,0 +1,113 @@
+//! Webhook routes: endpoints, their deliveries, manual retries, the event feed.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use kyc_app::webhooks::{self, EndpointInput};
+use kyc_domain::webhook::EventType;
+
+use crate::Api;
+use crate::error::ApiError;
+use crate::extract::{JsonBody, Tenant};
+use crate::query::{Params, page_params};
+use crate::respond::{idempotent, json, post_json};
+
+pub async fn create_endpoint(State(api): State<Api>, Tenant(tenant): Tenant, body: JsonBody) -> Response {
+    // The secret is shown once: replaying it to a retried create is the point.
+    post_json(api, tenant, body, StatusCode::CREATED, |a, t, input: EndpointInput, key| async move {
+        webhooks::create_endpoint(&a.deps, &t, input, key.as_ref()).await
+    })
+    .await
+}
+
+pub async fn list_endpoints(
+    State(api): State<Api>,
+    Tenant(tenant): Tenant,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let (limit, cursor) = page_params(raw)?;
+    let page = webhooks::list_endpoints(&api.deps, &tenant, limit, cursor.as_deref()).await?;
+    Ok(json(StatusCode::OK, &page, None))
+}
+
+pub async fn get_endpoint(
+    State(api): State<Api>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(json(StatusCode::OK, &webhooks::get_endpoint(&api.deps, &tenant, &id).await?, None))
+}
+
+pub async fn update_endpoint(
+    State(api): State<Api>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let input: EndpointInput = kyc_app::json::parse_input(body.value)?;
+    Ok(json(StatusCode::OK, &webhooks::update_endpoint(&api.deps, &tenant, &id, input).await?, None))
+}
+
+pub async fn delete_endpoint(
+    State(api): State<Api>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    webhooks::delete_endpoint(&api.deps, &tenant, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn rotate_secret(
+    State(api): State<Api>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> Response {
+    let (deps, t) = (api.deps.clone(), tenant.clone());
+    idempotent(&api, &tenant, &body, StatusCode::OK, move |key| async move {
+        webhooks::rotate_secret(&deps, &t, &id, key.as_ref()).await
+    })
+    .await
+}
+
+pub async fn list_deliveries(
+    State(api): State<Api>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let (limit, cursor) = page_params(raw)?;
+    let page = webhooks::list_deliveries(&api.deps, &tenant, &id, limit, cursor.as_deref()).await?;
+    Ok(json(StatusCode::OK, &page, None))
+}
+
+pub async fn retry_delivery(
+    State(api): State<Api>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> Response {
+    let (deps, t) = (api.deps.clone(), tenant.clone());
+    idempotent(&api, &tenant, &body, StatusCode::ACCEPTED, move |key| async move {
+        webhooks::retry_delivery(&deps, &t, &id, key.as_ref()).await
+    })
+    .await
+}
+
+pub async fn list_events(
+    State(api): State<Api>,
+    Tenant(tenant): Tenant,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(raw, &["after", "type", "limit"])?;
+    let event_type = match params.get("type") {
+        None => None,
+        Some(t) => Some(
+            t.parse::<EventType>()
+                .map_err(|_| ApiError::bad_parameter("type", "must be an event type such as kyc.lead_created"))?,
+        ),
+    };
+    let page = webhooks::list_events(&api.deps, &tenant, params.get("after"), event_type, params.limit()?).await?;
+    Ok(json(StatusCode::OK, &page, None))
+}
