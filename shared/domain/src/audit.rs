@@ -4,12 +4,20 @@
 //! canonical JSON has object keys sorted by their UTF-8 bytes and no insignificant
 //! white space. The first event of a lead chains to 64 zeros. Anyone holding the
 //! trail can recompute every link with [`verify_chain`].
+//!
+//! Events are drafted with a typed [`EventPayload`]; the stored event keeps the
+//! `action` string and the `data` object it serialises to, so the hash covers exactly
+//! the stored JSON and trails stored before the payload types existed still verify.
+
+use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::events::{EventPayload, PayloadError};
 use crate::ids::EventId;
 use crate::lead::RejectionReason;
 use crate::status::Status;
@@ -46,6 +54,49 @@ pub enum Action {
     SumsubImported,
 }
 
+impl Action {
+    pub const ALL: [Action; 13] = [
+        Action::LeadCreated,
+        Action::LeadUpdated,
+        Action::StatusChanged,
+        Action::NoteAdded,
+        Action::DocumentRequested,
+        Action::DocumentReceived,
+        Action::DocumentVerified,
+        Action::DocumentRejected,
+        Action::RiskScored,
+        Action::FollowUpSent,
+        Action::LinkCreated,
+        Action::LinkOpened,
+        Action::SumsubImported,
+    ];
+
+    /// The stored name (`lead.created`, ...), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::LeadCreated => "lead.created",
+            Action::LeadUpdated => "lead.updated",
+            Action::StatusChanged => "status.changed",
+            Action::NoteAdded => "note.added",
+            Action::DocumentRequested => "document.requested",
+            Action::DocumentReceived => "document.received",
+            Action::DocumentVerified => "document.verified",
+            Action::DocumentRejected => "document.rejected",
+            Action::RiskScored => "risk.scored",
+            Action::FollowUpSent => "follow_up.sent",
+            Action::LinkCreated => "link.created",
+            Action::LinkOpened => "link.opened",
+            Action::SumsubImported => "sumsub.imported",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
     pub id: EventId,
@@ -66,18 +117,17 @@ pub struct AuditEvent {
     pub hash: String,
 }
 
-/// An event before it is linked into a chain.
-#[derive(Debug, Clone, PartialEq)]
+/// An event before it is linked into a chain. Its action is its payload's.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventDraft {
     pub id: EventId,
     pub at: DateTime<Utc>,
     pub actor: String,
-    pub action: Action,
     pub from_status: Option<Status>,
     pub to_status: Option<Status>,
     pub reasons: Option<Vec<RejectionReason>>,
     pub note: Option<String>,
-    pub data: Value,
+    pub payload: EventPayload,
 }
 
 /// The last link of a lead's chain, kept on the lead item so that appending costs no
@@ -94,39 +144,79 @@ impl ChainHead {
     }
 }
 
+/// The JSON an event's hash is computed over could not be produced. Never expected:
+/// it is reported rather than hashed as something else, since a wrong hash would only
+/// show up later as a "tampered" trail.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the audit event could not be serialised to compute its hash")]
+pub struct HashError {
+    // Shared so that the error (and `ChainError`) stays cloneable.
+    #[source]
+    source: Arc<serde_json::Error>,
+}
+
+/// Why a draft could not be linked into its chain.
+#[derive(Debug, thiserror::Error)]
+pub enum DraftError {
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}
+
 impl EventDraft {
-    /// Links the draft after `head`.
-    pub fn chain(self, head: &ChainHead) -> AuditEvent {
+    /// A draft with no status change, reasons or note; set those fields when needed.
+    pub fn new(id: EventId, at: DateTime<Utc>, actor: impl Into<String>, payload: EventPayload) -> Self {
+        EventDraft {
+            id,
+            at,
+            actor: actor.into(),
+            from_status: None,
+            to_status: None,
+            reasons: None,
+            note: None,
+            payload,
+        }
+    }
+
+    /// Links the draft after `head`: the payload becomes the stored `action` and `data`.
+    pub fn chain(self, head: &ChainHead) -> Result<AuditEvent, DraftError> {
+        let data = self.payload.to_data()?;
         let mut event = AuditEvent {
             id: self.id,
             seq: head.seq + 1,
             at: self.at,
             actor: self.actor,
-            action: self.action,
+            action: self.payload.action(),
             from_status: self.from_status,
             to_status: self.to_status,
             reasons: self.reasons,
             note: self.note,
-            data: self.data,
+            data,
             prev_hash: head.hash.clone(),
             hash: String::new(),
         };
-        event.hash = event.computed_hash();
-        event
+        event.hash = event.computed_hash()?;
+        Ok(event)
     }
 }
 
 impl AuditEvent {
     /// The hash this event must carry, from its content and `prev_hash`.
-    pub fn computed_hash(&self) -> String {
-        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
+    pub fn computed_hash(&self) -> Result<String, HashError> {
+        let mut value = serde_json::to_value(self).map_err(|e| HashError { source: Arc::new(e) })?;
         if let Value::Object(map) = &mut value {
             map.remove("hash");
         }
         let mut hasher = Sha256::new();
         hasher.update(self.prev_hash.as_bytes());
         hasher.update(canonical_json(&value).as_bytes());
-        hex::encode(hasher.finalize())
+        Ok(hex::encode(hasher.finalize()))
+    }
+
+    /// The typed payload of the stored `action` and `data`.
+    pub fn payload(&self) -> Result<EventPayload, PayloadError> {
+        EventPayload::from_data(self.action, &self.data)
     }
 
     pub fn head(&self) -> ChainHead {
@@ -134,7 +224,7 @@ impl AuditEvent {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ChainError {
     #[error("event {seq} has sequence number out of order")]
     Sequence { seq: u64 },
@@ -142,7 +232,30 @@ pub enum ChainError {
     Link { seq: u64 },
     #[error("event {seq} was altered: its hash does not match its content")]
     Tampered { seq: u64 },
+    #[error("event {seq} could not be hashed")]
+    Unhashable {
+        seq: u64,
+        #[source]
+        source: HashError,
+    },
 }
+
+/// Errors are equal when they name the same kind of break at the same event; the
+/// serialisation error behind `Unhashable` is not compared.
+impl PartialEq for ChainError {
+    fn eq(&self, other: &Self) -> bool {
+        use ChainError::*;
+        match (self, other) {
+            (Sequence { seq: a }, Sequence { seq: b })
+            | (Link { seq: a }, Link { seq: b })
+            | (Tampered { seq: a }, Tampered { seq: b })
+            | (Unhashable { seq: a, .. }, Unhashable { seq: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for ChainError {}
 
 /// Checks a whole trail, oldest first, from the genesis link.
 pub fn verify_chain(events: &[AuditEvent]) -> Result<(), ChainError> {
@@ -154,7 +267,8 @@ pub fn verify_chain(events: &[AuditEvent]) -> Result<(), ChainError> {
         if event.prev_hash != head.hash {
             return Err(ChainError::Link { seq: event.seq });
         }
-        if event.computed_hash() != event.hash {
+        let hash = event.computed_hash().map_err(|source| ChainError::Unhashable { seq: event.seq, source })?;
+        if hash != event.hash {
             return Err(ChainError::Tampered { seq: event.seq });
         }
         head = event.head();
@@ -203,27 +317,41 @@ fn write_canonical(value: &Value, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::{LeadCreated, LeadUpdated, NoteAdded};
+    use crate::ids::LeadId;
+    use crate::lead::{LeadType, Level, Source};
     use serde_json::json;
     use uuid::Uuid;
 
-    fn draft(action: Action) -> EventDraft {
-        EventDraft {
-            id: EventId::from_uuid(Uuid::now_v7()),
-            at: DateTime::from_timestamp(1_764_374_400, 0).unwrap_or_default(),
-            actor: "api".into(),
-            action,
-            from_status: None,
-            to_status: None,
-            reasons: None,
-            note: None,
-            data: json!({"lead_version": 1, "changed": ["email"]}),
-        }
+    fn lead_id() -> LeadId {
+        LeadId::parse("lead_0190b5e8c3a47d2e9f1b6a5c4d3e2f11").expect("a well-formed lead id")
+    }
+
+    fn draft(payload: EventPayload) -> EventDraft {
+        let at = DateTime::from_timestamp(1_764_374_400, 0).expect("a time in range");
+        EventDraft::new(EventId::from_uuid(Uuid::now_v7()), at, "api", payload)
+    }
+
+    fn created() -> EventPayload {
+        EventPayload::LeadCreated(LeadCreated {
+            lead_id: lead_id(),
+            lead_version: 1,
+            source: Source::Api,
+            lead_type: LeadType::Individual,
+            level: Level::Basic,
+        })
     }
 
     fn trail() -> Vec<AuditEvent> {
-        let first = draft(Action::LeadCreated).chain(&ChainHead::genesis());
-        let second = draft(Action::LeadUpdated).chain(&first.head());
-        let third = draft(Action::NoteAdded).chain(&second.head());
+        let updated = EventPayload::LeadUpdated(LeadUpdated {
+            lead_id: lead_id(),
+            lead_version: 2,
+            changed: vec!["email".into()],
+        });
+        let noted = EventPayload::NoteAdded(NoteAdded { lead_id: lead_id(), lead_version: 2, reviewer: None });
+        let first = draft(created()).chain(&ChainHead::genesis()).expect("links");
+        let second = draft(updated).chain(&first.head()).expect("links");
+        let third = draft(noted).chain(&second.head()).expect("links");
         vec![first, second, third]
     }
 
@@ -245,10 +373,30 @@ mod tests {
     #[test]
     fn the_hash_is_sha256_of_prev_hash_and_canonical_json() {
         let event = &trail()[0];
-        let mut body = serde_json::to_value(event).unwrap_or_default();
+        let mut body = serde_json::to_value(event).expect("an event serialises");
         body.as_object_mut().map(|m| m.remove("hash"));
         let expected = hex::encode(Sha256::digest(format!("{}{}", GENESIS_HASH, canonical_json(&body))));
         assert_eq!(event.hash, expected);
+    }
+
+    #[test]
+    fn a_chained_draft_stores_its_payloads_action_and_data() {
+        let event = &trail()[0];
+        assert_eq!(event.action, Action::LeadCreated);
+        assert_eq!(
+            event.data,
+            json!({ "lead_id": lead_id(), "lead_version": 1, "source": "api", "type": "individual", "level": "basic" })
+        );
+        assert_eq!(event.payload().expect("the stored data parses"), created());
+    }
+
+    #[test]
+    fn data_that_is_not_the_payload_of_its_action_is_an_error() {
+        let mut event = trail().remove(0);
+        event.action = Action::FollowUpSent;
+        let error = event.payload().expect_err("lead.created data is no follow_up.sent payload");
+        assert!(matches!(error, PayloadError::Parse { action: Action::FollowUpSent, .. }), "{error:?}");
+        assert!(std::error::Error::source(&error).is_some(), "the serde error is kept");
     }
 
     #[test]
@@ -259,9 +407,23 @@ mod tests {
     }
 
     #[test]
+    fn altered_data_breaks_the_chain() {
+        let mut events = trail();
+        events[1].data["changed"] = json!(["email", "address"]);
+        assert_eq!(verify_chain(&events), Err(ChainError::Tampered { seq: 2 }));
+    }
+
+    #[test]
     fn a_removed_event_breaks_the_chain() {
         let mut events = trail();
         events.remove(1);
         assert_eq!(verify_chain(&events), Err(ChainError::Sequence { seq: 3 }));
+    }
+
+    #[test]
+    fn every_action_displays_as_its_stored_name() {
+        for action in Action::ALL {
+            assert_eq!(serde_json::to_value(action).expect("serialises"), json!(action.to_string()));
+        }
     }
 }

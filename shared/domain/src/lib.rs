@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod country;
 pub mod document;
+pub mod events;
 pub mod filecheck;
 pub mod followup;
 pub mod ids;

@@ -15,7 +15,7 @@ const fn secs(s: u64) -> Duration {
 
 fn now() -> DateTime<Utc> {
     // Saturday 2025-11-29 00:00:00 UTC.
-    DateTime::from_timestamp(1_764_374_400, 0).unwrap_or_default()
+    DateTime::from_timestamp(1_764_374_400, 0).expect("a time in range")
 }
 
 // ----------------------------------------------------------------------- the schedule
@@ -54,12 +54,12 @@ fn jitter_moves_a_step_by_at_most_twenty_percent_either_way() {
     assert_eq!(schedule.delay_before(3, 0.25), Some(secs(270)));
     assert_eq!(schedule.delay_before(3, 0.75), Some(secs(330)));
     let almost_one = 1.0 - f64::EPSILON;
-    let top = schedule.delay_before(3, almost_one).unwrap_or_default();
+    let top = schedule.delay_before(3, almost_one).expect("attempt 3 is scheduled");
     assert!(top <= secs(360) && top > secs(359), "{top:?}");
     for n in 2..=8 {
         let step = schedule.steps()[n as usize - 2];
         for unit in [0.0, 0.1, 0.37, 0.5, 0.81, almost_one] {
-            let wait = schedule.delay_before(n, unit).unwrap_or_default();
+            let wait = schedule.delay_before(n, unit).expect("attempts 2 to 8 are scheduled");
             assert!(wait >= step.mul_f64(0.8) && wait <= step.mul_f64(1.2), "attempt {n}, unit {unit}: {wait:?}");
         }
     }
@@ -137,7 +137,7 @@ fn a_configured_delay_over_a_day_is_refused_by_position() {
 
 #[test]
 fn a_schedule_error_names_the_problem() {
-    let message = |spec: &str| RetrySchedule::parse(spec).err().map(|e| e.to_string()).unwrap_or_default();
+    let message = |spec: &str| RetrySchedule::parse(spec).expect_err("the schedule is refused").to_string();
     assert!(message("").contains("empty"));
     assert!(message("5,abc").contains("delay 2 (\"abc\") is not a whole number of seconds"));
     assert!(message("90000").contains("delay 1 (90000 s) is over the limit of 86400 s"));

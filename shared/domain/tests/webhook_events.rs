@@ -2,46 +2,94 @@
 
 use chrono::{DateTime, Utc};
 use kyc_domain::audit::{ChainHead, EventDraft};
-use kyc_domain::lead::RejectionReason;
-use kyc_domain::webhook::{EventType, WebhookEvent, derived_event_id, events_for};
-use kyc_domain::{Action, AuditEvent, EventId, Status};
+use kyc_domain::document::DocumentKind;
+use kyc_domain::events::{
+    AlertCode, AlertSeverity, DocumentReceived, DocumentRequested, DocumentVerdict, EventPayload, FollowUpSent,
+    LeadCreated, LeadUpdated, LinkCreated, LinkOpened, NoteAdded, PolicyMove, RiskAlert, RiskScored,
+    StatusChangeOrigin, StatusChanged, SumsubImported,
+};
+use kyc_domain::ids::DocumentId;
+use kyc_domain::lead::{LeadType, Level, RejectionReason, RiskLevel, Source};
+use kyc_domain::webhook::{EventType, WebhookData, WebhookEvent, WebhookEventError, derived_event_id, events_for};
+use kyc_domain::{Action, AuditEvent, EventId, LeadId, Requirement, Status};
 use serde_json::{Value, json};
 
 const AUDIT_ID: &str = "evt_0190b5e8c3a47d2e9f1b6a5c4d3e2f10";
 const LEAD_ID: &str = "lead_0190b5e8c3a47d2e9f1b6a5c4d3e2f11";
+const DOCUMENT_ID: &str = "doc_0190b5e8c3a47d2e9f1b6a5c4d3e2f12";
 
 fn at() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_764_374_400, 0).unwrap_or_default()
+    DateTime::from_timestamp(1_764_374_400, 0).expect("a time in range")
 }
 
 fn audit_id() -> EventId {
-    EventId::parse(AUDIT_ID).unwrap_or_else(|| EventId::from_uuid(uuid::Uuid::nil()))
+    EventId::parse(AUDIT_ID).expect("a well-formed event id")
 }
 
-fn audit(action: Action, actor: &str, extra: Value) -> AuditEvent {
-    let mut data = json!({ "lead_id": LEAD_ID, "lead_version": 4 });
-    if let (Some(m), Value::Object(extra)) = (data.as_object_mut(), extra) {
-        m.extend(extra);
-    }
-    EventDraft {
-        id: audit_id(),
-        at: at(),
-        actor: actor.into(),
-        action,
-        from_status: None,
-        to_status: None,
-        reasons: None,
-        note: None,
-        data,
-    }
-    .chain(&ChainHead::genesis())
+fn lead_id() -> LeadId {
+    LeadId::parse(LEAD_ID).expect("a well-formed lead id")
 }
 
-fn status_change(from: Status, to: Status, actor: &str, extra: Value) -> AuditEvent {
-    let mut event = audit(Action::StatusChanged, actor, extra);
-    event.from_status = Some(from);
-    event.to_status = Some(to);
-    event
+fn document_id() -> DocumentId {
+    DocumentId::parse(DOCUMENT_ID).expect("a well-formed document id")
+}
+
+fn draft(actor: &str, payload: EventPayload) -> EventDraft {
+    EventDraft::new(audit_id(), at(), actor, payload)
+}
+
+fn audit(actor: &str, payload: EventPayload) -> AuditEvent {
+    draft(actor, payload).chain(&ChainHead::genesis()).expect("a draft links")
+}
+
+fn manual(reviewer: Option<&str>, is_final: Option<bool>) -> StatusChangeOrigin {
+    StatusChangeOrigin::Manual { reviewer: reviewer.map(String::from), is_final }
+}
+
+fn policy(risk_level: RiskLevel) -> StatusChangeOrigin {
+    StatusChangeOrigin::Policy(PolicyMove {
+        document_id: document_id(),
+        kind: DocumentKind::Passport,
+        policy_version: "2026-11-1".into(),
+        factors: vec![],
+        risk_level,
+    })
+}
+
+fn status_change(from: Status, to: Status, actor: &str, origin: StatusChangeOrigin) -> AuditEvent {
+    let payload = EventPayload::StatusChanged(StatusChanged { lead_id: lead_id(), lead_version: 4, origin });
+    let mut draft = draft(actor, payload);
+    draft.from_status = Some(from);
+    draft.to_status = Some(to);
+    draft.chain(&ChainHead::genesis()).expect("a draft links")
+}
+
+fn lead_created() -> EventPayload {
+    EventPayload::LeadCreated(LeadCreated {
+        lead_id: lead_id(),
+        lead_version: 4,
+        source: Source::Api,
+        lead_type: LeadType::Individual,
+        level: Level::Basic,
+    })
+}
+
+fn risk_scored(score: u32, level: RiskLevel, alert: Option<RiskAlert>) -> EventPayload {
+    EventPayload::RiskScored(RiskScored {
+        lead_id: lead_id(),
+        lead_version: 4,
+        document_id: document_id(),
+        kind: DocumentKind::Passport,
+        score,
+        level,
+        policy_version: "2026-11-1".into(),
+        factors: vec!["sanctions_match".into()],
+        alert,
+    })
+}
+
+fn events(audit: &AuditEvent) -> Vec<WebhookEvent> {
+    events_for(audit).expect("the audit event has a readable payload")
 }
 
 fn types(events: &[WebhookEvent]) -> Vec<EventType> {
@@ -73,7 +121,7 @@ fn event_types_serialize_as_their_contract_names_and_parse_back() {
 
 #[test]
 fn lead_created_becomes_one_lead_created_event_with_the_audit_id_and_time() {
-    let events = events_for(&audit(Action::LeadCreated, "api", json!({ "source": "api", "level": "basic" })));
+    let events = events(&audit("api", lead_created()));
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].id, audit_id());
     assert_eq!(events[0].event_type, EventType::LeadCreated);
@@ -84,8 +132,8 @@ fn lead_created_becomes_one_lead_created_event_with_the_audit_id_and_time() {
 
 #[test]
 fn the_event_body_has_the_contract_shape() {
-    let events = events_for(&audit(Action::LeadCreated, "api", json!({})));
-    let body = serde_json::to_value(&events[0]).unwrap_or_default();
+    let events = events(&audit("api", lead_created()));
+    let body = serde_json::to_value(&events[0]).expect("a webhook event serialises");
     assert_eq!(
         body,
         json!({
@@ -95,13 +143,13 @@ fn the_event_body_has_the_contract_shape() {
             "data": { "lead_id": LEAD_ID, "lead_version": 4 }
         })
     );
-    let back: Result<WebhookEvent, _> = serde_json::from_value(body);
-    assert_eq!(back.ok().as_ref(), events.first());
+    let back: WebhookEvent = serde_json::from_value(body).expect("the body parses back");
+    assert_eq!(Some(&back), events.first());
 }
 
 #[test]
 fn a_status_change_that_is_not_a_decision_becomes_only_status_updated() {
-    let events = events_for(&status_change(Status::NotStarted, Status::InProgress, "system", json!({})));
+    let events = events(&status_change(Status::NotStarted, Status::InProgress, "system", policy(RiskLevel::Low)));
     assert_eq!(types(&events), [EventType::StatusUpdated]);
     assert_eq!(events[0].id, audit_id());
     assert_eq!(
@@ -111,10 +159,27 @@ fn a_status_change_that_is_not_a_decision_becomes_only_status_updated() {
 }
 
 #[test]
+fn a_status_change_that_recorded_no_previous_status_says_null() {
+    let payload =
+        EventPayload::StatusChanged(StatusChanged { lead_id: lead_id(), lead_version: 4, origin: manual(None, None) });
+    let mut draft = draft("api", payload);
+    draft.to_status = Some(Status::UnderReview);
+    let events = events(&draft.chain(&ChainHead::genesis()).expect("links"));
+    assert_eq!(events[0].data["previous_status"], Value::Null);
+}
+
+#[test]
 fn a_rejection_also_becomes_review_completed_with_reasons_and_reviewer() {
-    let mut change = status_change(Status::UnderReview, Status::Rejected, "reviewer:ana", json!({ "reviewer": "ana" }));
-    change.reasons = Some(vec![RejectionReason::DocumentExpired, RejectionReason::SelfieMismatch]);
-    let events = events_for(&change);
+    let payload = EventPayload::StatusChanged(StatusChanged {
+        lead_id: lead_id(),
+        lead_version: 4,
+        origin: manual(Some("ana"), Some(false)),
+    });
+    let mut draft = draft("reviewer:ana", payload);
+    draft.from_status = Some(Status::UnderReview);
+    draft.to_status = Some(Status::Rejected);
+    draft.reasons = Some(vec![RejectionReason::DocumentExpired, RejectionReason::SelfieMismatch]);
+    let events = events(&draft.chain(&ChainHead::genesis()).expect("links"));
     assert_eq!(types(&events), [EventType::StatusUpdated, EventType::ReviewCompleted]);
     assert_eq!(events[0].data["status"], "rejected");
     assert_eq!(
@@ -129,8 +194,7 @@ fn a_rejection_also_becomes_review_completed_with_reasons_and_reviewer() {
 
 #[test]
 fn an_approval_by_the_decision_policy_is_reviewed_by_system_with_no_reasons() {
-    let events =
-        events_for(&status_change(Status::InProgress, Status::Approved, "system", json!({ "risk_level": "low" })));
+    let events = events(&status_change(Status::InProgress, Status::Approved, "system", policy(RiskLevel::Low)));
     assert_eq!(types(&events), [EventType::StatusUpdated, EventType::ReviewCompleted]);
     assert_eq!(events[1].data["decision"], "approved");
     assert_eq!(events[1].data["reasons"], json!([]));
@@ -139,15 +203,23 @@ fn an_approval_by_the_decision_policy_is_reviewed_by_system_with_no_reasons() {
 
 #[test]
 fn an_approval_through_the_api_naming_nobody_has_a_null_reviewer() {
-    let events = events_for(&status_change(Status::UnderReview, Status::Approved, "api", json!({})));
+    let events = events(&status_change(Status::UnderReview, Status::Approved, "api", manual(None, None)));
     assert_eq!(events[1].data["reviewer"], Value::Null);
 }
 
 #[test]
+fn the_reviewer_named_on_the_change_comes_before_the_one_the_actor_names() {
+    let named = events(&status_change(Status::UnderReview, Status::Approved, "reviewer:bo", manual(Some("ana"), None)));
+    assert_eq!(named[1].data["reviewer"], "ana");
+    let by_actor = events(&status_change(Status::UnderReview, Status::Approved, "reviewer:bo", manual(None, None)));
+    assert_eq!(by_actor[1].data["reviewer"], "bo");
+}
+
+#[test]
 fn the_second_event_of_an_audit_event_gets_a_stable_derived_id() {
-    let change = status_change(Status::UnderReview, Status::Approved, "api", json!({}));
-    let first = events_for(&change);
-    let again = events_for(&change);
+    let change = status_change(Status::UnderReview, Status::Approved, "api", manual(None, None));
+    let first = events(&change);
+    let again = events(&change);
     // Computed independently with Python's hashlib when this test was written:
     // "evt_" + sha256("evt_0190b5e8c3a47d2e9f1b6a5c4d3e2f10/kyc.review_completed")[:32]
     let expected = "evt_66dbef1c343e75a1b4c7a67e34e95338";
@@ -159,46 +231,40 @@ fn the_second_event_of_an_audit_event_gets_a_stable_derived_id() {
     assert_eq!(EventId::parse(expected).as_ref(), Some(&first[1].id));
 }
 
+fn received(kind: DocumentKind, size_bytes: u64, sha256: Option<String>) -> EventPayload {
+    EventPayload::DocumentReceived(DocumentReceived {
+        lead_id: lead_id(),
+        lead_version: 4,
+        document_id: document_id(),
+        kind,
+        size_bytes,
+        sha256,
+    })
+}
+
 #[test]
 fn a_received_document_carries_what_the_audit_event_knows_of_it() {
-    let events = events_for(&audit(
-        Action::DocumentReceived,
-        "system",
-        json!({ "document_id": "doc_0190b5e8c3a47d2e9f1b6a5c4d3e2f12", "kind": "passport",
-                "size_bytes": 48213, "sha256": "ab".repeat(32) }),
-    ));
+    let events = events(&audit("system", received(DocumentKind::Passport, 48213, Some("ab".repeat(32)))));
     assert_eq!(types(&events), [EventType::DocumentReceived]);
     assert_eq!(
         events[0].data,
         json!({
             "lead_id": LEAD_ID, "lead_version": 4,
-            "document": { "id": "doc_0190b5e8c3a47d2e9f1b6a5c4d3e2f12", "kind": "passport",
-                          "size_bytes": 48213, "sha256": "ab".repeat(32) }
+            "document": { "id": DOCUMENT_ID, "kind": "passport", "size_bytes": 48213, "sha256": "ab".repeat(32) }
         })
     );
 }
 
 #[test]
 fn a_received_document_without_a_hash_leaves_it_out() {
-    let events = events_for(&audit(
-        Action::DocumentReceived,
-        "system",
-        json!({ "document_id": "doc_0190b5e8c3a47d2e9f1b6a5c4d3e2f12", "kind": "selfie", "size_bytes": 10, "sha256": null }),
-    ));
-    assert_eq!(
-        events[0].data["document"],
-        json!({ "id": "doc_0190b5e8c3a47d2e9f1b6a5c4d3e2f12", "kind": "selfie", "size_bytes": 10 })
-    );
+    let events = events(&audit("system", received(DocumentKind::Selfie, 10, None)));
+    assert_eq!(events[0].data["document"], json!({ "id": DOCUMENT_ID, "kind": "selfie", "size_bytes": 10 }));
 }
 
 #[test]
 fn a_risk_score_with_an_alert_becomes_a_compliance_alert() {
-    let events = events_for(&audit(
-        Action::RiskScored,
-        "system",
-        json!({ "score": 82, "level": "critical", "factors": ["sanctions_match"],
-                "alert": { "code": "critical_risk", "severity": "critical", "score": 82 } }),
-    ));
+    let alert = RiskAlert { code: AlertCode::CriticalRisk, severity: AlertSeverity::Critical, score: 82 };
+    let events = events(&audit("system", risk_scored(82, RiskLevel::Critical, Some(alert))));
     assert_eq!(types(&events), [EventType::ComplianceAlert]);
     assert_eq!(events[0].id, audit_id());
     assert_eq!(
@@ -212,18 +278,18 @@ fn a_risk_score_with_an_alert_becomes_a_compliance_alert() {
 
 #[test]
 fn a_risk_score_without_an_alert_becomes_nothing() {
-    let quiet = json!({ "score": 10, "level": "low", "factors": [], "alert": null });
-    assert_eq!(events_for(&audit(Action::RiskScored, "system", quiet)), []);
-    assert_eq!(events_for(&audit(Action::RiskScored, "system", json!({ "score": 10, "level": "low" }))), []);
+    assert_eq!(events(&audit("system", risk_scored(10, RiskLevel::Low, None))), []);
 }
 
 #[test]
 fn a_follow_up_sent_becomes_follow_up_due_with_attempt_and_missing() {
-    let events = events_for(&audit(
-        Action::FollowUpSent,
-        "system",
-        json!({ "attempt": 2, "missing": ["proof_of_address", "selfie"], "channel": "email" }),
-    ));
+    let payload = EventPayload::FollowUpSent(FollowUpSent {
+        lead_id: lead_id(),
+        lead_version: 4,
+        attempt: 2,
+        missing: vec![Requirement::ProofOfAddress, Requirement::Selfie],
+    });
+    let events = events(&audit("system", payload));
     assert_eq!(types(&events), [EventType::FollowUpDue]);
     assert_eq!(
         events[0].data,
@@ -233,21 +299,68 @@ fn a_follow_up_sent_becomes_follow_up_due_with_attempt_and_missing() {
 
 #[test]
 fn other_audit_actions_become_no_webhook_event() {
-    for action in [
-        Action::LeadUpdated,
-        Action::NoteAdded,
-        Action::DocumentRequested,
-        Action::DocumentVerified,
-        Action::DocumentRejected,
-        Action::LinkCreated,
-        Action::LinkOpened,
-        Action::SumsubImported,
-    ] {
-        assert_eq!(events_for(&audit(action, "api", json!({}))), [], "{action:?}");
+    let verdict = DocumentVerdict {
+        lead_id: lead_id(),
+        lead_version: 4,
+        document_id: document_id(),
+        kind: DocumentKind::Passport,
+        failed_checks: vec!["file_type".into()],
+    };
+    let silent = [
+        EventPayload::LeadUpdated(LeadUpdated { lead_id: lead_id(), lead_version: 4, changed: vec!["email".into()] }),
+        EventPayload::NoteAdded(NoteAdded { lead_id: lead_id(), lead_version: 4, reviewer: Some("ana".into()) }),
+        EventPayload::DocumentRequested(DocumentRequested {
+            lead_id: lead_id(),
+            lead_version: 4,
+            document_id: document_id(),
+            kind: DocumentKind::Passport,
+        }),
+        EventPayload::DocumentVerified(verdict.clone()),
+        EventPayload::DocumentRejected(verdict),
+        EventPayload::LinkCreated(LinkCreated { lead_id: lead_id(), lead_version: 4, link_id: "lnk_1".into() }),
+        EventPayload::LinkOpened(LinkOpened { lead_id: lead_id(), lead_version: 4, link_id: "lnk_1".into() }),
+        EventPayload::SumsubImported(SumsubImported {
+            lead_id: lead_id(),
+            lead_version: 4,
+            applicant_id: "5f1e0c2ba1b2c3d4e5f60718".into(),
+        }),
+    ];
+    for payload in silent {
+        let action = payload.action();
+        assert_eq!(events(&audit("api", payload)), [], "{action}");
     }
 }
 
 #[test]
 fn a_status_change_without_a_target_status_becomes_nothing() {
-    assert_eq!(events_for(&audit(Action::StatusChanged, "api", json!({}))), []);
+    let payload =
+        EventPayload::StatusChanged(StatusChanged { lead_id: lead_id(), lead_version: 4, origin: manual(None, None) });
+    assert_eq!(events(&audit("api", payload)), []);
+}
+
+#[test]
+fn an_audit_event_whose_data_is_not_its_payload_is_an_error_not_silence() {
+    let mut event = audit("api", lead_created());
+    event.action = Action::FollowUpSent;
+    let error = events_for(&event).expect_err("lead.created data is no follow-up");
+    assert!(matches!(&error, WebhookEventError::Payload { id, .. } if *id == audit_id()), "{error:?}");
+    let mut event = audit("system", risk_scored(82, RiskLevel::Critical, None));
+    event.data["alert"] = json!({ "code": "critical_risk" });
+    assert!(events_for(&event).is_err(), "an alert without its severity is unreadable, not absent");
+}
+
+#[test]
+fn every_webhook_body_reads_back_as_its_typed_data() {
+    let alert = RiskAlert { code: AlertCode::CriticalRisk, severity: AlertSeverity::Critical, score: 82 };
+    let mut all = Vec::new();
+    all.extend(events(&audit("api", lead_created())));
+    all.extend(events(&status_change(Status::UnderReview, Status::Rejected, "reviewer:ana", manual(None, Some(true)))));
+    all.extend(events(&audit("system", received(DocumentKind::Passport, 1, None))));
+    all.extend(events(&audit("system", risk_scored(82, RiskLevel::Critical, Some(alert)))));
+    assert_eq!(all.len(), 5);
+    for event in all {
+        let data: WebhookData = event.typed_data().expect("the body is its type's data");
+        assert_eq!(data.event_type(), event.event_type);
+        assert_eq!(serde_json::to_value(&data).expect("serialises"), event.data);
+    }
 }
