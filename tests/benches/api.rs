@@ -24,7 +24,7 @@ fn delta(after: CallCounts, before: CallCounts) -> CallCounts {
 
 async fn dynamodb_calls() -> Vec<(&'static str, CallCounts)> {
     let table = Arc::new(backends::dynamo_table().await);
-    let api = TestApi::new(table.clone() as Arc<dyn kyc_app::table::Table>);
+    let api = TestApi::new(table.clone() as Arc<dyn kyc_app::ports::table::Table>);
     let mut rows = Vec::new();
     let mut measure =
         |name: &'static str, before: CallCounts, t: &DynamoTable| rows.push((name, delta(t.calls(), before)));

@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use kyc_app::auth::TenantId;
-use kyc_app::queue::ReceivedMessage;
-use kyc_app::sender::{HttpTransport, Sender, deliver_batch};
+use kyc_app::TenantId;
+use kyc_app::ports::queue::ReceivedMessage;
 use kyc_app::webhooks::DeliveryMessage;
+use kyc_app::webhooks::sender::{Sender, deliver_batch};
+use kyc_aws::HttpTransport;
 use kyc_domain::ssrf::Mode;
 use kyc_domain::webhook::{RetrySchedule, events_for};
 use kyc_tests::api::TestApi;
@@ -29,7 +30,7 @@ async fn main() {
     let lead = api.complete_lead().await;
     let trail = api.audit(lead["id"].as_str().unwrap_or_default()).await;
     let audit = serde_json::from_value(trail[0].clone()).expect("audit event");
-    let event = events_for(&audit).remove(0);
+    let event = events_for(&audit).expect("a lead.created event stands for a webhook").remove(0);
     let tenant = TenantId::parse("acme").expect("tenant");
     let sender = Sender {
         transport: Arc::new(HttpTransport::new(Mode::Local).expect("client")),
@@ -60,7 +61,7 @@ async fn main() {
         let started = Instant::now();
         let settled = deliver_batch(&api.deps, &sender, batch(round), BATCH).await;
         let elapsed = started.elapsed();
-        assert!(settled.iter().all(|(_, s)| *s == kyc_app::queue::Settle::Done), "every delivery succeeded");
+        assert!(settled.iter().all(|(_, s)| *s == kyc_app::ports::queue::Settle::Done), "every delivery succeeded");
         best = best.min(elapsed);
     }
     let per_second = BATCH as f64 / best.as_secs_f64();

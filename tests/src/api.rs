@@ -9,10 +9,13 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use kyc_app::auth::{StaticKeys, TenantId};
-use kyc_app::table::Table;
-use kyc_app::{Deps, SystemClock, UuidV7Ids};
+use kyc_app::auth::StaticKeys;
+use kyc_app::ports::table::Table;
+use kyc_app::ports::{SystemClock, UuidV7Ids};
+use kyc_app::{Deps, TenantId};
+use kyc_aws::DnsResolver;
 use kyc_embedded::{LocalObjects, LocalQueue};
+use kyc_http::{Api, Authenticate, BearerKeys};
 
 pub const ACME_KEY: &str = "acme-secret-key-1";
 pub const GLOBEX_KEY: &str = "globex-secret-key-1";
@@ -52,6 +55,8 @@ impl Reply {
 #[derive(Clone)]
 pub struct TestApi {
     pub deps: Deps,
+    /// How requests are authenticated: API keys of `acme` and `globex`.
+    pub auth: Arc<dyn Authenticate>,
     /// The object store behind `deps.objects`, to put files as a device would.
     pub objects: LocalObjects,
     /// The deliveries queue behind `deps.queue`.
@@ -69,7 +74,7 @@ impl TestApi {
     }
 
     /// The API over `table` and another object store (S3 on moto).
-    pub fn with_objects(table: Arc<dyn Table>, store: Arc<dyn kyc_app::objects::ObjectStore>) -> Self {
+    pub fn with_objects(table: Arc<dyn Table>, store: Arc<dyn kyc_app::ports::objects::ObjectStore>) -> Self {
         let files = tempfile::tempdir().expect("temp dir for objects");
         let objects = LocalObjects::new(files.path().to_path_buf(), "http://127.0.0.1:9".into(), b"test-signing-key")
             .expect("object store");
@@ -79,7 +84,7 @@ impl TestApi {
     fn build(
         table: Arc<dyn Table>,
         objects: LocalObjects,
-        store: Arc<dyn kyc_app::objects::ObjectStore>,
+        store: Arc<dyn kyc_app::ports::objects::ObjectStore>,
         files: tempfile::TempDir,
     ) -> Self {
         let queue = Arc::new(LocalQueue::in_memory(8).expect("queue"));
@@ -91,36 +96,42 @@ impl TestApi {
             table,
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidV7Ids),
-            auth: Arc::new(StaticKeys::new(&keys)),
             objects: store,
             queue: queue.clone(),
+            resolver: Arc::new(DnsResolver),
             mode: kyc_domain::ssrf::Mode::Local,
         };
-        TestApi { router: kyc_app::http::router(deps.clone()), deps, objects, queue, _files: Arc::new(files) }
+        let auth: Arc<dyn Authenticate> = Arc::new(BearerKeys(Arc::new(StaticKeys::new(&keys))));
+        let router = kyc_http::router(Api { deps: deps.clone(), auth: auth.clone() });
+        TestApi { router, deps, auth, objects, queue, _files: Arc::new(files) }
     }
 
     pub fn embedded() -> Self {
         TestApi::new(crate::backends::embedded())
     }
 
-    /// Dependencies as a Lambda function has them in its handler tests: this API's
-    /// stores, one fixed id (the one an `events/` fixture names), and `auth`.
-    pub fn function_deps(&self, fixed_id: &str, auth: Arc<dyn kyc_app::auth::Authenticate>) -> Deps {
+    /// The API as a Lambda function has it in its handler tests: this API's stores, one
+    /// fixed id (the one an `events/` fixture names), and `auth`.
+    pub fn function_api(&self, fixed_id: &str, auth: Arc<dyn Authenticate>) -> Api {
         let uuid = uuid::Uuid::parse_str(fixed_id).expect("a fixture uuid");
-        Deps { ids: Arc::new(FixedIds(uuid)), auth, ..self.deps.clone() }
+        Api { deps: Deps { ids: Arc::new(FixedIds(uuid)), ..self.deps.clone() }, auth }
+    }
+
+    fn rebuild(&mut self) {
+        self.router = kyc_http::router(Api { deps: self.deps.clone(), auth: self.auth.clone() });
     }
 
     /// The same API on another clock.
-    pub fn with_clock(mut self, clock: Arc<dyn kyc_app::Clock>) -> Self {
+    pub fn with_clock(mut self, clock: Arc<dyn kyc_app::ports::Clock>) -> Self {
         self.deps.clock = clock;
-        self.router = kyc_app::http::router(self.deps.clone());
+        self.rebuild();
         self
     }
 
     /// The same API with production rules (public `https://` webhook endpoints only).
     pub fn in_production_mode(mut self) -> Self {
         self.deps.mode = kyc_domain::ssrf::Mode::Production;
-        self.router = kyc_app::http::router(self.deps.clone());
+        self.rebuild();
         self
     }
 
@@ -201,7 +212,7 @@ impl TestApi {
 /// Issues one fixed id.
 pub struct FixedIds(pub uuid::Uuid);
 
-impl kyc_app::Ids for FixedIds {
+impl kyc_app::ports::Ids for FixedIds {
     fn uuid(&self) -> uuid::Uuid {
         self.0
     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
-use kyc_app::table::Table;
+use kyc_app::ports::table::Table;
 use kyc_aws::DynamoTable;
 use kyc_embedded::SqliteTable;
 

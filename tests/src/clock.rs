@@ -4,13 +4,13 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use kyc_app::Clock;
+use kyc_app::ports::Clock;
 
 pub struct ManualClock(Mutex<DateTime<Utc>>);
 
 impl ManualClock {
     pub fn starting_now() -> Self {
-        ManualClock(Mutex::new(kyc_app::SystemClock.now()))
+        ManualClock(Mutex::new(kyc_app::ports::SystemClock.now()))
     }
 
     /// A clock at a fixed time (mid-day, so tests that move it by hours stay in one day).

@@ -2,7 +2,7 @@
 //! each (see `tests/table_contract.rs`). Each case works in partitions of its own, so
 //! cases may share a table and run in parallel.
 
-use kyc_app::table::{Attr, Condition, Index, Item, Key, PageKey, Query, SortKey, Table, TableError, Write};
+use kyc_app::ports::table::{Attr, Condition, Index, Item, Key, PageKey, Query, SortKey, Table, TableError, Write};
 
 use crate::backends::uuid_like;
 

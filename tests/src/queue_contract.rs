@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kyc_app::queue::{OutgoingMessage, Queue, QueueConsumer, QueueError, ReceivedMessage, Settle};
+use kyc_app::ports::queue::{OutgoingMessage, Queue, QueueConsumer, QueueError, ReceivedMessage, Settle};
 use kyc_aws::SqsQueue;
 use kyc_embedded::LocalQueue;
 

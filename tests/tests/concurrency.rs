@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use kyc_app::table::Table;
+use kyc_app::ports::table::Table;
 use kyc_domain::audit::{AuditEvent, verify_chain};
 use kyc_tests::api::TestApi;
 use kyc_tests::backends;

@@ -7,7 +7,7 @@ use chrono::TimeDelta;
 use serde_json::json;
 
 use kyc_app::followups::run;
-use kyc_app::table::Table;
+use kyc_app::ports::table::Table;
 use kyc_tests::api::TestApi;
 use kyc_tests::backends;
 use kyc_tests::clock::ManualClock;

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use kyc_app::queue::{OutgoingMessage, Queue, QueueConsumer, QueueError, Settle};
+use kyc_app::ports::queue::{OutgoingMessage, Queue, QueueConsumer, QueueError, Settle};
 use kyc_tests::queue_contract::{self, MAX_RECEIVES, QueueUnderTest, sqs_queue_pair};
 
 macro_rules! queue_case {

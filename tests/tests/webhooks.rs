@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use kyc_app::queue::{QueueConsumer, Settle};
-use kyc_app::sender::{HttpTransport, Sender, WebhookTransport, deliver};
-use kyc_app::table::{Index, PageKey, Query, SortKey};
+use kyc_app::ports::WebhookTransport;
+use kyc_app::ports::queue::{QueueConsumer, Settle};
+use kyc_app::ports::table::{Index, PageKey, Query, SortKey};
 use kyc_app::webhooks::DeliveryMessage;
+use kyc_app::webhooks::sender::{Sender, deliver};
+use kyc_aws::HttpTransport;
 use kyc_domain::ssrf::Mode;
 use kyc_domain::webhook::{RetrySchedule, verify};
 use kyc_tests::api::TestApi;
@@ -37,7 +39,7 @@ impl Relay {
                 start_after: self.after.clone(),
             };
             let page = api.deps.table.query(&query).await.expect("events");
-            kyc_app::relay::relay_items(&api.deps, &page.items).await.expect("relayed");
+            kyc_app::webhooks::relay::relay_items(&api.deps, &page.items).await.expect("relayed");
             if let Some(last) = page.items.last() {
                 self.after = Some(PageKey::of(last, Index::Gsi3));
             }

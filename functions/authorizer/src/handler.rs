@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use kyc_app::auth::{TableKeys, bearer_token};
+use kyc_app::ports::ApiKeys;
 use kyc_lambda::TENANT_CONTEXT_KEY;
 
 /// HTTP API "simple response" (payload format 2.0).
@@ -42,8 +43,9 @@ pub async fn authorize(
 mod tests {
     use std::sync::Arc;
 
-    use kyc_app::auth::{TenantId, provision_key};
-    use kyc_app::table::Table;
+    use kyc_app::TenantId;
+    use kyc_app::auth::provision_key;
+    use kyc_app::ports::table::Table;
     use kyc_embedded::SqliteTable;
 
     use super::*;
@@ -56,7 +58,10 @@ mod tests {
     async fn keys_with(tenant: &str, key: &str) -> TableKeys {
         let table = SqliteTable::in_memory().expect("store");
         let tenant = TenantId::parse(tenant).expect("tenant");
-        table.transact(vec![provision_key(&tenant, key, chrono::Utc::now())]).await.expect("provisioned");
+        table
+            .transact(vec![provision_key(&tenant, key, chrono::Utc::now()).expect("a key record")])
+            .await
+            .expect("provisioned");
         TableKeys::new(Arc::new(table))
     }
 

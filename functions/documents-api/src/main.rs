@@ -7,6 +7,6 @@ mod handler;
 async fn main() -> Result<(), lambda_http::Error> {
     kyc_lambda::init_tracing();
     // SDK configuration and clients are built once per cold start, never per request.
-    let deps = kyc_lambda::api_deps().await?;
-    lambda_http::run(handler::router(deps)).await
+    let api = kyc_lambda::api().await?;
+    lambda_http::run(handler::router(api)).await
 }

@@ -7,7 +7,7 @@ use aws_lambda_events::dynamodb::Event;
 use serde_json::Value;
 
 use kyc_app::Deps;
-use kyc_app::table::{Attr, Item, Key};
+use kyc_app::ports::table::{Attr, Item, Key};
 
 /// The item a stream record's new image holds, if it is one of ours.
 pub fn item_of(image: &Value) -> Option<Item> {
@@ -37,7 +37,7 @@ pub async fn handle(deps: &Deps, event: Event) -> Result<(), lambda_runtime::Err
         let image = serde_json::to_value(&record.change.new_image)?;
         items.extend(item_of(&image));
     }
-    let relayed = kyc_app::relay::relay_items(deps, &items).await?;
+    let relayed = kyc_app::webhooks::relay::relay_items(deps, &items).await?;
     tracing::info!(records = event.records.len(), relayed, "stream batch relayed");
     Ok(())
 }
@@ -68,8 +68,8 @@ mod moto {
 
     use serde_json::{Map, json};
 
-    use kyc_app::queue::QueueConsumer;
-    use kyc_app::table::{Key, Table};
+    use kyc_app::ports::queue::QueueConsumer;
+    use kyc_app::ports::table::{Key, Table};
     use kyc_app::webhooks::DeliveryMessage;
     use kyc_aws::SqsQueue;
     use kyc_tests::api::TestApi;
@@ -119,14 +119,9 @@ mod moto {
         for events in [json!(["kyc.lead_created"]), json!(["*"]), json!(["kyc.status_updated"])] {
             let input =
                 serde_json::from_value(json!({"url": "http://127.0.0.1:9/hook", "events": events})).expect("input");
-            kyc_app::webhooks::create_endpoint(
-                &deps,
-                &kyc_app::auth::TenantId::parse("acme").expect("tenant"),
-                input,
-                None,
-            )
-            .await
-            .expect("endpoint");
+            kyc_app::webhooks::create_endpoint(&deps, &kyc_app::TenantId::parse("acme").expect("tenant"), input, None)
+                .await
+                .expect("endpoint");
         }
         let lead = api.create(json!({})).await;
         let key = Key::new(format!("T#acme#L#{}", lead["id"].as_str().unwrap_or_default()), "EV#0000000001");
@@ -154,7 +149,7 @@ mod moto {
         let table = backends::dynamo_table().await;
         let mut api = TestApi::new(Arc::new(table.clone()));
         api.deps.queue = queue.clone();
-        let tenant = kyc_app::auth::TenantId::parse("acme").expect("tenant");
+        let tenant = kyc_app::TenantId::parse("acme").expect("tenant");
         let input = serde_json::from_value(json!({"url": "http://127.0.0.1:9/hook", "events": ["*"]})).expect("input");
         kyc_app::webhooks::create_endpoint(&api.deps, &tenant, input, None).await.expect("endpoint");
         let mut items = Vec::new();

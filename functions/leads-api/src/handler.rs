@@ -1,10 +1,10 @@
 //! The function's routes: the shared HTTP router, restricted to what this function
 //! serves (API Gateway sends it only these routes): leads and their metrics.
 
-use kyc_app::Deps;
+use kyc_http::Api;
 
-pub fn router(deps: Deps) -> axum::Router {
-    kyc_app::http::finish(kyc_app::http::leads_routes().merge(kyc_app::http::metrics_routes()), deps)
+pub fn router(api: Api) -> axum::Router {
+    kyc_http::finish(kyc_http::leads_routes().merge(kyc_http::metrics_routes()), api)
 }
 
 #[cfg(test)]
@@ -13,7 +13,7 @@ mod tests {
 
     use axum::http::StatusCode;
     use http_body_util::BodyExt;
-    use kyc_app::Deps;
+    use kyc_http::Api;
     use kyc_lambda::{AuthorizerContext, request_from_event};
     use kyc_tests::api::TestApi;
     use serde_json::Value;
@@ -24,11 +24,11 @@ mod tests {
     /// The id the `apigw-get-lead.json` fixture asks for.
     const FIXTURE_ID: &str = "0193a1b2c3d47e8f9a0b1c2d3e4f5a6b";
 
-    fn deps(api: &TestApi) -> Deps {
-        api.function_deps(FIXTURE_ID, Arc::new(AuthorizerContext))
+    fn deps(api: &TestApi) -> Api {
+        api.function_api(FIXTURE_ID, Arc::new(AuthorizerContext))
     }
 
-    async fn call(deps: &Deps, event: &str) -> (StatusCode, Value) {
+    async fn call(deps: &Api, event: &str) -> (StatusCode, Value) {
         let request = request_from_event(event).expect("fixture is an API Gateway event");
         let response = router(deps.clone()).oneshot(request).await.expect("infallible");
         let status = response.status();

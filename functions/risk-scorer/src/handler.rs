@@ -1,6 +1,7 @@
 //! Turns an S3 event into one scoring call per record.
 
 use aws_lambda_events::s3::S3Event;
+use serde_json::Value;
 
 use kyc_app::Deps;
 use kyc_app::scoring::{Scoring, on_object_created};
@@ -9,6 +10,34 @@ use kyc_app::scoring::{Scoring, on_object_created};
 pub fn decode_key(raw: &str) -> String {
     let spaced = raw.replace('+', " ");
     percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+}
+
+/// What S3 can send: object events, or the `s3:TestEvent` it sends once when a
+/// notification is configured (no records; nothing to do).
+#[derive(Debug)]
+pub enum Trigger {
+    Test,
+    Objects(S3Event),
+}
+
+/// Reads the invocation payload; anything that is neither is an error (never a silent
+/// "no records").
+pub fn parse_trigger(payload: Value) -> Result<Trigger, serde_json::Error> {
+    if payload.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
+        return Ok(Trigger::Test);
+    }
+    serde_json::from_value(payload).map(Trigger::Objects)
+}
+
+/// Handles one invocation payload.
+pub async fn handle_payload(deps: &Deps, scoring: &Scoring, payload: Value) -> Result<(), lambda_runtime::Error> {
+    match parse_trigger(payload)? {
+        Trigger::Test => {
+            tracing::info!("s3:TestEvent received; nothing to score");
+            Ok(())
+        }
+        Trigger::Objects(event) => handle(deps, scoring, event).await,
+    }
 }
 
 /// Scores every record. A record that fails fails the invocation, so that Lambda
@@ -43,14 +72,33 @@ mod tests {
         assert_eq!(decode_key("a+b%2Bc"), "a b+c");
     }
 
+    fn fixture(json: &str) -> Value {
+        serde_json::from_str(json).expect("a JSON fixture")
+    }
+
     #[test]
-    fn the_fixtures_parse_as_s3_events() {
-        let created: S3Event =
-            serde_json::from_str(include_str!("../../../events/s3-object-created.json")).expect("fixture");
-        assert_eq!(created.records.len(), 1);
-        let test_event: S3Event =
-            serde_json::from_str(include_str!("../../../events/s3-test-event.json")).unwrap_or_default();
-        assert!(test_event.records.is_empty(), "the s3:TestEvent has no records and is a no-op");
+    fn an_object_created_event_is_read_with_its_record() {
+        let trigger = parse_trigger(fixture(include_str!("../../../events/s3-object-created.json"))).expect("parses");
+        assert!(matches!(trigger, Trigger::Objects(ref e) if e.records.len() == 1), "{trigger:?}");
+    }
+
+    #[test]
+    fn the_s3_test_event_is_recognised_as_such() {
+        let trigger = parse_trigger(fixture(include_str!("../../../events/s3-test-event.json"))).expect("parses");
+        assert!(matches!(trigger, Trigger::Test), "{trigger:?}");
+    }
+
+    #[test]
+    fn a_payload_that_is_no_s3_event_is_an_error() {
+        assert!(parse_trigger(serde_json::json!({"detail-type": "Scheduled Event"})).is_err());
+    }
+
+    #[tokio::test]
+    async fn the_s3_test_event_scores_nothing_and_succeeds() {
+        let api = kyc_tests::api::TestApi::embedded();
+        let scoring = Scoring::new(1024, None).expect("scoring");
+        let payload = fixture(include_str!("../../../events/s3-test-event.json"));
+        handle_payload(&api.deps, &scoring, payload).await.expect("a test event is not a failure");
     }
 }
 

@@ -11,5 +11,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // Clients, the country lists and the screening list are loaded once per cold start.
     let deps = kyc_lambda::api_deps().await?;
     let scoring = kyc_lambda::scoring(&deps).await?;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<_>| handler::handle(&deps, &scoring, event.payload))).await
+    lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
+        handler::handle_payload(&deps, &scoring, event.payload)
+    }))
+    .await
 }

@@ -1,10 +1,10 @@
 //! The function's routes: the shared HTTP router, restricted to what this function
 //! serves (API Gateway sends it only these routes).
 
-use kyc_app::Deps;
+use kyc_http::Api;
 
-pub fn router(deps: Deps) -> axum::Router {
-    kyc_app::http::finish(kyc_app::http::status_routes(), deps)
+pub fn router(api: Api) -> axum::Router {
+    kyc_http::finish(kyc_http::status_routes(), api)
 }
 
 #[cfg(test)]
@@ -13,7 +13,7 @@ mod tests {
 
     use axum::http::StatusCode;
     use http_body_util::BodyExt;
-    use kyc_app::auth::TenantId;
+    use kyc_app::TenantId;
     use kyc_lambda::{AuthorizerContext, request_from_event};
     use kyc_tests::api::TestApi;
     use serde_json::Value;
@@ -25,7 +25,7 @@ mod tests {
     async fn the_approve_event_approves_a_complete_basic_lead() {
         // The id the `apigw-status-approve.json` fixture names.
         let api = TestApi::embedded();
-        let deps = api.function_deps("0193a1b2c3d47e8f9a0b1c2d3e4f5a6b", Arc::new(AuthorizerContext));
+        let function = api.function_api("0193a1b2c3d47e8f9a0b1c2d3e4f5a6b", Arc::new(AuthorizerContext));
         let input = serde_json::from_value(serde_json::json!({
             "email": "ada@example.com",
             "individual": {"first_name": "Ada", "last_name": "Lovelace"},
@@ -33,10 +33,10 @@ mod tests {
         }))
         .expect("input");
         let tenant = TenantId::parse("acme").expect("tenant");
-        kyc_app::leads::create_lead(&deps, &tenant, input, None).await.expect("created");
+        kyc_app::leads::create_lead(&function.deps, &tenant, input, None).await.expect("created");
 
         let request = request_from_event(include_str!("../../../events/apigw-status-approve.json")).expect("event");
-        let response = router(deps.clone()).oneshot(request).await.expect("infallible");
+        let response = router(function.clone()).oneshot(request).await.expect("infallible");
         let status = response.status();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
         let lead: Value = serde_json::from_slice(&bytes).expect("json");

@@ -5,8 +5,8 @@ use aws_lambda_events::sqs::SqsEvent;
 use serde::Serialize;
 
 use kyc_app::Deps;
-use kyc_app::queue::{ReceivedMessage, Settle};
-use kyc_app::sender::{Sender, deliver_batch};
+use kyc_app::ports::queue::{ReceivedMessage, Settle};
+use kyc_app::webhooks::sender::{Sender, deliver_batch};
 use kyc_aws::SqsQueue;
 
 /// Deliveries in flight at once within one batch (a batch of 100 at 50 ms each is one
@@ -79,7 +79,8 @@ mod moto {
 
     use serde_json::{Value, json};
 
-    use kyc_app::sender::{HttpTransport, Sender};
+    use kyc_app::webhooks::sender::Sender;
+    use kyc_aws::HttpTransport;
     use kyc_domain::ssrf::Mode;
     use kyc_domain::webhook::RetrySchedule;
     use kyc_tests::api::TestApi;
@@ -129,12 +130,12 @@ mod moto {
         let receiver = Receiver::start().await;
         receiver.respond_with(&[503]);
         let input = serde_json::from_value(json!({"url": receiver.url, "events": ["*"]})).expect("input");
-        let tenant = kyc_app::auth::TenantId::parse("acme").expect("tenant");
+        let tenant = kyc_app::TenantId::parse("acme").expect("tenant");
         kyc_app::webhooks::create_endpoint(&api.deps, &tenant, input, None).await.expect("endpoint");
         let lead = api.create(json!({})).await;
         let trail = api.audit(lead["id"].as_str().unwrap_or_default()).await;
         let audit = serde_json::from_value(trail[0].clone()).expect("audit event");
-        kyc_app::relay::relay(&api.deps, &tenant, &audit).await.expect("relayed");
+        kyc_app::webhooks::relay::relay(&api.deps, &tenant, &audit).await.expect("relayed");
 
         // Retries at once so the test need not wait; the delay reaches SQS as visibility.
         let sender = Sender {

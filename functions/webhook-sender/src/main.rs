@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use lambda_runtime::{LambdaEvent, service_fn};
 
-use kyc_app::sender::{HttpTransport, Sender};
+use kyc_app::webhooks::sender::Sender;
+use kyc_aws::HttpTransport;
 use kyc_domain::ssrf::Mode;
 use kyc_domain::webhook::RetrySchedule;
 

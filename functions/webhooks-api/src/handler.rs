@@ -1,7 +1,7 @@
 //! The function's routes: the shared HTTP router, restricted to webhooks and events.
 
-use kyc_app::Deps;
+use kyc_http::Api;
 
-pub fn router(deps: Deps) -> axum::Router {
-    kyc_app::http::finish(kyc_app::http::webhooks_routes(), deps)
+pub fn router(api: Api) -> axum::Router {
+    kyc_http::finish(kyc_http::webhooks_routes(), api)
 }

@@ -10,14 +10,17 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use kyc_app::auth::{StaticKeys, TenantId, parse_key_list, provision_key};
+use kyc_app::auth::{StaticKeys, parse_key_list, provision_key};
+use kyc_app::ports::table::Table;
+use kyc_app::ports::{Clock, SystemClock, UuidV7Ids};
 use kyc_app::scoring::{DEFAULT_MAX_DOCUMENT_BYTES, Scoring};
-use kyc_app::sender::{HttpTransport, Sender};
-use kyc_app::table::Table;
-use kyc_app::{Clock, Deps, SystemClock, UuidV7Ids};
+use kyc_app::webhooks::sender::Sender;
+use kyc_app::{Deps, TenantId};
+use kyc_aws::{DnsResolver, HttpTransport};
 use kyc_domain::ssrf::Mode;
 use kyc_domain::webhook::RetrySchedule;
 use kyc_embedded::{LocalObjects, LocalQueue, SqliteTable};
+use kyc_http::{Api, BearerKeys};
 
 mod objects;
 mod workers;
@@ -75,7 +78,11 @@ async fn main() -> anyhow::Result<()> {
 
     let keys = api_keys(&args.data_dir)?;
     // The hashes also go to the table, where the Lambda authorizer would look them up.
-    let writes = keys.iter().map(|(tenant, key)| provision_key(tenant, key, clock.now())).collect();
+    let writes = keys
+        .iter()
+        .map(|(tenant, key)| provision_key(tenant, key, clock.now()))
+        .collect::<Result<Vec<_>, _>>()
+        .context("cannot provision API keys")?;
     table.transact(writes).await.context("cannot provision API keys")?;
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.host, args.port))
@@ -107,11 +114,12 @@ async fn main() -> anyhow::Result<()> {
         table: Arc::new(table.clone()),
         clock: clock.clone(),
         ids: Arc::new(UuidV7Ids),
-        auth: Arc::new(StaticKeys::new(&keys)),
         objects: Arc::new(objects.clone()),
         queue: queue.clone(),
+        resolver: Arc::new(DnsResolver),
         mode: Mode::Local,
     };
+    let auth = Arc::new(BearerKeys(Arc::new(StaticKeys::new(&keys))));
     let transport = HttpTransport::new(Mode::Local).map_err(|e| anyhow::anyhow!("webhook client: {e}"))?;
     let sender = Sender { transport: Arc::new(transport), schedule };
     tokio::spawn(workers::sweep(table.clone(), clock.clone()));
@@ -135,7 +143,11 @@ async fn main() -> anyhow::Result<()> {
             }
         });
     });
-    let app = kyc_app::http::router(deps).merge(objects::router(objects::ObjectRoutes { objects, clock, on_created }));
+    let app = kyc_http::router(Api { deps, auth }).merge(objects::router(objects::ObjectRoutes {
+        objects,
+        clock,
+        on_created,
+    }));
     // Printed on stdout for people and for tests that start us on port 0.
     println!("kyc-local listening on http://{addr}");
     println!("tenants: {}", keys.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(", "));

@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::put;
 use serde::Deserialize;
 
-use kyc_app::Clock;
-use kyc_app::problem::Problem;
+use kyc_app::ports::Clock;
 use kyc_embedded::LocalObjects;
 use kyc_embedded::objects::SignedAccess;
+use kyc_http::problem::Problem;
 
 /// Uploads larger than this are cut off before they reach the disk; the scorer rejects
 /// anything over the configured document limit anyway.

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kyc_app::Deps;
-use kyc_app::queue::QueueConsumer;
-use kyc_app::sender::{Sender, deliver_batch};
+use kyc_app::ports::queue::QueueConsumer;
+use kyc_app::webhooks::sender::{Sender, deliver_batch};
 use kyc_embedded::{LocalQueue, SqliteTable};
 
 const RELAY: &str = "event-relay";
@@ -39,7 +39,7 @@ async fn relay_once(table: &SqliteTable, deps: &Deps) -> Result<(), String> {
         }
         let last = records.last().map_or(after, |(seq, _)| *seq);
         let items: Vec<_> = records.into_iter().map(|(_, item)| item).collect();
-        kyc_app::relay::relay_items(deps, &items).await.map_err(|e| e.to_string())?;
+        kyc_app::webhooks::relay::relay_items(deps, &items).await.map_err(|e| e.to_string())?;
         // At least once: the checkpoint moves only after the batch was relayed.
         table.set_checkpoint(RELAY, last).await.map_err(|e| e.to_string())?;
         after = last;
@@ -80,7 +80,7 @@ pub async fn follow_ups(deps: Deps, delay: chrono::TimeDelta, interval: Duration
 
 /// Deletes expired items (idempotency records, delivery attempts, counters) every hour,
 /// as DynamoDB's TTL sweeper does; reads already ignore them once expired.
-pub async fn sweep(table: SqliteTable, clock: Arc<dyn kyc_app::Clock>) {
+pub async fn sweep(table: SqliteTable, clock: Arc<dyn kyc_app::ports::Clock>) {
     let mut ticker = tokio::time::interval(Duration::from_secs(3600));
     loop {
         ticker.tick().await;

@@ -58,6 +58,18 @@ pub enum AppError {
     },
 }
 
+impl From<kyc_domain::audit::DraftError> for AppError {
+    fn from(e: kyc_domain::audit::DraftError) -> Self {
+        AppError::internal_from("cannot write an audit event", e)
+    }
+}
+
+impl From<kyc_domain::webhook::WebhookEventError> for AppError {
+    fn from(e: kyc_domain::webhook::WebhookEventError) -> Self {
+        AppError::internal_from("cannot read a stored audit event as webhook events", e)
+    }
+}
+
 impl AppError {
     pub fn invalid_query(field: &str, message: impl Into<String>) -> Self {
         AppError::InvalidQuery { field: field.to_string(), message: message.into() }

@@ -7,9 +7,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
-use serde_json::json;
 
-use kyc_domain::audit::Action;
+use kyc_domain::events::{EventPayload, FollowUpSent};
 use kyc_domain::followup::FollowUps;
 
 use crate::Deps;
@@ -50,13 +49,13 @@ impl AsyncChange<Sent> for SendFollowUp<'_> {
             return Ok(Outcome::Unchanged(Sent(false)));
         }
         let next: FollowUps = record.follow_ups.after_sending(now);
-        let data = json!({
-            "lead_id": lead.id,
-            "lead_version": lead.version,
-            "attempt": next.sent,
-            "missing": lead.requirements.missing,
+        let payload = EventPayload::FollowUpSent(FollowUpSent {
+            lead_id: lead.id.clone(),
+            lead_version: lead.version,
+            attempt: next.sent,
+            missing: lead.requirements.missing.clone(),
         });
-        let event = event(self.deps, now, actor::SYSTEM.into(), Action::FollowUpSent, data);
+        let event = event(self.deps, now, actor::SYSTEM, payload);
         // A follow-up changes the trail, not the lead's data: its version stays.
         Ok(Outcome::Changed(Change {
             lead: lead.clone(),

@@ -3,6 +3,7 @@
 
 pub mod objects;
 pub mod queue;
+mod sdk;
 pub mod table;
 pub mod webhook_transport;
 

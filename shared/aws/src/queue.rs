@@ -22,9 +22,11 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry};
 use kyc_app::ports::queue::{OutgoingMessage, Queue, QueueConsumer, QueueError, ReceivedMessage, Settle};
+
+use crate::sdk::Fault;
 
 /// SQS's bound on the entries of one batch call and on the messages of one receive.
 pub const MAX_BATCH_ENTRIES: usize = 10;
@@ -381,6 +383,25 @@ pub async fn create_queue(
     Ok((url, arn))
 }
 
+/// SQS error codes that are the caller's mistake.
+const CALLER_FAULTS: [&str; 15] = [
+    "InvalidParameterValue",
+    "MissingParameter",
+    "ValidationError",
+    "ReceiptHandleIsInvalid",
+    "InvalidMessageContents",
+    "MessageNotInflight",
+    "BatchEntryIdsNotDistinct",
+    "BatchRequestTooLong",
+    "TooManyEntriesInBatchRequest",
+    "InvalidBatchEntryId",
+    "EmptyBatchRequest",
+    "QueueDoesNotExist",
+    "QueueNameExists",
+    "InvalidAttributeName",
+    "InvalidAttributeValue",
+];
+
 /// Any SDK failure: the caller's mistakes are `Invalid`, the rest `Unavailable`.
 /// `with_message = false` for calls carrying bodies: only the error code is kept.
 fn sdk_error<E, R>(operation: &str, err: SdkError<E, R>, with_message: bool) -> QueueError
@@ -388,36 +409,9 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match err.as_service_error() {
-        Some(service) => {
-            let code = service.code().unwrap_or("unknown");
-            let text = match (with_message, service.message()) {
-                (true, Some(message)) => format!("{operation}: {code}: {message}"),
-                _ => format!("{operation}: {code}"),
-            };
-            let caller_fault = [
-                "InvalidParameterValue",
-                "MissingParameter",
-                "ValidationError",
-                "ReceiptHandleIsInvalid",
-                "InvalidMessageContents",
-                "MessageNotInflight",
-                "BatchEntryIdsNotDistinct",
-                "BatchRequestTooLong",
-                "TooManyEntriesInBatchRequest",
-                "InvalidBatchEntryId",
-                "EmptyBatchRequest",
-                "QueueDoesNotExist",
-                "QueueNameExists",
-                "InvalidAttributeName",
-                "InvalidAttributeValue",
-            ]
-            .iter()
-            .any(|c| code == *c || code.ends_with(&format!(".{c}")));
-            if caller_fault { QueueError::Invalid(text) } else { QueueError::Unavailable(text) }
-        }
-        // Transport and dispatch failures: their context names no request content.
-        None => QueueError::Unavailable(format!("{operation}: {}", DisplayErrorContext(&err))),
+    match crate::sdk::classify(operation, &err, &CALLER_FAULTS, with_message) {
+        Fault::Caller(text) => QueueError::Invalid(text),
+        Fault::Service(text) => QueueError::Unavailable(text),
     }
 }
 

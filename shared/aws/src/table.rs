@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex, IndexStatus,
@@ -21,6 +21,8 @@ use aws_sdk_dynamodb::types::{
 use kyc_app::ports::table::{
     Attr, Condition, Index, Item, Key, Page, PageKey, Query, SortKey, TTL_ATTR, Table, TableError, Write,
 };
+
+use crate::sdk::Fault;
 
 type DynamoItem = HashMap<String, AttributeValue>;
 
@@ -185,43 +187,36 @@ impl Table for DynamoTable {
     }
 }
 
+/// Finishes a Put / Delete / ConditionCheck builder: this table, the condition as an
+/// expression, built (the SDK's builders share these methods but no trait).
+macro_rules! conditioned {
+    ($builder:expr, $table:expr, $condition:expr, $always:expr) => {{
+        let expr = ConditionExpr::of($condition, $always);
+        $builder
+            .table_name(&$table.table)
+            .set_condition_expression(expr.expression)
+            .set_expression_attribute_names(expr.names)
+            .set_expression_attribute_values(expr.values)
+            .build()
+            .map_err(build_error)?
+    }};
+}
+
 impl DynamoTable {
     fn transact_item(&self, write: Write) -> Result<TransactWriteItem, TableError> {
         let built = match write {
+            // The three conditioned writes differ only in their builder and what they name.
             Write::Put { item, condition } => {
-                let expr = ConditionExpr::of(&condition, false);
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item_to_dynamo(item)?))
-                    .set_condition_expression(expr.expression)
-                    .set_expression_attribute_names(expr.names)
-                    .set_expression_attribute_values(expr.values)
-                    .build()
-                    .map_err(build_error)?;
+                let put = conditioned!(Put::builder().set_item(Some(item_to_dynamo(item)?)), self, &condition, false);
                 TransactWriteItem::builder().put(put).build()
             }
             Write::Delete { key, condition } => {
-                let expr = ConditionExpr::of(&condition, false);
-                let delete = Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key_map(&key)))
-                    .set_condition_expression(expr.expression)
-                    .set_expression_attribute_names(expr.names)
-                    .set_expression_attribute_values(expr.values)
-                    .build()
-                    .map_err(build_error)?;
+                let delete = conditioned!(Delete::builder().set_key(Some(key_map(&key))), self, &condition, false);
                 TransactWriteItem::builder().delete(delete).build()
             }
             Write::Check { key, condition } => {
-                let expr = ConditionExpr::of(&condition, true);
-                let check = ConditionCheck::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key_map(&key)))
-                    .set_condition_expression(expr.expression)
-                    .set_expression_attribute_names(expr.names)
-                    .set_expression_attribute_values(expr.values)
-                    .build()
-                    .map_err(build_error)?;
+                let check =
+                    conditioned!(ConditionCheck::builder().set_key(Some(key_map(&key))), self, &condition, true);
                 TransactWriteItem::builder().condition_check(check).build()
             }
             Write::Add { key, deltas, ttl } => {
@@ -412,13 +407,9 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match err.as_service_error() {
-        Some(service) => {
-            let code = service.code().unwrap_or("unknown");
-            let text = format!("{operation}: {code}: {}", service.message().unwrap_or(""));
-            if code == "ValidationException" { TableError::Invalid(text) } else { TableError::Unavailable(text) }
-        }
-        None => TableError::Unavailable(format!("{operation}: {}", DisplayErrorContext(&err))),
+    match crate::sdk::classify(operation, &err, &["ValidationException"], true) {
+        Fault::Caller(text) => TableError::Invalid(text),
+        Fault::Service(text) => TableError::Unavailable(text),
     }
 }
 

@@ -283,8 +283,20 @@ mod wire_names {
         }
         use RejectionReason::*;
         for reason in [
-            DocumentExpired, DocumentUnreadable, DocumentMismatch, DocumentForged, SelfieMismatch, SanctionsMatch,
-            PepMatch, Underage, UnsupportedCountry, Incomplete, Duplicate, SuspectedFraud, Abandoned, Other,
+            DocumentExpired,
+            DocumentUnreadable,
+            DocumentMismatch,
+            DocumentForged,
+            SelfieMismatch,
+            SanctionsMatch,
+            PepMatch,
+            Underage,
+            UnsupportedCountry,
+            Incomplete,
+            Duplicate,
+            SuspectedFraud,
+            Abandoned,
+            Other,
         ] {
             assert_eq!(serde_json::to_value(reason).expect("serialises"), reason.as_str());
         }

@@ -22,7 +22,11 @@ pub async fn create_lead(State(api): State<Api>, Tenant(tenant): Tenant, body: J
     .await
 }
 
-pub async fn get_lead(State(api): State<Api>, Tenant(tenant): Tenant, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_lead(
+    State(api): State<Api>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let lead = leads::get_lead(&api.deps, &tenant, &id).await?;
     Ok(respond(StatusCode::OK, &lead))
 }
@@ -32,8 +36,10 @@ pub async fn list_leads(
     Tenant(tenant): Tenant,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let params =
-        Params::parse(raw, &["status", "level", "type", "created_after", "created_before", "order", "limit", "cursor"])?;
+    let params = Params::parse(
+        raw,
+        &["status", "level", "type", "created_after", "created_before", "order", "limit", "cursor"],
+    )?;
     let order = params.get("order");
     if order.is_some_and(|o| o != "newest" && o != "oldest") {
         return Err(ApiError::bad_parameter("order", "must be newest or oldest"));
@@ -84,7 +90,12 @@ pub async fn change_status(
     .await
 }
 
-pub async fn add_note(State(api): State<Api>, Tenant(tenant): Tenant, Path(id): Path<String>, body: JsonBody) -> Response {
+pub async fn add_note(
+    State(api): State<Api>,
+    Tenant(tenant): Tenant,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> Response {
     post_json(api, tenant, body, StatusCode::CREATED, |a, t, input: NoteInput, key| async move {
         leads::add_note(&a.deps, &t, &id, input, key.as_ref()).await
     })

@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use kyc_app::Deps;
 
 pub use error::ApiError;
-pub use extract::{Authenticate, BearerKeys, BODY_LIMIT};
+pub use extract::{Authenticate, BODY_LIMIT, BearerKeys};
 pub use problem::Problem;
 
 /// The OpenAPI document of what these routers serve.

@@ -42,7 +42,13 @@ pub fn respond<T: Replayable>(status: StatusCode, output: &T) -> Response {
 
 /// Runs a POST under its idempotency key: replays a stored answer, or runs `run` and
 /// lets it record its answer in the same transaction as its change.
-pub async fn idempotent<T, F, Fut>(api: &Api, tenant: &TenantId, body: &JsonBody, status: StatusCode, run: F) -> Response
+pub async fn idempotent<T, F, Fut>(
+    api: &Api,
+    tenant: &TenantId,
+    body: &JsonBody,
+    status: StatusCode,
+    run: F,
+) -> Response
 where
     T: Replayable,
     F: FnOnce(Option<Idempotency>) -> Fut,

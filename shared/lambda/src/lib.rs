@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use lambda_http::request::RequestContext;
 
-use kyc_app::AppError;
-use kyc_app::auth::{Authenticate, TenantId};
+use kyc_app::TenantId;
+use kyc_http::{Api, ApiError, Authenticate};
 
 /// The key under which the authorizer puts the tenant in its simple-response context.
 pub const TENANT_CONTEXT_KEY: &str = "tenant";
@@ -33,9 +33,9 @@ pub struct AuthorizerContext;
 
 #[async_trait]
 impl Authenticate for AuthorizerContext {
-    async fn tenant(&self, parts: &http::request::Parts) -> Result<TenantId, AppError> {
+    async fn tenant(&self, parts: &http::request::Parts) -> Result<TenantId, ApiError> {
         let Some(RequestContext::ApiGatewayV2(context)) = parts.extensions.get::<RequestContext>() else {
-            return Err(AppError::Unauthorized);
+            return Err(ApiError::Unauthorized);
         };
         context
             .authorizer
@@ -43,7 +43,7 @@ impl Authenticate for AuthorizerContext {
             .and_then(|a| a.fields.get(TENANT_CONTEXT_KEY))
             .and_then(|v| v.as_str())
             .and_then(TenantId::parse)
-            .ok_or(AppError::Unauthorized)
+            .ok_or(ApiError::Unauthorized)
     }
 }
 
@@ -57,7 +57,7 @@ pub fn request_from_event(event_json: &str) -> Result<http::Request<lambda_http:
 /// The dependencies of an API function, from its environment: the DynamoDB table named
 /// by `KYC_TABLE`, the documents bucket `KYC_DOCUMENTS_BUCKET`, the deliveries queue
 /// `KYC_DELIVERIES_QUEUE_URL`, the system clock,
-/// time-ordered ids, and the authorizer's tenant.
+/// time-ordered ids, and the system resolver.
 /// Called once per cold start; a missing variable fails the init, not a request.
 pub async fn api_deps() -> Result<kyc_app::Deps, lambda_http::Error> {
     let table_name = std::env::var("KYC_TABLE").map_err(|_| "KYC_TABLE is not set")?;
@@ -69,11 +69,16 @@ pub async fn api_deps() -> Result<kyc_app::Deps, lambda_http::Error> {
         table: std::sync::Arc::new(table),
         clock: std::sync::Arc::new(kyc_app::ports::SystemClock),
         ids: std::sync::Arc::new(kyc_app::ports::UuidV7Ids),
-        auth: std::sync::Arc::new(AuthorizerContext),
         objects: std::sync::Arc::new(kyc_aws::S3Objects::new(kyc_aws::s3_client(&sdk), bucket)),
         queue: std::sync::Arc::new(kyc_aws::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url)),
+        resolver: std::sync::Arc::new(kyc_aws::DnsResolver),
         mode: kyc_domain::ssrf::Mode::Production,
     })
+}
+
+/// An API function's routes' state: its dependencies and the authorizer's tenant.
+pub async fn api() -> Result<Api, lambda_http::Error> {
+    Ok(Api { deps: api_deps().await?, auth: std::sync::Arc::new(AuthorizerContext) })
 }
 
 /// The scorer's configuration: `KYC_MAX_DOCUMENT_BYTES` (default 10 MiB) and the

@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params_from_iter};
 
-use kyc_app::ports::table::{Attr, Index, Item, Key, Page, PageKey, Query, SortKey, TTL_ATTR, Table, TableError, Write};
+use kyc_app::ports::table::{
+    Attr, Index, Item, Key, Page, PageKey, Query, SortKey, TTL_ATTR, Table, TableError, Write,
+};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (

@@ -5,5 +5,5 @@ mod read;
 pub mod record;
 mod request;
 
-pub use read::{DOWNLOAD_TTL, Download, DocumentWithDownload, get_document, list_documents};
+pub use read::{DOWNLOAD_TTL, DocumentWithDownload, Download, get_document, list_documents};
 pub use request::{DocumentDataInput, DocumentRequest, DocumentUpload, UPLOAD_TTL, UploadInstruction, request_upload};

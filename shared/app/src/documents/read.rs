@@ -52,7 +52,8 @@ pub async fn get_document(
 ) -> Result<DocumentWithDownload, AppError> {
     let lead = LeadId::parse(lead_id).ok_or(AppError::NotFound("document"))?;
     let doc = DocumentId::parse(doc_id).ok_or(AppError::NotFound("document"))?;
-    let item = deps.table.get(&layout::document_key(tenant, &lead, &doc)).await?.ok_or(AppError::NotFound("document"))?;
+    let item =
+        deps.table.get(&layout::document_key(tenant, &lead, &doc)).await?.ok_or(AppError::NotFound("document"))?;
     let document = parse_document(&item)?;
     let download = if document.status == DocumentStatus::PendingUpload {
         None
@@ -63,4 +64,3 @@ pub async fn get_document(
     };
     Ok(DocumentWithDownload { document, download })
 }
-

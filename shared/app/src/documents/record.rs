@@ -67,9 +67,12 @@ mod tests {
 
     #[test]
     fn stored_status_names_are_the_wire_names() {
-        for status in
-            [DocumentStatus::PendingUpload, DocumentStatus::Uploaded, DocumentStatus::Verified, DocumentStatus::Rejected]
-        {
+        for status in [
+            DocumentStatus::PendingUpload,
+            DocumentStatus::Uploaded,
+            DocumentStatus::Verified,
+            DocumentStatus::Rejected,
+        ] {
             assert_eq!(serde_json::to_value(status).expect("serialises"), status_name(status));
         }
     }

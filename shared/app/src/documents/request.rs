@@ -6,10 +6,9 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use kyc_domain::audit::Action;
 use kyc_domain::document::{ContentType, Document, DocumentData, DocumentKind, DocumentObject, DocumentStatus, Side};
+use kyc_domain::events::{DocumentRequested, EventPayload};
 use kyc_domain::ids::DocumentId;
 use kyc_domain::lead::LeadType;
 use kyc_domain::validation::{Errors, parse_date};
@@ -88,10 +87,7 @@ fn validate(request: &DocumentRequest, record: &LeadRecord) -> Result<Validated,
             let of = if lead.lead_type == LeadType::Individual { "an individual" } else { "a business" };
             e.add("kind", format!("is not a document of {of}"));
         } else if kind.needed_from() > lead.level {
-            e.add(
-                "kind",
-                format!("is not required at level {}", lead.level.as_str()),
-            );
+            e.add("kind", format!("is not required at level {}", lead.level.as_str()));
         }
         let directors = lead.business.as_ref().map_or(0, |b| b.directors.len());
         match (kind, request.director_index) {
@@ -198,10 +194,14 @@ impl AsyncChange<DocumentUpload> for RequestUpload<'_> {
         let key = layout::document_object_key(&record.tenant, &lead.id, &document.id);
         let expires_at = now + UPLOAD_TTL;
         let upload = self.deps.objects.presign_put(&key, valid.content_type.as_str(), expires_at).await?;
-        let data = json!({ "lead_id": lead.id, "lead_version": lead.version, "document_id": document.id, "kind": document.kind });
-        let event = event(self.deps, now, actor::api(None), Action::DocumentRequested, data);
-        let extra =
-            vec![put_new(document_item(&record.tenant, &document)?)];
+        let payload = EventPayload::DocumentRequested(DocumentRequested {
+            lead_id: lead.id.clone(),
+            lead_version: lead.version,
+            document_id: document.id.clone(),
+            kind: document.kind,
+        });
+        let event = event(self.deps, now, actor::api(None), payload);
+        let extra = vec![put_new(document_item(&record.tenant, &document)?)];
         // Requesting a document changes the trail, not the lead's data: its version stays.
         Ok(Outcome::Changed(Change {
             lead: lead.clone(),
@@ -224,4 +224,3 @@ pub async fn request_upload(
     let change = RequestUpload { deps, request };
     mutate(deps, tenant, lead_id, None, idempotency, change).await
 }
-

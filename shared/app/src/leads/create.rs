@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::json;
 
-use kyc_domain::audit::{Action, ChainHead};
+use kyc_domain::audit::ChainHead;
+use kyc_domain::events::{self, EventPayload};
 use kyc_domain::followup::FollowUps;
 use kyc_domain::ids::LeadId;
 use kyc_domain::input::{LeadData, LeadInput};
@@ -41,9 +41,14 @@ pub async fn create_lead(
     let evidence = Evidence::default();
     lead.requirements = evaluate(&lead, &evidence);
 
-    let data = json!({ "lead_id": lead.id, "lead_version": lead.version, "source": lead.source,
-                       "type": lead.lead_type, "level": lead.level });
-    let event = event(deps, now, actor::api(None), Action::LeadCreated, data).chain(&ChainHead::genesis());
+    let payload = EventPayload::LeadCreated(events::LeadCreated {
+        lead_id: lead.id.clone(),
+        lead_version: lead.version,
+        source: lead.source,
+        lead_type: lead.lead_type,
+        level: lead.level,
+    });
+    let event = event(deps, now, actor::api(None), payload).chain(&ChainHead::genesis())?;
     let record =
         LeadRecord { tenant: tenant.clone(), lead, evidence, follow_ups: FollowUps::default(), head: event.head() };
 

@@ -2,9 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use kyc_domain::audit::Action;
+use kyc_domain::events::{EventPayload, NoteAdded};
 use kyc_domain::ids::{EventId, LeadId};
 use kyc_domain::validation::Errors;
 
@@ -55,11 +54,12 @@ pub async fn add_note(
     };
     mutate(deps, tenant, id, None, idempotency, |record: &LeadRecord, now: DateTime<Utc>| {
         let lead = &record.lead;
-        let mut data = json!({ "lead_id": lead.id, "lead_version": lead.version });
-        if let Some(reviewer) = &input.reviewer {
-            data["reviewer"] = json!(reviewer);
-        }
-        let mut event = event(deps, now, actor::api(input.reviewer.as_deref()), Action::NoteAdded, data);
+        let payload = EventPayload::NoteAdded(NoteAdded {
+            lead_id: lead.id.clone(),
+            lead_version: lead.version,
+            reviewer: input.reviewer.clone(),
+        });
+        let mut event = event(deps, now, actor::api(input.reviewer.as_deref()), payload);
         event.note = Some(body.clone());
         let note = Note {
             id: event.id.clone(),

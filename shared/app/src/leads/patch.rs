@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
-use kyc_domain::audit::Action;
+use kyc_domain::events::{EventPayload, LeadUpdated};
 use kyc_domain::input::LeadInput;
 use kyc_domain::lead::Lead;
 use kyc_domain::requirement::evaluate;
@@ -73,8 +73,9 @@ pub async fn patch_lead(
         next.requirements = evaluate(&next, &record.evidence);
         next.version = lead.version + 1;
         next.updated_at = now;
-        let data = json!({ "lead_id": lead.id, "lead_version": next.version, "changed": changed });
-        let event = event(deps, now, actor::api(None), Action::LeadUpdated, data);
+        let payload =
+            EventPayload::LeadUpdated(LeadUpdated { lead_id: lead.id.clone(), lead_version: next.version, changed });
+        let event = event(deps, now, actor::api(None), payload);
         Ok(Change::one(next.clone(), event, next))
     })
     .await

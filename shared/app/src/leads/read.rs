@@ -84,8 +84,8 @@ pub async fn audit_trail(
 ) -> Result<ListPage<AuditEvent>, AppError> {
     let id = kyc_domain::ids::LeadId::parse(id).ok_or(AppError::NotFound("lead"))?;
     let query = ListQuery::partition(layout::lead_pk(tenant, &id), layout::EVENT_SK_PREFIX, true, limit, cursor);
-    let page = page::list(deps.table.as_ref(), query, |item| Ok(vec![json::from_body("audit event", &item.body)?]))
-        .await?;
+    let page =
+        page::list(deps.table.as_ref(), query, |item| Ok(vec![json::from_body("audit event", &item.body)?])).await?;
     // Every lead has its `lead.created` event, so an empty first page means no such lead.
     if page.data.is_empty() && cursor.is_none() {
         return Err(AppError::NotFound("lead"));

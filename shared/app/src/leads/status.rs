@@ -2,9 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::json;
 
-use kyc_domain::audit::Action;
+use kyc_domain::events::{EventPayload, StatusChangeOrigin, StatusChanged};
 use kyc_domain::lead::{Lead, RejectionReason};
 use kyc_domain::status::{Decision, DecisionOrigin, Status, transition};
 use kyc_domain::validation::Errors;
@@ -69,14 +68,16 @@ pub async fn change_status(
             at: now,
         };
         let next = transition(&record.lead, &decision)?;
-        let mut data = json!({ "lead_id": next.id, "lead_version": next.version });
-        if let Some(reviewer) = &input.reviewer {
-            data["reviewer"] = json!(reviewer);
-        }
-        if to == Status::Rejected {
-            data["final"] = json!(is_final);
-        }
-        let mut event = event(deps, now, actor::api(input.reviewer.as_deref()), Action::StatusChanged, data);
+        let payload = EventPayload::StatusChanged(StatusChanged {
+            lead_id: next.id.clone(),
+            lead_version: next.version,
+            origin: StatusChangeOrigin::Manual {
+                reviewer: input.reviewer.clone(),
+                // `final` is recorded for rejections only.
+                is_final: (to == Status::Rejected).then_some(is_final),
+            },
+        });
+        let mut event = event(deps, now, actor::api(input.reviewer.as_deref()), payload);
         event.from_status = Some(record.lead.status);
         event.to_status = Some(to);
         event.reasons = (!decision.reasons.is_empty()).then(|| decision.reasons.clone());

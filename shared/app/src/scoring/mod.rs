@@ -13,11 +13,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use kyc_domain::audit::{Action, EventDraft};
+use kyc_domain::audit::EventDraft;
 use kyc_domain::document::{Document, DocumentStatus};
+use kyc_domain::events::{self, EventPayload};
 use kyc_domain::filecheck::{self, FileLimits};
 use kyc_domain::ids::{DocumentId, LeadId};
 use kyc_domain::lead::{Lead, RiskLevel};
@@ -230,36 +230,73 @@ impl ScoreDocument<'_> {
     fn events_of(&self, verdict: &UploadVerdict, lead: &Lead, now: DateTime<Utc>) -> Vec<EventDraft> {
         let doc = &verdict.document;
         let risk = &verdict.risk;
-        let base = json!({ "lead_id": lead.id, "lead_version": verdict.lead.version, "document_id": doc.id, "kind": doc.kind });
-        let event = |action: Action, data: serde_json::Value| -> EventDraft {
-            let mut merged = base.clone();
-            if let (Some(m), serde_json::Value::Object(extra)) = (merged.as_object_mut(), data) {
-                m.extend(extra);
-            }
-            event(self.deps, now, actor::SYSTEM.into(), action, merged)
+        let (lead_id, lead_version, document_id, kind) =
+            (lead.id.clone(), verdict.lead.version, doc.id.clone(), doc.kind);
+        let factors: Vec<String> = risk.factors.iter().map(|f| f.code.clone()).collect();
+        let received = events::DocumentReceived {
+            lead_id: lead_id.clone(),
+            lead_version,
+            document_id: document_id.clone(),
+            kind,
+            size_bytes: doc.file.as_ref().map_or(0, |f| f.size_bytes),
+            sha256: doc.file.as_ref().map(|f| f.sha256.clone()).filter(|s| !s.is_empty()),
         };
-        let sha256 = doc.file.as_ref().map(|f| f.sha256.clone()).filter(|s| !s.is_empty());
-        let size = doc.file.as_ref().map_or(0, |f| f.size_bytes);
-        let mut events = vec![event(Action::DocumentReceived, json!({ "size_bytes": size, "sha256": sha256 }))];
-        let verdict_action =
-            if doc.status == DocumentStatus::Verified { Action::DocumentVerified } else { Action::DocumentRejected };
-        events.push(event(verdict_action, json!({ "failed_checks": verdict.failed_checks() })));
-        let factors: Vec<&str> = risk.factors.iter().map(|f| f.code.as_str()).collect();
-        let alert = (risk.level == RiskLevel::Critical)
-            .then(|| json!({ "code": "critical_risk", "severity": "critical", "score": risk.score }));
-        events.push(event(
-            Action::RiskScored,
-            json!({ "score": risk.score, "level": risk.level, "policy_version": verdict.policy_version, "factors": factors, "alert": alert }),
-        ));
+        let judged = events::DocumentVerdict {
+            lead_id: lead_id.clone(),
+            lead_version,
+            document_id: document_id.clone(),
+            kind,
+            failed_checks: verdict.failed_checks(),
+        };
+        let judged = if doc.status == DocumentStatus::Verified {
+            EventPayload::DocumentVerified(judged)
+        } else {
+            EventPayload::DocumentRejected(judged)
+        };
+        let scored = events::RiskScored {
+            lead_id: lead_id.clone(),
+            lead_version,
+            document_id: document_id.clone(),
+            kind,
+            score: risk.score,
+            level: risk.level,
+            policy_version: verdict.policy_version.clone(),
+            factors: factors.clone(),
+            alert: (risk.level == RiskLevel::Critical).then_some(events::RiskAlert {
+                code: events::AlertCode::CriticalRisk,
+                severity: events::AlertSeverity::Critical,
+                score: risk.score,
+            }),
+        };
+        let mut payloads = vec![
+            (EventPayload::DocumentReceived(received), None),
+            (judged, None),
+            (EventPayload::RiskScored(scored), None),
+        ];
         for (from, to) in &verdict.moves {
-            let mut e = event(
-                Action::StatusChanged,
-                json!({ "policy_version": verdict.policy_version, "factors": factors, "risk_level": risk.level }),
-            );
-            e.from_status = Some(*from);
-            e.to_status = Some(*to);
-            events.push(e);
+            let moved = events::StatusChanged {
+                lead_id: lead_id.clone(),
+                lead_version,
+                origin: events::StatusChangeOrigin::Policy(events::PolicyMove {
+                    document_id: document_id.clone(),
+                    kind,
+                    policy_version: verdict.policy_version.clone(),
+                    factors: factors.clone(),
+                    risk_level: risk.level,
+                }),
+            };
+            payloads.push((EventPayload::StatusChanged(moved), Some((*from, *to))));
         }
-        events
+        payloads
+            .into_iter()
+            .map(|(payload, moved)| {
+                let mut draft = event(self.deps, now, actor::SYSTEM, payload);
+                if let Some((from, to)) = moved {
+                    draft.from_status = Some(from);
+                    draft.to_status = Some(to);
+                }
+                draft
+            })
+            .collect()
     }
 }

@@ -104,10 +104,7 @@ pub fn on_change(tenant: &TenantId, before: &Lead, after: &Lead, now: DateTime<U
 /// The velocity signals of a lead: its IP address and device id, when given.
 pub fn velocity_signals(lead: &Lead) -> [(&'static str, Option<&str>); 2] {
     let signals = lead.signals.as_ref();
-    [
-        ("ip", signals.and_then(|s| s.ip_address.as_deref())),
-        ("device", signals.and_then(|s| s.device_id.as_deref())),
-    ]
+    [("ip", signals.and_then(|s| s.ip_address.as_deref())), ("device", signals.and_then(|s| s.device_id.as_deref()))]
 }
 
 fn velocity_writes(tenant: &TenantId, lead: &Lead, at: DateTime<Utc>) -> Vec<Write> {

@@ -99,8 +99,11 @@ impl Idempotency {
             etag: answer.etag(),
         };
         let record = Record { request_hash: self.request_hash.clone(), response, created_at: self.now };
-        let item = Item::new(layout::idempotency_key(&self.tenant, &self.key), crate::json::to_body("idempotency record", &record)?)
-            .with_n(TTL_ATTR, self.now.timestamp() + RETENTION_SECONDS);
+        let item = Item::new(
+            layout::idempotency_key(&self.tenant, &self.key),
+            crate::json::to_body("idempotency record", &record)?,
+        )
+        .with_n(TTL_ATTR, self.now.timestamp() + RETENTION_SECONDS);
         Ok(Write::Put { item, condition: Condition::NotExistsOrExpired { now: self.now.timestamp() } })
     }
 }

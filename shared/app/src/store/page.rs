@@ -58,8 +58,7 @@ fn index_tag(index: Index) -> &'static str {
 }
 
 pub fn encode(index: Index, partition: &str, at: &Position) -> Result<String, AppError> {
-    let body =
-        CursorBody { v: 1, i: index_tag(index).into(), p: partition.into(), k: at.key.clone(), o: at.skip };
+    let body = CursorBody { v: 1, i: index_tag(index).into(), p: partition.into(), k: at.key.clone(), o: at.skip };
     let json = serde_json::to_vec(&body).map_err(|e| AppError::internal_from("cannot encode a cursor", e))?;
     Ok(URL_SAFE_NO_PAD.encode(json))
 }
@@ -101,7 +100,13 @@ pub struct ListQuery<'a> {
 
 impl ListQuery<'_> {
     /// A plain list of a primary-key partition, sort keys starting with `prefix`.
-    pub fn partition<'a>(partition: String, prefix: &str, forward: bool, limit: u32, cursor: Option<&'a str>) -> ListQuery<'a> {
+    pub fn partition<'a>(
+        partition: String,
+        prefix: &str,
+        forward: bool,
+        limit: u32,
+        cursor: Option<&'a str>,
+    ) -> ListQuery<'a> {
         ListQuery {
             index: Index::Primary,
             partition,

@@ -10,7 +10,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
-use kyc_domain::audit::{Action, EventDraft};
+use kyc_domain::audit::EventDraft;
+use kyc_domain::events::EventPayload;
 use kyc_domain::followup::FollowUps;
 use kyc_domain::ids::{EventId, LeadId};
 use kyc_domain::lead::Lead;
@@ -113,7 +114,7 @@ pub async fn mutate<T: Replayable>(
         let mut head = record.head.clone();
         let mut event_writes = Vec::with_capacity(change.events.len());
         for draft in change.events {
-            let event = draft.chain(&head);
+            let event = draft.chain(&head)?;
             head = event.head();
             event_writes.push(put_new(event_item(tenant, &change.lead, &event)?));
         }
@@ -151,16 +152,6 @@ pub mod actor {
 }
 
 /// A new audit event of this change, to be chained by [`mutate`].
-pub fn event(deps: &Deps, at: DateTime<Utc>, actor: String, action: Action, data: serde_json::Value) -> EventDraft {
-    EventDraft {
-        id: EventId::from_uuid(deps.ids.uuid()),
-        at,
-        actor,
-        action,
-        from_status: None,
-        to_status: None,
-        reasons: None,
-        note: None,
-        data,
-    }
+pub fn event(deps: &Deps, at: DateTime<Utc>, actor: impl Into<String>, payload: EventPayload) -> EventDraft {
+    EventDraft::new(EventId::from_uuid(deps.ids.uuid()), at, actor, payload)
 }

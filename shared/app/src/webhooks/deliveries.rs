@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use kyc_domain::ids::{DeliveryId, EndpointId, EventId};
-use kyc_domain::webhook::{EventType, WebhookEvent};
+use kyc_domain::webhook::{DeliveryStatus, EventType, WebhookEvent};
 
 use crate::Deps;
 use crate::error::AppError;
@@ -20,14 +20,6 @@ use crate::webhooks::endpoints::{EndpointStatus, load_endpoint};
 
 /// Delivery attempts are kept this long.
 pub const DELIVERY_RETENTION_DAYS: i64 = 30;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    Pending,
-    Succeeded,
-    Failed,
-}
 
 /// One delivery attempt, as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,8 +78,9 @@ pub fn record_attempt(tenant: &TenantId, delivery: &Delivery, event: &WebhookEve
     .with_n(TTL_ATTR, ttl);
     let pointer =
         DeliveryPointer { endpoint_id: delivery.endpoint_id.clone(), event: event.clone(), attempt: delivery.attempt };
-    let pointer = Item::new(layout::delivery_pointer_key(tenant, &delivery.id), json::to_body("delivery pointer", &pointer)?)
-        .with_n(TTL_ATTR, ttl);
+    let pointer =
+        Item::new(layout::delivery_pointer_key(tenant, &delivery.id), json::to_body("delivery pointer", &pointer)?)
+            .with_n(TTL_ATTR, ttl);
     Ok(vec![Write::Put { item, condition: Condition::None }, Write::Put { item: pointer, condition: Condition::None }])
 }
 
@@ -143,7 +136,12 @@ pub async fn retry_delivery(
         first_attempt: latest + 1,
         manual: true,
     };
-    deps.queue.send(vec![OutgoingMessage { body: json::to_body("delivery message", &message)?, delay: std::time::Duration::ZERO }]).await?;
+    deps.queue
+        .send(vec![OutgoingMessage {
+            body: json::to_body("delivery message", &message)?,
+            delay: std::time::Duration::ZERO,
+        }])
+        .await?;
     let answer = DeliveryRetry {
         object: "delivery_retry",
         delivery_id: id,

@@ -132,7 +132,8 @@ fn parse_endpoint(item: &Item) -> Result<EndpointRecord, AppError> {
 
 pub async fn load_endpoint(deps: &Deps, tenant: &TenantId, id: &str) -> Result<EndpointRecord, AppError> {
     let id = EndpointId::parse(id).ok_or(AppError::NotFound("webhook endpoint"))?;
-    let item = deps.table.get(&layout::endpoint_key(tenant, &id)).await?.ok_or(AppError::NotFound("webhook endpoint"))?;
+    let item =
+        deps.table.get(&layout::endpoint_key(tenant, &id)).await?.ok_or(AppError::NotFound("webhook endpoint"))?;
     parse_endpoint(&item)
 }
 
@@ -334,4 +335,3 @@ pub async fn rotate_secret(
     tracing::info!(endpoint = %after.id, "webhook secret rotated");
     Ok(view)
 }
-

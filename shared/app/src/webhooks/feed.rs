@@ -35,7 +35,7 @@ pub async fn list_events(
     };
     page::list(deps.table.as_ref(), query, |item| {
         let audit: AuditEvent = json::from_body("audit event", &item.body)?;
-        Ok(events_for(&audit).into_iter().filter(|e| event_type.is_none_or(|t| e.event_type == t)).collect())
+        Ok(events_for(&audit)?.into_iter().filter(|e| event_type.is_none_or(|t| e.event_type == t)).collect())
     })
     .await
 }

@@ -8,7 +8,7 @@ pub mod feed;
 pub mod relay;
 pub mod sender;
 
-pub use deliveries::{Delivery, DeliveryMessage, DeliveryRetry, DeliveryStatus, list_deliveries, retry_delivery};
+pub use deliveries::{Delivery, DeliveryMessage, DeliveryRetry, list_deliveries, retry_delivery};
 pub use endpoints::{
     Endpoint, EndpointInput, EndpointRecord, EndpointStatus, check_endpoint_url, create_endpoint, delete_endpoint,
     get_endpoint, list_endpoints, load_endpoint, rotate_secret, update_endpoint,

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use kyc_domain::audit::AuditEvent;
-use kyc_domain::webhook::events_for;
+use kyc_domain::webhook::{WebhookEvent, events_for};
 
 use crate::Deps;
 use crate::error::AppError;
@@ -19,14 +19,14 @@ use crate::tenant::TenantId;
 use crate::webhooks::deliveries::DeliveryMessage;
 use crate::webhooks::endpoints::{EndpointRecord, EndpointStatus, endpoints_of};
 
-/// The queue messages one audit event calls for, given its tenant's endpoints.
+/// The queue messages some webhook events call for, given their tenant's endpoints.
 fn messages_for(
     tenant: &TenantId,
-    audit: &AuditEvent,
+    events: Vec<WebhookEvent>,
     endpoints: &[EndpointRecord],
 ) -> Result<Vec<OutgoingMessage>, AppError> {
     let mut messages = Vec::new();
-    for event in events_for(audit) {
+    for event in events {
         for endpoint in
             endpoints.iter().filter(|e| e.status == EndpointStatus::Enabled && e.subscribes_to(event.event_type))
         {
@@ -48,10 +48,11 @@ fn messages_for(
 
 /// Queues the deliveries one audit event calls for; the number of messages queued.
 pub async fn relay(deps: &Deps, tenant: &TenantId, audit: &AuditEvent) -> Result<usize, AppError> {
-    if events_for(audit).is_empty() {
+    let events = events_for(audit)?;
+    if events.is_empty() {
         return Ok(0);
     }
-    let messages = messages_for(tenant, audit, &endpoints_of(deps, tenant).await?)?;
+    let messages = messages_for(tenant, events, &endpoints_of(deps, tenant).await?)?;
     let count = messages.len();
     if count > 0 {
         deps.queue.send(messages).await?;
@@ -71,14 +72,15 @@ pub async fn relay_items(deps: &Deps, items: &[Item]) -> Result<usize, AppError>
             .and_then(TenantId::parse)
             .ok_or_else(|| AppError::internal("event item without tenant"))?;
         let audit: AuditEvent = json::from_body("audit event", &item.body)?;
-        if events_for(&audit).is_empty() {
+        let events = events_for(&audit)?;
+        if events.is_empty() {
             continue;
         }
         if !endpoints.contains_key(&tenant) {
             endpoints.insert(tenant.clone(), endpoints_of(deps, &tenant).await?);
         }
         let of_tenant = endpoints.get(&tenant).map(Vec::as_slice).unwrap_or_default();
-        messages.extend(messages_for(&tenant, &audit, of_tenant)?);
+        messages.extend(messages_for(&tenant, events, of_tenant)?);
     }
     let count = messages.len();
     if count > 0 {

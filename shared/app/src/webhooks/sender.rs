@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 
 use kyc_domain::ids::DeliveryId;
-use kyc_domain::webhook::{AttemptOutcome, RetrySchedule, classify, next_delay, retry_after, should_disable, signature_header};
+use kyc_domain::webhook::{
+    AttemptFacts, HealthChange, QueueAction, RetrySchedule, retry_after, settle, signature_header,
+};
 
 use crate::Deps;
 use crate::error::AppError;
@@ -15,7 +17,7 @@ use crate::json;
 use crate::ports::WebhookTransport;
 use crate::ports::queue::{ReceivedMessage, Settle};
 use crate::ports::table::TableError;
-use crate::webhooks::deliveries::{Delivery, DeliveryMessage, DeliveryStatus, record_attempt};
+use crate::webhooks::deliveries::{Delivery, DeliveryMessage, record_attempt};
 use crate::webhooks::endpoints::{EndpointRecord, EndpointStatus, guarded_put, load_endpoint};
 
 /// The sender's configuration, built once.
@@ -66,38 +68,33 @@ pub async fn deliver(
         ),
         Err(e) => (None, None, Some(e.to_string()), None),
     };
-    let outcome = classify(status, retry_after_value);
+    let settlement = settle(
+        &AttemptFacts {
+            status,
+            retry_after: retry_after_value,
+            attempt_number: attempt,
+            manual: message.manual,
+            failing_since: endpoint.failing_since,
+            now,
+            jitter_unit: rand::rng().random::<f64>(),
+        },
+        &sender.schedule,
+    );
     let mut after = endpoint.clone();
-    let (delivery_status, settle, next_attempt_at) = match outcome {
-        AttemptOutcome::Delivered => {
-            after.failing_since = None;
-            (DeliveryStatus::Succeeded, Settle::Done, None)
+    match settlement.endpoint_health {
+        HealthChange::Unchanged => {}
+        HealthChange::Healthy => after.failing_since = None,
+        HealthChange::FailingSince(at) => after.failing_since = Some(at),
+        HealthChange::Disable { reason } => {
+            after.status = EndpointStatus::Disabled;
+            after.disabled_reason = Some(reason.to_string());
         }
-        AttemptOutcome::Gone => {
-            disable(&mut after, "the endpoint answered 410 Gone");
-            (DeliveryStatus::Failed, Settle::Done, None)
-        }
-        AttemptOutcome::Retry { retry_after } => {
-            after.failing_since = after.failing_since.or(Some(now));
-            if should_disable(after.failing_since, now) {
-                disable(&mut after, "every delivery failed for 5 days");
-                (DeliveryStatus::Failed, Settle::Done, None)
-            } else if message.manual {
-                (DeliveryStatus::Failed, Settle::Done, None)
-            } else {
-                let jitter = rand::rng().random::<f64>();
-                match sender.schedule.delay_before(attempt + 1, jitter) {
-                    Some(scheduled) => {
-                        let delay = next_delay(scheduled, retry_after);
-                        let at = now
-                            + chrono::Duration::from_std(delay)
-                                .map_err(|e| AppError::internal_from("retry delay out of range", e))?;
-                        (DeliveryStatus::Pending, Settle::RetryIn(delay), Some(at))
-                    }
-                    None => (DeliveryStatus::Failed, Settle::DeadLetter, None),
-                }
-            }
-        }
+    }
+    let (delivery_status, next_attempt_at) = (settlement.delivery_status, settlement.next_attempt_at);
+    let settle = match settlement.queue {
+        QueueAction::Done => Settle::Done,
+        QueueAction::RetryIn(delay) => Settle::RetryIn(delay),
+        QueueAction::DeadLetter => Settle::DeadLetter,
     };
     let delivery = Delivery {
         id: DeliveryId::from_uuid(deps.ids.uuid()),
@@ -142,11 +139,6 @@ pub async fn deliver(
         "webhook attempt"
     );
     Ok(settle)
-}
-
-fn disable(endpoint: &mut EndpointRecord, reason: &str) {
-    endpoint.status = EndpointStatus::Disabled;
-    endpoint.disabled_reason = Some(reason.to_string());
 }
 
 fn health_changed(before: &EndpointRecord, after: &EndpointRecord) -> bool {
