@@ -87,6 +87,13 @@ mod moto {
     }
 
     /// The stream record DynamoDB would emit for `item` (NEW_IMAGE).
+    /// The key of a lead's first audit event (`lead.created`), as the layout writes it.
+    fn first_event_key(lead: &serde_json::Value) -> Key {
+        let tenant = kyc_app::TenantId::parse("acme").expect("tenant");
+        let id = kyc_domain::ids::LeadId::parse(lead["id"].as_str().expect("an id")).expect("a lead id");
+        kyc_app::store::layout::event_key(&tenant, &id, 1)
+    }
+
     fn stream_event(item: &Item) -> Event {
         let mut image = Map::new();
         image.insert("pk".into(), json!({"S": item.key.pk}));
@@ -124,7 +131,7 @@ mod moto {
                 .expect("endpoint");
         }
         let lead = api.create(json!({})).await;
-        let key = Key::new(format!("T#acme#L#{}", lead["id"].as_str().unwrap_or_default()), "EV#0000000001");
+        let key = first_event_key(&lead);
         let item = table.get(&key).await.expect("get").expect("the lead.created event item");
 
         handle(&deps, stream_event(&item)).await.expect("relayed");
@@ -155,7 +162,7 @@ mod moto {
         let mut items = Vec::new();
         for _ in 0..5 {
             let lead = api.create(json!({})).await;
-            let key = Key::new(format!("T#acme#L#{}", lead["id"].as_str().unwrap_or_default()), "EV#0000000001");
+            let key = first_event_key(&lead);
             items.push(table.get(&key).await.expect("get").expect("event item"));
         }
         let before = table.calls();

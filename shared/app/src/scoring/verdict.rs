@@ -209,7 +209,8 @@ fn flag(flags: &mut Vec<String>, code: &str) {
 
 #[cfg(test)]
 mod tests {
-    use kyc_domain::ids::LeadId;
+    use kyc_domain::document::{ContentType, DocumentObject};
+    use kyc_domain::ids::{DocumentId, LeadId};
     use kyc_domain::input::LeadData;
     use kyc_domain::lead::{Risk, Source};
 
@@ -224,6 +225,102 @@ mod tests {
         );
         lead.status = status;
         lead
+    }
+
+    fn pending_passport(lead: &Lead) -> Document {
+        Document {
+            id: DocumentId::from_uuid(uuid::Uuid::now_v7()),
+            object: DocumentObject::Document,
+            lead_id: lead.id.clone(),
+            kind: DocumentKind::Passport,
+            side: None,
+            director_index: None,
+            status: DocumentStatus::PendingUpload,
+            content_type: ContentType::Png,
+            file: None,
+            data: None,
+            checks: vec![],
+            compliance_flags: vec![],
+            review_note: None,
+            created_at: Utc::now(),
+            uploaded_at: None,
+            verified_at: None,
+        }
+    }
+
+    fn clean_file() -> FileFacts {
+        FileFacts { checks: vec![Check::pass("file_type", "a PNG")], size: 2048, sha256: Some("ab".repeat(32)) }
+    }
+
+    fn judge(lead: &Lead, file: FileFacts, duplicate: bool, hits: &[ScreeningHit]) -> UploadVerdict {
+        let facts = UploadFacts {
+            lead,
+            evidence: &Evidence::default(),
+            document: pending_passport(lead),
+            file,
+            duplicate,
+            others: vec![],
+            leads_same_ip_last_hour: 0,
+            leads_same_device_last_hour: 0,
+            screening: hits,
+        };
+        judge_upload(facts, &RiskPolicy::default(), CountryLists::shipped(), Utc::now()).expect("a legal scoring")
+    }
+
+    #[test]
+    fn a_clean_file_verifies_its_document_and_adds_its_evidence_and_screening() {
+        let lead = lead(Status::NotStarted);
+        let verdict = judge(&lead, clean_file(), false, &[]);
+        assert_eq!(verdict.document.status, DocumentStatus::Verified);
+        assert!(verdict.document.verified_at.is_some());
+        assert_eq!(verdict.document.file.as_ref().map(|f| f.size_bytes), Some(2048));
+        assert!(verdict.evidence.satisfied.contains(&Requirement::Screening));
+        assert!(verdict.failed_checks().is_empty());
+    }
+
+    #[test]
+    fn a_failed_check_rejects_the_document_and_names_the_check() {
+        let lead = lead(Status::NotStarted);
+        let mut file = clean_file();
+        file.checks.push(Check::fail("magic_bytes", "not a PNG"));
+        let verdict = judge(&lead, file, false, &[]);
+        assert_eq!(verdict.document.status, DocumentStatus::Rejected);
+        assert_eq!(verdict.failed_checks(), ["magic_bytes"]);
+        assert!(verdict.document.verified_at.is_none());
+    }
+
+    #[test]
+    fn a_file_held_by_another_lead_fails_and_flags_document_and_lead() {
+        let lead = lead(Status::NotStarted);
+        let verdict = judge(&lead, clean_file(), true, &[]);
+        assert_eq!(verdict.document.status, DocumentStatus::Rejected);
+        assert!(verdict.document.compliance_flags.contains(&"duplicate_document".to_string()));
+        assert!(verdict.lead.compliance_flags.contains(&"duplicate_document".to_string()));
+    }
+
+    #[test]
+    fn a_sanctions_hit_flags_the_lead_and_never_approves_it() {
+        let lead = lead(Status::NotStarted);
+        let hit = ScreeningHit {
+            list_entry_id: "x-1".into(),
+            kind: HitKind::Sanctions,
+            score_percent: 100,
+            matched_name_field: "name",
+            birth_date_agrees: Some(true),
+            dataset: "synthetic".into(),
+        };
+        let verdict = judge(&lead, clean_file(), false, &[hit]);
+        assert!(verdict.lead.compliance_flags.contains(&"sanctions_match".to_string()));
+        assert_ne!(verdict.lead.status, Status::Approved);
+    }
+
+    #[test]
+    fn one_scoring_is_one_version_whatever_the_number_of_moves() {
+        let lead = lead(Status::NotStarted);
+        let verdict = judge(&lead, clean_file(), false, &[]);
+        assert!(!verdict.moves.is_empty());
+        assert_eq!(verdict.moves[0], (Status::NotStarted, Status::InProgress), "a first upload starts the lead");
+        assert_eq!(verdict.lead.version, lead.version + 1);
     }
 
     fn risk(level: RiskLevel) -> Risk {
