@@ -440,6 +440,20 @@ async fn a_rejection_needs_a_reason_and_a_final_one_cannot_be_reopened() {
 }
 
 #[tokio::test]
+async fn rejection_reasons_keep_the_integrators_order_without_repeats() {
+    let api = TestApi::embedded();
+    let lead = api.lead_under_review().await;
+    let path = format!("/v1/leads/{}/status", id_of(&lead));
+    let reasons = json!(["incomplete", "document_expired", "incomplete"]);
+    let rejected = api.post(&path, json!({"status": "rejected", "reasons": reasons})).await;
+    assert_eq!(rejected.status, 200, "{}", rejected.body);
+    assert_eq!(rejected.body["rejection"]["reasons"], json!(["incomplete", "document_expired"]));
+    let trail = api.audit(&id_of(&lead)).await;
+    let last = trail.last().expect("the rejection event");
+    assert_eq!(last["reasons"], json!(["incomplete", "document_expired"]), "the trail records the same order");
+}
+
+#[tokio::test]
 async fn approval_with_missing_requirements_is_409_listing_them() {
     let api = TestApi::embedded();
     let lead = api.create(json!({"email": "a@example.com"})).await;

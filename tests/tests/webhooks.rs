@@ -298,7 +298,7 @@ async fn endpoints_can_be_listed_changed_and_deleted_and_bad_input_names_the_fie
     assert_eq!(remote.fields(), ["url"], "local mode allows loopback only");
     assert_eq!(api.send("DELETE", &path, Some(kyc_tests::api::ACME_KEY), None, &[]).await.status, 204);
     api.get(&path).await.assert_problem(404, "not_found");
-    api.get("/v1/webhook-endpoints?limit=5").await.assert_problem(400, "validation_failed");
+    api.get("/v1/webhook-endpoints?color=red").await.assert_problem(400, "validation_failed");
     let foreign = api.send("GET", "/v1/webhook-endpoints", Some(kyc_tests::api::GLOBEX_KEY), None, &[]).await;
     assert_eq!(foreign.body["data"], json!([]));
 }
@@ -424,4 +424,71 @@ async fn a_retried_rotation_with_the_same_idempotency_key_rotates_once() {
     assert_eq!((first.status, again.status), (200, 200));
     assert_eq!(first.body["secret"], again.body["secret"], "the same new secret, not a second rotation");
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
+}
+
+#[tokio::test]
+async fn the_endpoint_list_pages_by_limit_and_cursor_like_every_list() {
+    let api = TestApi::embedded();
+    for i in 0..3 {
+        let created =
+            api.post("/v1/webhook-endpoints", json!({"url": format!("http://127.0.0.1:9/hook{i}"), "events": ["*"]})).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+    }
+    let first = api.get("/v1/webhook-endpoints?limit=2").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.body["data"].as_array().map(Vec::len), Some(2));
+    let cursor = first.body["next_cursor"].as_str().expect("a cursor to the rest");
+    let second = api.get(&format!("/v1/webhook-endpoints?limit=2&cursor={cursor}")).await;
+    assert_eq!(second.body["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(second.body["next_cursor"], serde_json::Value::Null);
+    let mut ids: Vec<String> = [&first.body, &second.body]
+        .iter()
+        .flat_map(|b| b["data"].as_array().cloned().unwrap_or_default())
+        .map(|e| e["id"].as_str().expect("an id").to_string())
+        .collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "every endpoint once");
+}
+
+#[tokio::test]
+async fn the_event_feed_never_exceeds_its_limit_and_resumes_inside_a_pair() {
+    let api = TestApi::embedded();
+    let lead = api
+        .create(json!({"email": "ada@example.com", "individual": {"first_name": "Ada", "last_name": "Lovelace"},
+                       "address": {"line1": "1 Main St", "city": "London", "country": "GB"}}))
+        .await;
+    let id = lead["id"].as_str().expect("an id");
+    // An approval stands for two webhook events: kyc.status_updated and kyc.review_completed.
+    let approved = api.post(&format!("/v1/leads/{id}/status"), json!({"status": "approved"})).await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    let all = api.get("/v1/events?limit=100").await.body;
+    let expected: Vec<String> = all["data"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["id"].as_str().expect("an id").to_string())
+        .collect();
+    assert_eq!(expected.len(), 3, "created, status updated, review completed: {all}");
+
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..10 {
+        let path = match &after {
+            Some(cursor) => format!("/v1/events?limit=1&after={cursor}"),
+            None => "/v1/events?limit=1".to_string(),
+        };
+        let page = api.get(&path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let data = page.body["data"].as_array().cloned().unwrap_or_default();
+        assert!(data.len() <= 1, "a page never holds more than its limit: {}", page.body);
+        if data.is_empty() {
+            break;
+        }
+        seen.extend(data.iter().map(|e| e["id"].as_str().expect("an id").to_string()));
+        after = page.body["next_cursor"].as_str().map(String::from);
+        if after.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, expected, "one at a time: the same events in the same order, none lost or repeated");
 }
