@@ -3,11 +3,9 @@
 
 pub mod audit;
 pub mod country;
-pub mod document;
-pub mod filecheck;
+pub mod documents;
 pub mod ids;
 pub mod lead;
-pub mod mrz;
 pub mod requirement;
 pub mod risk;
 pub mod screening;

@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::document::{Check, CheckResult};
+use crate::documents::{Check, CheckResult};
 use crate::lead::{Lead, Level, Risk, RiskCategory, RiskFactor, RiskLevel};
 use crate::screening::{HitKind, ScreeningHit};
 

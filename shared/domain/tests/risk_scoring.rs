@@ -1,7 +1,7 @@
 //! Risk scoring: one rule per factor, the level thresholds, and the country lists.
 
 use chrono::{DateTime, Utc};
-use kyc_domain::document::Check;
+use kyc_domain::documents::Check;
 use kyc_domain::lead::{Address, Business, Director, Individual, LeadObject, RiskCategory, RiskLevel, Signals};
 use kyc_domain::risk::{CountryList, CountryLists, RiskInput, RiskPolicy, ScoredRisk, compliance_flags, score};
 use kyc_domain::screening::{HitKind, ScreeningHit};

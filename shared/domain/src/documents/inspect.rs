@@ -7,7 +7,7 @@
 //! prefix that may end anywhere: lengths read from the file are never trusted, every
 //! read is bounds-checked, and every loop advances.
 
-use crate::document::{Check, ContentType};
+use crate::documents::{Check, ContentType};
 
 pub const CHECK_FILE_SIZE: &str = "file_size";
 pub const CHECK_FILE_TYPE: &str = "file_type";
@@ -1416,7 +1416,7 @@ mod pdf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::CheckResult;
+    use crate::documents::CheckResult;
 
     fn result(checks: &[Check], name: &str) -> Option<CheckResult> {
         checks.iter().find(|c| c.name == name).map(|c| c.result)

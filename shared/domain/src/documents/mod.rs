@@ -1,4 +1,14 @@
-//! Identity and business documents: what may be uploaded, and the checks a file passed.
+//! Identity and business documents: what may be uploaded, the checks a file passed,
+//! and the checks themselves: [`inspect`] of an uploaded file's bytes, and [`mrz`] for
+//! an identity document's stated data.
+
+mod inspect;
+pub mod mrz;
+
+pub use inspect::{
+    CHECK_EDITING_SOFTWARE, CHECK_FILE_SIZE, CHECK_FILE_TYPE, CHECK_IMAGE_DIMENSIONS, CHECK_PDF_SAFETY, FileLimits,
+    crc32, inspect,
+};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
