@@ -2,13 +2,18 @@
 //! and the checks themselves: [`inspect`] of an uploaded file's bytes, and [`mrz`] for
 //! an identity document's stated data.
 
+mod bytes;
+mod image;
 mod inspect;
 pub mod mrz;
+mod pdf;
+mod sniff;
 
-pub use inspect::{
-    CHECK_EDITING_SOFTWARE, CHECK_FILE_SIZE, CHECK_FILE_TYPE, CHECK_IMAGE_DIMENSIONS, CHECK_PDF_SAFETY, FileLimits,
-    crc32, inspect,
-};
+/// CRC-32 as PNG chunks carry it (also for building PNG fixtures).
+pub use image::png::crc32;
+pub use image::{CHECK_EDITING_SOFTWARE, CHECK_IMAGE_DIMENSIONS};
+pub use inspect::{CHECK_FILE_SIZE, CHECK_FILE_TYPE, FileLimits, inspect};
+pub use pdf::CHECK_PDF_SAFETY;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
