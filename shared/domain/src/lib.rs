@@ -2,13 +2,11 @@
 //! requirements, input validation, and the hash-chained audit trail.
 
 pub mod audit;
-pub mod country;
 pub mod documents;
 pub mod ids;
 pub mod lead;
 pub mod requirement;
 pub mod risk;
-pub mod screening;
 pub mod ssrf;
 pub mod status;
 pub mod validation;

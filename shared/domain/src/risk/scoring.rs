@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::documents::{Check, CheckResult};
 use crate::lead::{Lead, Level, Risk, RiskCategory, RiskFactor, RiskLevel};
-use crate::screening::{HitKind, ScreeningHit};
+use crate::risk::screening::{HitKind, ScreeningHit};
 
 /// Points per factor and the level thresholds. Every change of a number or of the
 /// shipped country lists deserves a new `version`.
@@ -248,7 +248,7 @@ struct CountryFile {
 
 static SHIPPED: LazyLock<CountryLists> = LazyLock::new(|| {
     // The tests parse this same file, so a broken file cannot ship.
-    CountryLists::parse(include_str!("../data/country-risk.json"))
+    CountryLists::parse(include_str!("../../data/country-risk.json"))
         .expect("data/country-risk.json is valid (checked by the tests)")
 });
 
@@ -273,7 +273,7 @@ impl CountryLists {
             }
             let mut countries = BTreeSet::new();
             for country in list.countries {
-                if !crate::country::is_iso_alpha2(&country.code) {
+                if !crate::risk::country::is_iso_alpha2(&country.code) {
                     return Err(format!("country list {name}: `{}` is not an ISO 3166-1 alpha-2 code", country.code));
                 }
                 if !countries.insert(country.code.clone()) {
