@@ -1,5 +1,9 @@
-//! The KYC rules, free of I/O and of AWS: leads and their status machine, levels and
-//! requirements, input validation, and the hash-chained audit trail.
+//! The KYC rules, free of I/O and of AWS. A folder per capability: `lead` (the lead,
+//! its input and follow-ups), `documents` (document types and the checks of uploaded
+//! files and of an identity document's data), `risk` (scoring, country lists,
+//! screening and the decision policy). Beside them: the status machine, levels and
+//! requirements, input validation, identifiers, the SSRF rules for outbound URLs,
+//! webhooks and the hash-chained audit trail.
 
 pub mod audit;
 pub mod documents;

@@ -1,6 +1,6 @@
 //! Identity and business documents: what may be uploaded, the checks a file passed,
-//! and the checks themselves: [`inspect`] of an uploaded file's bytes, and [`mrz`] for
-//! an identity document's stated data.
+//! and the checks themselves: [`inspect`](fn@inspect) of an uploaded file's bytes,
+//! and [`mrz`] for an identity document's stated data.
 
 mod bytes;
 mod image;
