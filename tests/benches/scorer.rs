@@ -9,8 +9,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use kyc_app::scoring::{Scoring, on_object_created};
-use kyc_domain::document::ContentType;
-use kyc_domain::filecheck::{FileLimits, inspect};
+use kyc_domain::documents::ContentType;
+use kyc_domain::documents::{FileLimits, inspect};
 use kyc_tests::api::TestApi;
 use kyc_tests::fixtures;
 

@@ -1,6 +1,6 @@
 //! Document files made in the tests: valid images and PDFs, and hostile ones.
 
-use kyc_domain::filecheck::crc32;
+use kyc_domain::documents::crc32;
 
 fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
     let mut out = (data.len() as u32).to_be_bytes().to_vec();
@@ -42,7 +42,7 @@ pub fn pdf() -> Vec<u8> {
 /// The two lines of a passport's machine-readable zone (ICAO 9303 TD3), with every
 /// check digit computed: `birth` and `expiry` as `YYMMDD`.
 pub fn passport_mrz(surname: &str, given: &str, number: &str, birth: &str, expiry: &str) -> Vec<String> {
-    let digit = |field: &str| char::from(b'0' + kyc_domain::mrz::check_digit(field).unwrap_or(0));
+    let digit = |field: &str| char::from(b'0' + kyc_domain::documents::mrz::check_digit(field).unwrap_or(0));
     let pad = |field: &str, width: usize| format!("{field:<<width$}");
     let line1 = pad(&format!("P<GBR{surname}<<{given}"), 44);
     let number = pad(number, 9);

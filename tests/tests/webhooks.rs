@@ -430,8 +430,9 @@ async fn a_retried_rotation_with_the_same_idempotency_key_rotates_once() {
 async fn the_endpoint_list_pages_by_limit_and_cursor_like_every_list() {
     let api = TestApi::embedded();
     for i in 0..3 {
-        let created =
-            api.post("/v1/webhook-endpoints", json!({"url": format!("http://127.0.0.1:9/hook{i}"), "events": ["*"]})).await;
+        let created = api
+            .post("/v1/webhook-endpoints", json!({"url": format!("http://127.0.0.1:9/hook{i}"), "events": ["*"]}))
+            .await;
         assert_eq!(created.status, 201, "{}", created.body);
     }
     let first = api.get("/v1/webhook-endpoints?limit=2").await;
@@ -462,12 +463,8 @@ async fn the_event_feed_never_exceeds_its_limit_and_resumes_inside_a_pair() {
     let approved = api.post(&format!("/v1/leads/{id}/status"), json!({"status": "approved"})).await;
     assert_eq!(approved.status, 200, "{}", approved.body);
     let all = api.get("/v1/events?limit=100").await.body;
-    let expected: Vec<String> = all["data"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .map(|e| e["id"].as_str().expect("an id").to_string())
-        .collect();
+    let expected: Vec<String> =
+        all["data"].as_array().expect("events").iter().map(|e| e["id"].as_str().expect("an id").to_string()).collect();
     assert_eq!(expected.len(), 3, "created, status updated, review completed: {all}");
 
     let mut seen = Vec::new();

@@ -13,7 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Ok(v) if !v.is_empty() => {
             v.parse::<i64>().ok().filter(|s| *s >= 1).ok_or("KYC_FOLLOW_UP_AFTER must be whole seconds >= 1")?
         }
-        _ => kyc_domain::followup::DEFAULT_DELAY_SECONDS,
+        _ => kyc_domain::lead::followup::DEFAULT_DELAY_SECONDS,
     };
     let delay = chrono::TimeDelta::seconds(delay);
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {

@@ -46,7 +46,7 @@ struct Args {
     #[arg(long, env = "KYC_SCREENING_LIST")]
     screening_list: Option<PathBuf>,
     /// Seconds a lead may stay not_started / in_progress before a follow-up is due.
-    #[arg(long, env = "KYC_FOLLOW_UP_AFTER", default_value_t = kyc_domain::followup::DEFAULT_DELAY_SECONDS)]
+    #[arg(long, env = "KYC_FOLLOW_UP_AFTER", default_value_t = kyc_domain::lead::followup::DEFAULT_DELAY_SECONDS)]
     follow_up_after: i64,
     /// Seconds between runs of the follow-up job.
     #[arg(long, env = "KYC_FOLLOW_UP_INTERVAL", default_value_t = 60)]

@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
 use kyc_domain::events::{EventPayload, FollowUpSent};
-use kyc_domain::followup::FollowUps;
+use kyc_domain::lead::followup::FollowUps;
 
 use crate::Deps;
 use crate::error::AppError;

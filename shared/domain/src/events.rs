@@ -17,7 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::audit::Action;
-use crate::document::DocumentKind;
+use crate::documents::DocumentKind;
 use crate::ids::{DocumentId, LeadId};
 use crate::lead::{LeadType, Level, RiskLevel, Source};
 use crate::requirement::Requirement;

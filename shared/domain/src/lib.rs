@@ -1,19 +1,18 @@
-//! The KYC rules, free of I/O and of AWS: leads and their status machine, levels and
-//! requirements, input validation, and the hash-chained audit trail.
+//! The KYC rules, free of I/O and of AWS. A folder per capability: `lead` (the lead,
+//! its input and follow-ups), `documents` (document types and the checks of uploaded
+//! files and of an identity document's data), `risk` (scoring, country lists,
+//! screening and the decision policy). Beside them: the status machine, levels and
+//! requirements, input validation, identifiers, the SSRF rules for outbound URLs,
+//! webhooks (bodies, signatures, retries, settlement), and the hash-chained audit trail
+//! with its typed event payloads (`events`).
 
 pub mod audit;
-pub mod country;
-pub mod document;
+pub mod documents;
 pub mod events;
-pub mod filecheck;
-pub mod followup;
 pub mod ids;
-pub mod input;
 pub mod lead;
-pub mod mrz;
 pub mod requirement;
 pub mod risk;
-pub mod screening;
 pub mod ssrf;
 pub mod status;
 pub mod validation;

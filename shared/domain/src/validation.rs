@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::country::is_iso_alpha2;
+use crate::risk::country::is_iso_alpha2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {

@@ -1,10 +1,9 @@
 //! File checks against fixtures built byte by byte here: valid and hostile JPEG, PNG
 //! and PDF files, executables in disguise, and truncated or random bytes.
 
-use kyc_domain::document::{Check, CheckResult, ContentType};
-use kyc_domain::filecheck::{
-    CHECK_EDITING_SOFTWARE, CHECK_FILE_SIZE, CHECK_FILE_TYPE, CHECK_IMAGE_DIMENSIONS, CHECK_PDF_SAFETY, FileLimits,
-    crc32, inspect,
+use kyc_domain::documents::{
+    CHECK_EDITING_SOFTWARE, CHECK_FILE_SIZE, CHECK_FILE_TYPE, CHECK_IMAGE_DIMENSIONS, CHECK_PDF_SAFETY, Check,
+    CheckResult, ContentType, FileLimits, crc32, inspect,
 };
 use miniz_oxide::deflate::compress_to_vec_zlib;
 

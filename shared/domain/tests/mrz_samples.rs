@@ -2,11 +2,11 @@
 //! from their fields with `check_digit`) and on corruptions of them, one digit at a time.
 
 use chrono::NaiveDate;
-use kyc_domain::document::{Check, CheckResult, DocumentData, DocumentKind};
-use kyc_domain::mrz::{
+use kyc_domain::documents::mrz::{
     CHECK_DOCUMENT_EXPIRY, CHECK_MINIMUM_AGE, CHECK_MRZ, CHECK_MRZ_CONSISTENCY, Mrz, MrzError, MrzField, MrzFormat,
     Subject, check_data, check_digit, parse_with_today,
 };
+use kyc_domain::documents::{Check, CheckResult, DocumentData, DocumentKind};
 
 // ---------------------------------------------------------------------------------
 // Builders

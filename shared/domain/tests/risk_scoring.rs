@@ -1,10 +1,10 @@
 //! Risk scoring: one rule per factor, the level thresholds, and the country lists.
 
 use chrono::{DateTime, Utc};
-use kyc_domain::document::Check;
+use kyc_domain::documents::Check;
 use kyc_domain::lead::{Address, Business, Director, Individual, LeadObject, RiskCategory, RiskLevel, Signals};
+use kyc_domain::risk::screening::{HitKind, ScreeningHit};
 use kyc_domain::risk::{CountryList, CountryLists, RiskInput, RiskPolicy, ScoredRisk, compliance_flags, score};
-use kyc_domain::screening::{HitKind, ScreeningHit};
 use kyc_domain::*;
 use uuid::Uuid;
 
@@ -443,7 +443,7 @@ fn the_shipped_country_lists_are_valid_iso_codes_with_dated_sources() {
         assert!(list["as_of"].as_str().is_some_and(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok()));
         for country in list["countries"].as_array().expect("countries") {
             let code = country["code"].as_str().unwrap_or_default();
-            assert!(kyc_domain::country::is_iso_alpha2(code), "{name}: {code}");
+            assert!(kyc_domain::risk::country::is_iso_alpha2(code), "{name}: {code}");
         }
     }
     assert!(json["maintenance"]["how_to_update"].is_array(), "the file tells operators how to update it");

@@ -2,7 +2,7 @@
 //! `targets.simple.csv` shape). Every name in the list is invented.
 
 use chrono::NaiveDate;
-use kyc_domain::screening::{
+use kyc_domain::risk::screening::{
     DEFAULT_THRESHOLD_PERCENT, HitKind, SYNTHETIC_SAMPLE_CSV, ScreeningHit, ScreeningList, parse_targets_simple,
 };
 

@@ -170,7 +170,7 @@ fn an_enhanced_lead_needs_its_documents_before_approval() {
 
 mod follow_ups {
     use chrono::TimeDelta;
-    use kyc_domain::followup::{FollowUps, MAX_FOLLOW_UPS};
+    use kyc_domain::lead::followup::{FollowUps, MAX_FOLLOW_UPS};
 
     use super::*;
 

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use kyc_domain::audit::{ChainHead, EventDraft};
-use kyc_domain::document::DocumentKind;
+use kyc_domain::documents::DocumentKind;
 use kyc_domain::events::{
     AlertCode, AlertSeverity, DocumentReceived, DocumentRequested, DocumentVerdict, EventPayload, FollowUpSent,
     LeadCreated, LeadUpdated, LinkCreated, LinkOpened, NoteAdded, PolicyMove, RiskAlert, RiskScored,

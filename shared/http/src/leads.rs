@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use kyc_app::leads::{self, LeadFilter, NoteInput, StatusChangeInput};
-use kyc_domain::input::LeadInput;
+use kyc_domain::lead::input::LeadInput;
 use kyc_domain::lead::{LeadType, Level};
 use kyc_domain::status::Status;
 

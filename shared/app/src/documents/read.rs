@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
-use kyc_domain::document::{Document, DocumentStatus};
+use kyc_domain::documents::{Document, DocumentStatus};
 use kyc_domain::ids::{DocumentId, LeadId};
 
 use crate::Deps;

@@ -1,7 +1,7 @@
 //! A document as stored in its lead's partition, and the reads the scorer and the API
 //! share.
 
-use kyc_domain::document::{Document, DocumentStatus};
+use kyc_domain::documents::{Document, DocumentStatus};
 use kyc_domain::ids::LeadId;
 
 use crate::Deps;

@@ -7,7 +7,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use kyc_domain::document::{ContentType, Document, DocumentData, DocumentKind, DocumentObject, DocumentStatus, Side};
+use kyc_domain::documents::{ContentType, Document, DocumentData, DocumentKind, DocumentObject, DocumentStatus, Side};
 use kyc_domain::events::{DocumentRequested, EventPayload};
 use kyc_domain::ids::DocumentId;
 use kyc_domain::lead::LeadType;

@@ -6,9 +6,9 @@ use serde::Deserialize;
 
 use kyc_domain::audit::ChainHead;
 use kyc_domain::events::{self, EventPayload};
-use kyc_domain::followup::FollowUps;
 use kyc_domain::ids::LeadId;
-use kyc_domain::input::{LeadData, LeadInput};
+use kyc_domain::lead::followup::FollowUps;
+use kyc_domain::lead::input::{LeadData, LeadInput};
 use kyc_domain::lead::{Lead, LeadObject, Source};
 use kyc_domain::requirement::{Evidence, evaluate};
 use kyc_domain::status::Status;

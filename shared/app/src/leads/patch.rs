@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use kyc_domain::events::{EventPayload, LeadUpdated};
-use kyc_domain::input::LeadInput;
 use kyc_domain::lead::Lead;
+use kyc_domain::lead::input::LeadInput;
 use kyc_domain::requirement::evaluate;
 use kyc_domain::validation::Errors;
 

@@ -1,7 +1,7 @@
 //! Sanctions and PEP screening as a port: a list in memory today, a provider later.
 
 use kyc_domain::lead::Lead;
-use kyc_domain::screening::{ScreeningHit, ScreeningList};
+use kyc_domain::risk::screening::{ScreeningHit, ScreeningList};
 
 /// Screens the people and companies a lead names.
 pub trait Screening: Send + Sync {

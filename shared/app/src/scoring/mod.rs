@@ -16,9 +16,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use kyc_domain::audit::EventDraft;
-use kyc_domain::document::{Document, DocumentStatus};
+use kyc_domain::documents::FileLimits;
+use kyc_domain::documents::{Document, DocumentStatus};
 use kyc_domain::events::{self, EventPayload};
-use kyc_domain::filecheck::{self, FileLimits};
 use kyc_domain::ids::{DocumentId, LeadId};
 use kyc_domain::lead::{Lead, RiskLevel};
 use kyc_domain::risk::{CountryLists, RiskPolicy};
@@ -55,8 +55,8 @@ impl Scoring {
     /// Default policy and shipped country lists; `list_csv` is a list in
     /// `targets.simple.csv` shape (the shipped synthetic sample when `None`).
     pub fn new(max_document_bytes: u64, list_csv: Option<&[u8]>) -> Result<Scoring, String> {
-        let csv = list_csv.unwrap_or(kyc_domain::screening::SYNTHETIC_SAMPLE_CSV.as_bytes());
-        let list = kyc_domain::screening::parse_targets_simple(csv)?;
+        let csv = list_csv.unwrap_or(kyc_domain::risk::screening::SYNTHETIC_SAMPLE_CSV.as_bytes());
+        let list = kyc_domain::risk::screening::parse_targets_simple(csv)?;
         Ok(Scoring {
             limits: FileLimits { max_bytes: max_document_bytes, ..FileLimits::default() },
             policy: RiskPolicy::default(),
@@ -129,7 +129,7 @@ impl ScoreDocument<'_> {
                 };
                 let complete = prefix.bytes.len() as u64 == prefix.size;
                 Ok(Some(FileFacts {
-                    checks: filecheck::inspect(doc.content_type, &prefix.bytes, prefix.size, limits),
+                    checks: kyc_domain::documents::inspect(doc.content_type, &prefix.bytes, prefix.size, limits),
                     size: prefix.size,
                     sha256: complete.then(|| hex::encode(Sha256::digest(&prefix.bytes))),
                 }))

@@ -5,12 +5,12 @@
 
 use chrono::{DateTime, Utc};
 
-use kyc_domain::document::{Check, CheckResult, Document, DocumentKind, DocumentStatus, FileInfo};
+use kyc_domain::documents::mrz::{self, Subject};
+use kyc_domain::documents::{Check, CheckResult, Document, DocumentKind, DocumentStatus, FileInfo};
 use kyc_domain::lead::{Lead, LeadType, Risk, RiskLevel};
-use kyc_domain::mrz::{self, Subject};
 use kyc_domain::requirement::{Evidence, Requirement, evaluate};
+use kyc_domain::risk::screening::{HitKind, ScreeningHit};
 use kyc_domain::risk::{self, CountryLists, PolicyDecision, RiskInput, RiskPolicy};
-use kyc_domain::screening::{HitKind, ScreeningHit};
 use kyc_domain::status::{Decision, DecisionOrigin, Status, TransitionError, transition};
 
 /// What the stored file itself shows (independent of the lead's state).
@@ -209,9 +209,9 @@ fn flag(flags: &mut Vec<String>, code: &str) {
 
 #[cfg(test)]
 mod tests {
-    use kyc_domain::document::{ContentType, DocumentObject};
+    use kyc_domain::documents::{ContentType, DocumentObject};
     use kyc_domain::ids::{DocumentId, LeadId};
-    use kyc_domain::input::LeadData;
+    use kyc_domain::lead::input::LeadData;
     use kyc_domain::lead::{Risk, Source};
 
     use super::*;

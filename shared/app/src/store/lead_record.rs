@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use kyc_domain::audit::{AuditEvent, ChainHead};
-use kyc_domain::followup::FollowUps;
 use kyc_domain::lead::Lead;
+use kyc_domain::lead::followup::FollowUps;
 use kyc_domain::requirement::Evidence;
 
 use crate::error::AppError;

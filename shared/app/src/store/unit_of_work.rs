@@ -12,9 +12,9 @@ use rand::Rng;
 
 use kyc_domain::audit::EventDraft;
 use kyc_domain::events::EventPayload;
-use kyc_domain::followup::FollowUps;
 use kyc_domain::ids::{EventId, LeadId};
 use kyc_domain::lead::Lead;
+use kyc_domain::lead::followup::FollowUps;
 use kyc_domain::requirement::Evidence;
 
 use crate::Deps;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::events::EventType;
-use crate::document::DocumentKind;
+use crate::documents::DocumentKind;
 use crate::events::{AlertCode, AlertSeverity};
 use crate::ids::{DocumentId, LeadId};
 use crate::lead::{RejectionReason, RiskLevel};

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use kyc_domain::audit::{AuditEvent, ChainHead, EventDraft};
-use kyc_domain::document::DocumentKind;
+use kyc_domain::documents::DocumentKind;
 use kyc_domain::events::{
     AlertCode, AlertSeverity, DocumentReceived, DocumentRequested, DocumentVerdict, EventPayload, FollowUpSent,
     LeadCreated, LeadUpdated, NoteAdded, PolicyMove, RiskAlert, RiskScored, StatusChangeOrigin, StatusChanged,

@@ -1,4 +1,19 @@
-//! Identity and business documents: what may be uploaded, and the checks a file passed.
+//! Identity and business documents: what may be uploaded, the checks a file passed,
+//! and the checks themselves: [`inspect`](fn@inspect) of an uploaded file's bytes,
+//! and [`mrz`] for an identity document's stated data.
+
+mod bytes;
+mod image;
+mod inspect;
+pub mod mrz;
+mod pdf;
+mod sniff;
+
+/// CRC-32 as PNG chunks carry it (also for building PNG fixtures).
+pub use image::png::crc32;
+pub use image::{CHECK_EDITING_SOFTWARE, CHECK_IMAGE_DIMENSIONS};
+pub use inspect::{CHECK_FILE_SIZE, CHECK_FILE_TYPE, FileLimits, inspect};
+pub use pdf::CHECK_PDF_SAFETY;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

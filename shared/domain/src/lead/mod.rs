@@ -1,4 +1,8 @@
-//! The lead: a person or a business that has to be verified.
+//! The lead: a person or a business that has to be verified, what integrators send to
+//! create or change one ([`input`]), and when it is nudged to carry on ([`followup`]).
+
+pub mod followup;
+pub mod input;
 
 use std::collections::BTreeMap;
 

@@ -25,7 +25,7 @@ pub const NEAR_EXACT_PERCENT: u32 = 99;
 
 /// A small synthetic list of invented people and companies for tests and local
 /// development. Never use it as a real sanctions list.
-pub const SYNTHETIC_SAMPLE_CSV: &str = include_str!("../data/screening-sample.csv");
+pub const SYNTHETIC_SAMPLE_CSV: &str = include_str!("../../data/screening-sample.csv");
 
 /// Each token the longer name has beyond the shorter one costs this much (as a
 /// fraction) in the token alignment, so that a subset match is never quite exact.

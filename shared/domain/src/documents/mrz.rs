@@ -10,7 +10,7 @@ use std::fmt;
 use chrono::{Datelike, NaiveDate};
 use thiserror::Error;
 
-use crate::document::{Check, DocumentData, DocumentKind};
+use crate::documents::{Check, DocumentData, DocumentKind};
 
 pub const CHECK_DOCUMENT_EXPIRY: &str = "document_expiry";
 pub const CHECK_MRZ: &str = "mrz";

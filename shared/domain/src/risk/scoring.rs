@@ -1,5 +1,5 @@
-//! Explainable risk scoring of a lead, the country lists it relies on, and the
-//! decision policy that turns a verified, scored lead into approval or review.
+//! Explainable risk scoring of a lead: its countries against the country lists, its
+//! documents' checks, its behaviour and its screening hits.
 //!
 //! A score is the clamped sum (0..=100) of the points of its factors; every factor
 //! names its code, category, points and a reason a reviewer can read, free of
@@ -7,14 +7,14 @@
 //! stored score can always say which policy produced it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::document::{Check, CheckResult};
-use crate::lead::{Lead, Level, Risk, RiskCategory, RiskFactor, RiskLevel};
-use crate::screening::{HitKind, ScreeningHit};
+use crate::documents::{Check, CheckResult};
+use crate::lead::{Lead, Risk, RiskCategory, RiskFactor, RiskLevel};
+use crate::risk::country_lists::{CountryList, CountryLists};
+use crate::risk::screening::{HitKind, ScreeningHit};
 
 /// Points per factor and the level thresholds. Every change of a number or of the
 /// shipped country lists deserves a new `version`.
@@ -134,48 +134,6 @@ impl RiskPolicy {
     }
 }
 
-/// The country lists that geography factors check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CountryList {
-    /// Comprehensive, country-wide sanctions.
-    Sanctioned,
-    /// FATF "High-Risk Jurisdictions subject to a Call for Action" ("black list").
-    FatfCallForAction,
-    /// FATF "Jurisdictions under Increased Monitoring" ("grey list").
-    FatfIncreasedMonitoring,
-    /// EU high-risk third countries, Delegated Regulation (EU) 2016/1675.
-    EuHighRisk,
-}
-
-impl CountryList {
-    pub const ALL: [CountryList; 4] = [
-        CountryList::Sanctioned,
-        CountryList::FatfCallForAction,
-        CountryList::FatfIncreasedMonitoring,
-        CountryList::EuHighRisk,
-    ];
-
-    /// The factor code a listing produces.
-    pub fn factor_code(self) -> &'static str {
-        match self {
-            CountryList::Sanctioned => "geo_sanctioned_country",
-            CountryList::FatfCallForAction => "geo_fatf_call_for_action",
-            CountryList::FatfIncreasedMonitoring => "geo_fatf_increased_monitoring",
-            CountryList::EuHighRisk => "geo_eu_high_risk",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            CountryList::Sanctioned => "list of comprehensively sanctioned countries",
-            CountryList::FatfCallForAction => "FATF call-for-action list",
-            CountryList::FatfIncreasedMonitoring => "FATF increased-monitoring list",
-            CountryList::EuHighRisk => "EU list of high-risk third countries",
-        }
-    }
-}
-
 /// Where a listed country came from, in descending weight by default: for one list a
 /// country counts once, at its heaviest field (ties: the first in this order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -196,120 +154,6 @@ impl CountryField {
             CountryField::DirectorNationality => "a director's nationality",
             CountryField::IpCountry => "IP country",
         }
-    }
-}
-
-/// One list as shipped: its provenance and its countries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedCountries {
-    pub list: CountryList,
-    pub as_of: NaiveDate,
-    pub source_url: String,
-    pub publication: String,
-    pub countries: BTreeSet<String>,
-}
-
-/// The lists that name a country, in [`CountryList::ALL`] order (never empty).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CountryListing {
-    pub lists: Vec<CountryList>,
-}
-
-/// The country lists, parsed from `data/country-risk.json` or an operator's own file
-/// of the same shape.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CountryLists {
-    lists: BTreeMap<CountryList, ListedCountries>,
-}
-
-#[derive(Deserialize)]
-struct ListsFile {
-    lists: Vec<ListFile>,
-}
-
-#[derive(Deserialize)]
-struct ListFile {
-    list: CountryList,
-    as_of: String,
-    source: SourceFile,
-    countries: Vec<CountryFile>,
-}
-
-#[derive(Deserialize)]
-struct SourceFile {
-    url: String,
-    publication: String,
-}
-
-#[derive(Deserialize)]
-struct CountryFile {
-    code: String,
-}
-
-static SHIPPED: LazyLock<CountryLists> = LazyLock::new(|| {
-    // The tests parse this same file, so a broken file cannot ship.
-    CountryLists::parse(include_str!("../data/country-risk.json"))
-        .expect("data/country-risk.json is valid (checked by the tests)")
-});
-
-impl CountryLists {
-    /// The lists shipped with this build (see `data/country-risk.json` for sources
-    /// and dates; operators keep that file current).
-    pub fn shipped() -> &'static CountryLists {
-        &SHIPPED
-    }
-
-    /// Reads lists in the shape of `data/country-risk.json`: every list exactly once,
-    /// `as_of` as `YYYY-MM-DD`, countries as upper-case ISO 3166-1 alpha-2 codes.
-    pub fn parse(json: &str) -> Result<Self, String> {
-        let file: ListsFile = serde_json::from_str(json).map_err(|e| format!("country lists: {e}"))?;
-        let mut lists = BTreeMap::new();
-        for list in file.lists {
-            let name = list.list.factor_code();
-            let as_of = NaiveDate::parse_from_str(&list.as_of, "%Y-%m-%d")
-                .map_err(|_| format!("country list {name}: as_of `{}` is not YYYY-MM-DD", list.as_of))?;
-            if list.source.url.trim().is_empty() || list.source.publication.trim().is_empty() {
-                return Err(format!("country list {name}: source url and publication are required"));
-            }
-            let mut countries = BTreeSet::new();
-            for country in list.countries {
-                if !crate::country::is_iso_alpha2(&country.code) {
-                    return Err(format!("country list {name}: `{}` is not an ISO 3166-1 alpha-2 code", country.code));
-                }
-                if !countries.insert(country.code.clone()) {
-                    return Err(format!("country list {name}: `{}` is listed twice", country.code));
-                }
-            }
-            let listed = ListedCountries {
-                list: list.list,
-                as_of,
-                source_url: list.source.url,
-                publication: list.source.publication,
-                countries,
-            };
-            if lists.insert(list.list, listed).is_some() {
-                return Err(format!("country list {name} appears twice"));
-            }
-        }
-        if let Some(missing) = CountryList::ALL.iter().find(|l| !lists.contains_key(l)) {
-            return Err(format!("country list {} is missing", missing.factor_code()));
-        }
-        Ok(CountryLists { lists })
-    }
-
-    /// The lists that name a country, or `None` when it is on none of them.
-    pub fn classify(&self, iso2: &str) -> Option<CountryListing> {
-        let code = iso2.trim().to_ascii_uppercase();
-        let lists: Vec<CountryList> = CountryList::ALL
-            .into_iter()
-            .filter(|l| self.lists.get(l).is_some_and(|x| x.countries.contains(&code)))
-            .collect();
-        (!lists.is_empty()).then_some(CountryListing { lists })
-    }
-
-    /// One list with its provenance.
-    pub fn list(&self, list: CountryList) -> Option<&ListedCountries> {
-        self.lists.get(&list)
     }
 }
 
@@ -523,32 +367,4 @@ pub fn compliance_flags(risk: &Risk) -> Vec<String> {
         .map(|f| f.code.as_str())
         .collect();
     flags.into_iter().map(str::to_string).collect()
-}
-
-/// What the decision policy does with a lead once its documents are checked and its
-/// risk is scored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "decision", rename_all = "snake_case")]
-pub enum PolicyDecision {
-    Approve,
-    /// Manual review; `alert` raises a `kyc.compliance_alert`.
-    Review {
-        alert: bool,
-    },
-}
-
-/// The contract's decision policy: a low risk with every requirement met and every
-/// document verified is approved where the level allows automation (basic and
-/// enhanced; premium never); anything else goes to review, a critical risk with an
-/// alert. `all_documents_verified` is true for a lead without documents.
-pub fn decide(level: Level, requirements_missing: bool, all_documents_verified: bool, risk: &Risk) -> PolicyDecision {
-    if risk.level == RiskLevel::Critical {
-        return PolicyDecision::Review { alert: true };
-    }
-    let automated = matches!(level, Level::Basic | Level::Enhanced);
-    if automated && !requirements_missing && all_documents_verified && risk.level == RiskLevel::Low {
-        PolicyDecision::Approve
-    } else {
-        PolicyDecision::Review { alert: false }
-    }
 }

@@ -1,0 +1,34 @@
+//! The decision policy: what happens to a lead once its documents are checked and its
+//! risk is scored.
+
+use serde::{Deserialize, Serialize};
+
+use crate::lead::{Level, Risk, RiskLevel};
+
+/// What the decision policy does with a lead once its documents are checked and its
+/// risk is scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum PolicyDecision {
+    Approve,
+    /// Manual review; `alert` raises a `kyc.compliance_alert`.
+    Review {
+        alert: bool,
+    },
+}
+
+/// The contract's decision policy: a low risk with every requirement met and every
+/// document verified is approved where the level allows automation (basic and
+/// enhanced; premium never); anything else goes to review, a critical risk with an
+/// alert. `all_documents_verified` is true for a lead without documents.
+pub fn decide(level: Level, requirements_missing: bool, all_documents_verified: bool, risk: &Risk) -> PolicyDecision {
+    if risk.level == RiskLevel::Critical {
+        return PolicyDecision::Review { alert: true };
+    }
+    let automated = matches!(level, Level::Basic | Level::Enhanced);
+    if automated && !requirements_missing && all_documents_verified && risk.level == RiskLevel::Low {
+        PolicyDecision::Approve
+    } else {
+        PolicyDecision::Review { alert: false }
+    }
+}
