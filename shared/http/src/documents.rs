@@ -1,16 +1,17 @@
 //! Document routes: upload instructions, a lead's documents, one document.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
 use kyc_app::documents::{self, DocumentRequest};
+use kyc_domain::documents::Document;
 
 use crate::Api;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Tenant};
-use crate::query::page_params;
-use crate::respond::{json, post_json};
+use crate::query::Paged;
+use crate::respond::{Listed, json, post_json};
 
 pub async fn request_document(
     State(api): State<Api>,
@@ -28,11 +29,9 @@ pub async fn list_documents(
     State(api): State<Api>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let (limit, cursor) = page_params(raw)?;
-    let page = documents::list_documents(&api.deps, &tenant, &id, limit, cursor.as_deref()).await?;
-    Ok(json(StatusCode::OK, &page, None))
+    Paged(page): Paged,
+) -> Result<Listed<Document>, ApiError> {
+    Ok(Listed(documents::list_documents(&api.deps, &tenant, &id, &page).await?))
 }
 
 pub async fn get_document(

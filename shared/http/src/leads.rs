@@ -5,15 +5,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use kyc_app::leads::{self, LeadFilter, NoteInput, StatusChangeInput};
+use kyc_domain::audit::AuditEvent;
 use kyc_domain::lead::input::LeadInput;
-use kyc_domain::lead::{LeadType, Level};
+use kyc_domain::lead::{Lead, LeadType, Level};
 use kyc_domain::status::Status;
 
 use crate::Api;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Tenant, if_match};
-use crate::query::{Params, page_params};
-use crate::respond::{idempotent, json, post_json, respond};
+use crate::query::{Paged, Params};
+use crate::respond::{Listed, idempotent, post_json, respond};
 
 pub async fn create_lead(State(api): State<Api>, Tenant(tenant): Tenant, body: JsonBody) -> Response {
     post_json(api, tenant, body, StatusCode::CREATED, |a, t, input: LeadInput, key| async move {
@@ -35,7 +36,7 @@ pub async fn list_leads(
     State(api): State<Api>,
     Tenant(tenant): Tenant,
     RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
+) -> Result<Listed<Lead>, ApiError> {
     let params = Params::parse(
         raw,
         &["status", "level", "type", "created_after", "created_before", "order", "limit", "cursor"],
@@ -54,8 +55,7 @@ pub async fn list_leads(
         limit: params.limit()?,
         cursor: params.get("cursor").map(String::from),
     };
-    let page = leads::list_leads(&api.deps, &tenant, &filter).await?;
-    Ok(json(StatusCode::OK, &page, None))
+    Ok(Listed(leads::list_leads(&api.deps, &tenant, &filter).await?))
 }
 
 pub async fn patch_lead(
@@ -106,9 +106,7 @@ pub async fn audit_trail(
     State(api): State<Api>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let (limit, cursor) = page_params(raw)?;
-    let page = leads::audit_trail(&api.deps, &tenant, &id, limit, cursor.as_deref()).await?;
-    Ok(json(StatusCode::OK, &page, None))
+    Paged(page): Paged,
+) -> Result<Listed<AuditEvent>, ApiError> {
+    Ok(Listed(leads::audit_trail(&api.deps, &tenant, &id, &page).await?))
 }

@@ -7,7 +7,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use kyc_app::store::page::{DEFAULT_LIMIT, MAX_LIMIT};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use kyc_app::store::page::{DEFAULT_LIMIT, MAX_LIMIT, PageRequest};
 
 use crate::error::ApiError;
 
@@ -68,8 +71,14 @@ impl Params {
     }
 }
 
-/// `?limit=&cursor=` of a plain list.
-pub fn page_params(raw: Option<String>) -> Result<(u32, Option<String>), ApiError> {
-    let params = Params::parse(raw, &["limit", "cursor"])?;
-    Ok((params.limit()?, params.get("cursor").map(String::from)))
+/// `?limit=&cursor=` of a plain list, and no other parameter.
+pub struct Paged(pub PageRequest);
+
+impl<S: Send + Sync> FromRequestParts<S> for Paged {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let params = Params::parse(parts.uri.query().map(String::from), &["limit", "cursor"])?;
+        Ok(Paged(PageRequest { limit: params.limit()?, cursor: params.get("cursor").map(String::from) }))
+    }
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use kyc_app::store::idempotency::{Idempotency, Lookup, Replayable, StoredResponse};
+use kyc_app::store::page::ListPage;
 use kyc_app::{AppError, TenantId, json};
 
 use crate::Api;
@@ -27,6 +28,15 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T, etag: Option<String>) ->
         headers.insert(header::ETAG, tag);
     }
     response
+}
+
+/// A page of a list, answered 200.
+pub struct Listed<T>(pub ListPage<T>);
+
+impl<T: Serialize> IntoResponse for Listed<T> {
+    fn into_response(self) -> Response {
+        json(StatusCode::OK, &self.0, None)
+    }
 }
 
 fn replay(stored: StoredResponse) -> Response {

@@ -4,14 +4,14 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use kyc_app::webhooks::{self, EndpointInput};
-use kyc_domain::webhook::EventType;
+use kyc_app::webhooks::{self, Delivery, Endpoint, EndpointInput};
+use kyc_domain::webhook::{EventType, WebhookEvent};
 
 use crate::Api;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Tenant};
-use crate::query::{Params, page_params};
-use crate::respond::{idempotent, json, post_json};
+use crate::query::{Paged, Params};
+use crate::respond::{Listed, idempotent, json, post_json};
 
 pub async fn create_endpoint(State(api): State<Api>, Tenant(tenant): Tenant, body: JsonBody) -> Response {
     // The secret is shown once: replaying it to a retried create is the point.
@@ -24,11 +24,9 @@ pub async fn create_endpoint(State(api): State<Api>, Tenant(tenant): Tenant, bod
 pub async fn list_endpoints(
     State(api): State<Api>,
     Tenant(tenant): Tenant,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let (limit, cursor) = page_params(raw)?;
-    let page = webhooks::list_endpoints(&api.deps, &tenant, limit, cursor.as_deref()).await?;
-    Ok(json(StatusCode::OK, &page, None))
+    Paged(page): Paged,
+) -> Result<Listed<Endpoint>, ApiError> {
+    Ok(Listed(webhooks::list_endpoints(&api.deps, &tenant, &page).await?))
 }
 
 pub async fn get_endpoint(
@@ -75,11 +73,9 @@ pub async fn list_deliveries(
     State(api): State<Api>,
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let (limit, cursor) = page_params(raw)?;
-    let page = webhooks::list_deliveries(&api.deps, &tenant, &id, limit, cursor.as_deref()).await?;
-    Ok(json(StatusCode::OK, &page, None))
+    Paged(page): Paged,
+) -> Result<Listed<Delivery>, ApiError> {
+    Ok(Listed(webhooks::list_deliveries(&api.deps, &tenant, &id, &page).await?))
 }
 
 pub async fn retry_delivery(
@@ -99,7 +95,7 @@ pub async fn list_events(
     State(api): State<Api>,
     Tenant(tenant): Tenant,
     RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
+) -> Result<Listed<WebhookEvent>, ApiError> {
     let params = Params::parse(raw, &["after", "type", "limit"])?;
     let event_type = match params.get("type") {
         None => None,
@@ -108,6 +104,5 @@ pub async fn list_events(
                 .map_err(|_| ApiError::bad_parameter("type", "must be an event type such as kyc.lead_created"))?,
         ),
     };
-    let page = webhooks::list_events(&api.deps, &tenant, params.get("after"), event_type, params.limit()?).await?;
-    Ok(json(StatusCode::OK, &page, None))
+    Ok(Listed(webhooks::list_events(&api.deps, &tenant, params.get("after"), event_type, params.limit()?).await?))
 }

@@ -10,7 +10,7 @@ use kyc_domain::ids::{DocumentId, LeadId};
 use crate::Deps;
 use crate::documents::record::parse_document;
 use crate::error::AppError;
-use crate::store::page::{self, ListPage, ListQuery};
+use crate::store::page::{self, ListPage, ListQuery, PageRequest};
 use crate::store::{layout, load};
 use crate::tenant::TenantId;
 
@@ -35,12 +35,11 @@ pub async fn list_documents(
     deps: &Deps,
     tenant: &TenantId,
     lead_id: &str,
-    limit: u32,
-    cursor: Option<&str>,
+    page: &PageRequest,
 ) -> Result<ListPage<Document>, AppError> {
     let record = load(deps, tenant, lead_id).await?;
     let partition = layout::lead_pk(tenant, &record.lead.id);
-    let query = ListQuery::partition(partition, layout::DOCUMENT_SK_PREFIX, true, limit, cursor);
+    let query = ListQuery::partition(partition, layout::DOCUMENT_SK_PREFIX, true, page);
     page::list(deps.table.as_ref(), query, |item| Ok(vec![parse_document(item)?])).await
 }
 

@@ -9,11 +9,11 @@ use crate::error::AppError;
 use crate::json;
 use crate::ports::table::{Attr, Condition, Item};
 use crate::store::layout;
-use crate::store::page::{self, ListQuery};
+use crate::store::page;
 use crate::tenant::TenantId;
 
 /// The most documents one lead holds (more requests are refused long before).
-const MAX_DOCUMENTS_PER_LEAD: u32 = 1000;
+const MAX_DOCUMENTS_PER_LEAD: usize = 1000;
 
 pub fn document_item(tenant: &TenantId, doc: &Document) -> Result<Item, AppError> {
     Ok(Item::new(layout::document_key(tenant, &doc.lead_id, &doc.id), json::to_body("document", doc)?)
@@ -42,23 +42,11 @@ pub fn parse_document(item: &Item) -> Result<Document, AppError> {
 
 /// Every document of a lead, oldest first.
 pub async fn documents_of(deps: &Deps, tenant: &TenantId, lead: &LeadId) -> Result<Vec<Document>, AppError> {
-    let mut all = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let query = ListQuery::partition(
-            layout::lead_pk(tenant, lead),
-            layout::DOCUMENT_SK_PREFIX,
-            true,
-            page::MAX_LIMIT,
-            cursor.as_deref(),
-        );
-        let page = page::list(deps.table.as_ref(), query, |item| Ok(vec![parse_document(item)?])).await?;
-        all.extend(page.data);
-        match page.next_cursor {
-            Some(next) if (all.len() as u32) < MAX_DOCUMENTS_PER_LEAD => cursor = Some(next),
-            _ => return Ok(all),
-        }
-    }
+    let partition = layout::lead_pk(tenant, lead);
+    page::list_all(deps.table.as_ref(), partition, layout::DOCUMENT_SK_PREFIX, true, MAX_DOCUMENTS_PER_LEAD, |item| {
+        Ok(vec![parse_document(item)?])
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::Deps;
 use crate::error::AppError;
 use crate::json;
 use crate::ports::table::{Index, SortKey};
-use crate::store::page::{self, ListPage, ListQuery};
+use crate::store::page::{self, ListPage, ListQuery, PageRequest};
 use crate::store::{LeadRecord, layout, load};
 use crate::tenant::TenantId;
 
@@ -79,16 +79,15 @@ pub async fn audit_trail(
     deps: &Deps,
     tenant: &TenantId,
     id: &str,
-    limit: u32,
-    cursor: Option<&str>,
+    page: &PageRequest,
 ) -> Result<ListPage<AuditEvent>, AppError> {
     let id = kyc_domain::ids::LeadId::parse(id).ok_or(AppError::NotFound("lead"))?;
-    let query = ListQuery::partition(layout::lead_pk(tenant, &id), layout::EVENT_SK_PREFIX, true, limit, cursor);
-    let page =
+    let query = ListQuery::partition(layout::lead_pk(tenant, &id), layout::EVENT_SK_PREFIX, true, page);
+    let trail =
         page::list(deps.table.as_ref(), query, |item| Ok(vec![json::from_body("audit event", &item.body)?])).await?;
     // Every lead has its `lead.created` event, so an empty first page means no such lead.
-    if page.data.is_empty() && cursor.is_none() {
+    if trail.data.is_empty() && page.cursor.is_none() {
         return Err(AppError::NotFound("lead"));
     }
-    Ok(page)
+    Ok(trail)
 }

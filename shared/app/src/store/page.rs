@@ -19,6 +19,27 @@ const MAX_PAGES_PER_LIST: usize = 20;
 pub const DEFAULT_LIMIT: u32 = 25;
 pub const MAX_LIMIT: u32 = 100;
 
+/// What a reader asks of a list: how many results, from where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u32,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest { limit: DEFAULT_LIMIT, cursor: None }
+    }
+}
+
+impl PageRequest {
+    /// The largest page, from `cursor` (for internal reads that walk a whole list).
+    pub fn largest(cursor: Option<String>) -> PageRequest {
+        PageRequest { limit: MAX_LIMIT, cursor }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct ListPage<T> {
     pub data: Vec<T>,
@@ -100,20 +121,14 @@ pub struct ListQuery<'a> {
 
 impl ListQuery<'_> {
     /// A plain list of a primary-key partition, sort keys starting with `prefix`.
-    pub fn partition<'a>(
-        partition: String,
-        prefix: &str,
-        forward: bool,
-        limit: u32,
-        cursor: Option<&'a str>,
-    ) -> ListQuery<'a> {
+    pub fn partition<'a>(partition: String, prefix: &str, forward: bool, page: &'a PageRequest) -> ListQuery<'a> {
         ListQuery {
             index: Index::Primary,
             partition,
             sort: SortKey::BeginsWith(prefix.to_string()),
             forward,
-            limit,
-            cursor,
+            limit: page.limit,
+            cursor: page.cursor.as_deref(),
             cursor_param: "cursor",
             resume_at_end: false,
         }
@@ -171,6 +186,29 @@ pub async fn list<T>(
     }
     // Filtering read many pages without filling one answer: hand back what was read so far.
     Ok(ListPage { data, next_cursor: next(&at)? })
+}
+
+/// Every result of a primary-key partition's items starting with `prefix`, page after
+/// page, until the partition ends or `max` results were read.
+pub async fn list_all<T>(
+    table: &dyn Table,
+    partition: String,
+    prefix: &str,
+    forward: bool,
+    max: usize,
+    mut results_of: impl FnMut(&Item) -> Result<Vec<T>, AppError>,
+) -> Result<Vec<T>, AppError> {
+    let mut all = Vec::new();
+    let mut page = PageRequest::largest(None);
+    loop {
+        let query = ListQuery::partition(partition.clone(), prefix, forward, &page);
+        let read = list(table, query, &mut results_of).await?;
+        all.extend(read.data);
+        match read.next_cursor {
+            Some(next) if all.len() < max => page.cursor = Some(next),
+            _ => return Ok(all),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::ports::queue::OutgoingMessage;
 use crate::ports::table::{Condition, Item, TTL_ATTR, Write};
 use crate::store::idempotency::{self, Idempotency, Replayable};
 use crate::store::layout;
-use crate::store::page::{self, ListPage, ListQuery};
+use crate::store::page::{self, ListPage, ListQuery, PageRequest};
 use crate::tenant::TenantId;
 use crate::webhooks::endpoints::{EndpointStatus, load_endpoint};
 
@@ -89,12 +89,11 @@ pub async fn list_deliveries(
     deps: &Deps,
     tenant: &TenantId,
     endpoint: &str,
-    limit: u32,
-    cursor: Option<&str>,
+    page: &PageRequest,
 ) -> Result<ListPage<Delivery>, AppError> {
     let record = load_endpoint(deps, tenant, endpoint).await?;
     let partition = layout::deliveries_pk(tenant, &record.id);
-    let query = ListQuery::partition(partition, layout::DELIVERY_SK_PREFIX, false, limit, cursor);
+    let query = ListQuery::partition(partition, layout::DELIVERY_SK_PREFIX, false, page);
     page::list(deps.table.as_ref(), query, |item| Ok(vec![json::from_body("delivery", &item.body)?])).await
 }
 
@@ -166,27 +165,18 @@ async fn latest_attempt(
     endpoint: &EndpointId,
     event: &WebhookEvent,
 ) -> Result<u32, AppError> {
-    let mut latest = 0;
-    let mut cursor: Option<String> = None;
-    // At most ten pages of the newest attempts: a retry is of a recent event.
-    for _ in 0..10 {
-        let query = ListQuery::partition(
-            layout::deliveries_pk(tenant, endpoint),
-            layout::DELIVERY_SK_PREFIX,
-            false,
-            page::MAX_LIMIT,
-            cursor.as_deref(),
-        );
-        let page = page::list(deps.table.as_ref(), query, |item| {
+    // At most a thousand of the newest attempts: a retry is of a recent event.
+    let attempts = page::list_all(
+        deps.table.as_ref(),
+        layout::deliveries_pk(tenant, endpoint),
+        layout::DELIVERY_SK_PREFIX,
+        false,
+        1000,
+        |item| {
             let delivery: Delivery = json::from_body("delivery", &item.body)?;
             Ok(if delivery.event_id == event.id { vec![delivery.attempt] } else { vec![] })
-        })
-        .await?;
-        latest = page.data.into_iter().fold(latest, u32::max);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    Ok(latest)
+        },
+    )
+    .await?;
+    Ok(attempts.into_iter().max().unwrap_or(0))
 }

@@ -20,7 +20,7 @@ use crate::ports::Resolver;
 use crate::ports::table::{Attr, Condition, Item, TableError, Write};
 use crate::store::idempotency::{self, Idempotency, Replayable};
 use crate::store::layout;
-use crate::store::page::{self, ListPage, ListQuery};
+use crate::store::page::{self, ListPage, ListQuery, PageRequest};
 use crate::tenant::TenantId;
 
 pub const ROTATION_OVERLAP_HOURS: i64 = 24;
@@ -139,9 +139,11 @@ pub async fn load_endpoint(deps: &Deps, tenant: &TenantId, id: &str) -> Result<E
 
 /// Every endpoint of a tenant (a small set: at most MAX_ENDPOINTS_PER_TENANT).
 pub async fn endpoints_of(deps: &Deps, tenant: &TenantId) -> Result<Vec<EndpointRecord>, AppError> {
-    let query =
-        ListQuery::partition(layout::tenant_pk(tenant), layout::ENDPOINT_SK_PREFIX, true, page::MAX_LIMIT, None);
-    Ok(page::list(deps.table.as_ref(), query, |item| Ok(vec![parse_endpoint(item)?])).await?.data)
+    let partition = layout::tenant_pk(tenant);
+    page::list_all(deps.table.as_ref(), partition, layout::ENDPOINT_SK_PREFIX, true, MAX_ENDPOINTS_PER_TENANT, |item| {
+        Ok(vec![parse_endpoint(item)?])
+    })
+    .await
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -249,10 +251,9 @@ pub async fn create_endpoint(
 pub async fn list_endpoints(
     deps: &Deps,
     tenant: &TenantId,
-    limit: u32,
-    cursor: Option<&str>,
+    page: &PageRequest,
 ) -> Result<ListPage<Endpoint>, AppError> {
-    let query = ListQuery::partition(layout::tenant_pk(tenant), layout::ENDPOINT_SK_PREFIX, true, limit, cursor);
+    let query = ListQuery::partition(layout::tenant_pk(tenant), layout::ENDPOINT_SK_PREFIX, true, page);
     page::list(deps.table.as_ref(), query, |item| Ok(vec![parse_endpoint(item)?.view(false)])).await
 }
 

@@ -23,6 +23,8 @@ pub enum LeadType {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum Level {
     #[default]
     Basic,
@@ -32,6 +34,8 @@ pub enum Level {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum Source {
     Api,
     KycLink,
@@ -41,6 +45,8 @@ pub enum Source {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum RejectionReason {
     DocumentExpired,
     DocumentUnreadable,
@@ -231,77 +237,39 @@ impl Lead {
 impl Level {
     /// The wire name (as serialised), for messages.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Basic => "basic",
-            Level::Enhanced => "enhanced",
-            Level::Premium => "premium",
-        }
+        self.into()
     }
 }
 
 impl Source {
     /// The wire name (as serialised), for counter names and logs.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Api => "api",
-            Source::KycLink => "kyc_link",
-            Source::Import => "import",
-            Source::Sumsub => "sumsub",
-        }
+        self.into()
     }
 }
 
 impl RejectionReason {
     /// The wire name (as serialised), for counter names.
     pub fn as_str(self) -> &'static str {
-        match self {
-            RejectionReason::DocumentExpired => "document_expired",
-            RejectionReason::DocumentUnreadable => "document_unreadable",
-            RejectionReason::DocumentMismatch => "document_mismatch",
-            RejectionReason::DocumentForged => "document_forged",
-            RejectionReason::SelfieMismatch => "selfie_mismatch",
-            RejectionReason::SanctionsMatch => "sanctions_match",
-            RejectionReason::PepMatch => "pep_match",
-            RejectionReason::Underage => "underage",
-            RejectionReason::UnsupportedCountry => "unsupported_country",
-            RejectionReason::Incomplete => "incomplete",
-            RejectionReason::Duplicate => "duplicate",
-            RejectionReason::SuspectedFraud => "suspected_fraud",
-            RejectionReason::Abandoned => "abandoned",
-            RejectionReason::Other => "other",
-        }
+        self.into()
     }
 }
 
 #[cfg(test)]
 mod wire_names {
+    use strum::IntoEnumIterator;
+
     use super::*;
 
     #[test]
     fn wire_names_are_the_serialised_names() {
-        for level in [Level::Basic, Level::Enhanced, Level::Premium] {
+        for level in Level::iter() {
             assert_eq!(serde_json::to_value(level).expect("serialises"), level.as_str());
         }
-        for source in [Source::Api, Source::KycLink, Source::Import, Source::Sumsub] {
+        for source in Source::iter() {
             assert_eq!(serde_json::to_value(source).expect("serialises"), source.as_str());
         }
-        use RejectionReason::*;
-        for reason in [
-            DocumentExpired,
-            DocumentUnreadable,
-            DocumentMismatch,
-            DocumentForged,
-            SelfieMismatch,
-            SanctionsMatch,
-            PepMatch,
-            Underage,
-            UnsupportedCountry,
-            Incomplete,
-            Duplicate,
-            SuspectedFraud,
-            Abandoned,
-            Other,
-        ] {
+        for reason in RejectionReason::iter() {
             assert_eq!(serde_json::to_value(reason).expect("serialises"), reason.as_str());
         }
     }
