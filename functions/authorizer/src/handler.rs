@@ -4,8 +4,7 @@ use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use kyc_app::auth::{TableKeys, bearer_token};
-use kyc_app::ports::ApiKeys;
+use kyc_app::auth::{ApiKeys, TableKeys, bearer_token};
 use kyc_lambda::TENANT_CONTEXT_KEY;
 
 /// HTTP API "simple response" (payload format 2.0).

@@ -11,8 +11,7 @@ use axum::http::{HeaderMap, Method, header, request::Parts};
 use serde_json::Value;
 
 use kyc_app::TenantId;
-use kyc_app::auth::bearer_token;
-use kyc_app::ports::ApiKeys;
+use kyc_app::auth::{ApiKeys, bearer_token};
 use kyc_app::store::idempotency::{self, Idempotency};
 use kyc_domain::audit::canonical_json;
 

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
-use crate::ports::ApiKeys;
 use crate::ports::table::{Condition, Item, Table, Write};
 use crate::store::layout;
 use crate::tenant::TenantId;
@@ -57,6 +56,13 @@ pub fn provision_key(tenant: &TenantId, key: &str, now: DateTime<Utc>) -> Result
     let item = Item::new(layout::api_key_key(&hash_key(key)), crate::json::to_body("api key", &record)?)
         .with_s(layout::TENANT, tenant.as_str());
     Ok(Write::Put { item, condition: Condition::None })
+}
+
+/// Which tenant an API key acts for: keys in memory (local) or in the table (AWS).
+#[async_trait]
+pub trait ApiKeys: Send + Sync {
+    /// The tenant of a key, or `None` for an unknown or revoked key.
+    async fn tenant_of(&self, key: &str) -> Result<Option<TenantId>, AppError>;
 }
 
 /// Keys held in memory as hashes (local mode: `KYC_API_KEYS` is the whole truth).

@@ -1,17 +1,15 @@
 //! Creating a lead: validated input, its first audit event, the external-id guard and
 //! the counters, in one transaction.
 
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use kyc_domain::audit::ChainHead;
 use kyc_domain::events::{self, EventPayload};
 use kyc_domain::ids::LeadId;
 use kyc_domain::lead::followup::FollowUps;
-use kyc_domain::lead::input::{LeadData, LeadInput};
-use kyc_domain::lead::{Lead, LeadObject, Source};
+use kyc_domain::lead::input::LeadInput;
+use kyc_domain::lead::{Lead, Source};
 use kyc_domain::requirement::{Evidence, evaluate};
-use kyc_domain::status::Status;
 
 use crate::Deps;
 use crate::error::AppError;
@@ -37,7 +35,7 @@ pub async fn create_lead(
 ) -> Result<Lead, AppError> {
     let now = deps.clock.now();
     let data = input.validate(now.date_naive()).map_err(AppError::Validation)?;
-    let mut lead = new_lead(LeadId::from_uuid(deps.ids.uuid()), data, Source::Api, now);
+    let mut lead = data.into_lead(LeadId::from_uuid(deps.ids.uuid()), Source::Api, now);
     let evidence = Evidence::default();
     lead.requirements = evaluate(&lead, &evidence);
 
@@ -78,31 +76,4 @@ async fn existing_holder(deps: &Deps, tenant: &TenantId, external_id: &str) -> R
         .await?
         .ok_or_else(|| AppError::internal("external id guard vanished after a conflict"))?;
     Ok(json::from_body::<ExternalIdGuard>("external id guard", &item.body)?.lead_id)
-}
-
-/// A lead as first created from validated data (`not_started`, version 1).
-pub fn new_lead(id: LeadId, data: LeadData, source: Source, now: DateTime<Utc>) -> Lead {
-    Lead {
-        id,
-        object: LeadObject::Lead,
-        lead_type: data.lead_type,
-        status: Status::NotStarted,
-        level: data.level,
-        source,
-        external_id: data.external_id,
-        email: data.email,
-        individual: data.individual,
-        business: data.business,
-        address: data.address,
-        signals: data.signals,
-        requirements: Default::default(),
-        risk: None,
-        compliance_flags: Vec::new(),
-        rejection: None,
-        metadata: data.metadata,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        status_changed_at: now,
-    }
 }

@@ -1,8 +1,7 @@
 //! Every port of the application: the small traits the use cases speak to, with
 //! adapters in `kyc-aws` (DynamoDB, S3, SQS, HTTP, DNS) and `kyc-embedded` (SQLite,
-//! files, in-process queue).
+//! files, in-process queue). Ports depend on nothing else of the application.
 
-pub mod api_keys;
 pub mod clock;
 pub mod http_client;
 pub mod ids;
@@ -12,7 +11,6 @@ pub mod resolver;
 pub mod screening;
 pub mod table;
 
-pub use api_keys::ApiKeys;
 pub use clock::{Clock, SystemClock};
 pub use http_client::{TransportError, TransportResponse, WebhookTransport};
 pub use ids::{Ids, UuidV7Ids};

@@ -3,7 +3,7 @@
 //! It is deliberately the shape of a DynamoDB single table (partition key, sort key,
 //! three sparse secondary indexes, conditional transactional writes) so that the
 //! DynamoDB adapter is a thin mapping and the embedded adapter can copy its semantics
-//! exactly. Item layout (which key means what) lives in `crate::store::layout`, not here.
+//! exactly. Item layout (which key means what) lives in the store's layout module, not here.
 
 use std::collections::BTreeMap;
 

@@ -7,8 +7,6 @@
 //! waiting for its file is skipped, and the document's write is conditioned on it still
 //! waiting, so a second event for the same object changes nothing.
 
-mod verdict;
-
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -21,7 +19,7 @@ use kyc_domain::documents::{Document, DocumentStatus};
 use kyc_domain::events::{self, EventPayload};
 use kyc_domain::ids::{DocumentId, LeadId};
 use kyc_domain::lead::{Lead, RiskLevel};
-use kyc_domain::risk::{CountryLists, RiskPolicy};
+use kyc_domain::risk::{CountryLists, FileFacts, RiskPolicy, UploadFacts, UploadVerdict, judge_upload};
 use kyc_domain::status::Status;
 
 use crate::Deps;
@@ -35,8 +33,6 @@ use crate::store::page::{self, ListQuery};
 use crate::store::unit_of_work::{actor, event};
 use crate::store::{AsyncChange, Change, LeadRecord, Outcome, layout, mutate};
 use crate::tenant::TenantId;
-
-pub use verdict::{FileFacts, UploadFacts, UploadVerdict, judge_upload, policy_moves};
 
 /// The scorer's configuration, built once per process.
 #[derive(Clone)]

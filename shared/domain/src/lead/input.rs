@@ -5,10 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
-use crate::lead::{Address, Business, Director, Individual, LeadType, Level, Signals};
+use crate::ids::LeadId;
+use crate::lead::{Address, Business, Director, Individual, Lead, LeadObject, LeadType, Level, Signals, Source};
+use crate::status::Status;
 use crate::validation::{Errors, FieldError};
 
 pub const MAX_DIRECTORS: usize = 20;
@@ -81,6 +83,35 @@ pub struct LeadData {
     pub address: Option<Address>,
     pub signals: Option<Signals>,
     pub metadata: BTreeMap<String, String>,
+}
+
+impl LeadData {
+    /// A lead as first created from this data (`not_started`, version 1).
+    pub fn into_lead(self, id: LeadId, source: Source, now: DateTime<Utc>) -> Lead {
+        Lead {
+            id,
+            object: LeadObject::Lead,
+            lead_type: self.lead_type,
+            status: Status::NotStarted,
+            level: self.level,
+            source,
+            external_id: self.external_id,
+            email: self.email,
+            individual: self.individual,
+            business: self.business,
+            address: self.address,
+            signals: self.signals,
+            requirements: Default::default(),
+            risk: None,
+            compliance_flags: Vec::new(),
+            rejection: None,
+            metadata: self.metadata,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            status_changed_at: now,
+        }
+    }
 }
 
 impl LeadInput {

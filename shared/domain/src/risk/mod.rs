@@ -1,14 +1,18 @@
 //! Risk: how risky a lead is and what follows from it. `scoring` sums explainable
 //! factors into a score under a versioned policy, drawing on the `country_lists`
 //! (checked against the ISO codes of `country`) and on sanctions and PEP `screening`
-//! of names; `decision` turns a verified, scored lead into approval or review.
+//! of names; `decision` turns a verified, scored lead into approval or review;
+//! `verdict` is the whole decision on an uploaded document, from its file's checks to
+//! the lead's status moves.
 
 pub mod country;
 mod country_lists;
 mod decision;
 mod scoring;
 pub mod screening;
+mod verdict;
 
 pub use country_lists::{CountryList, CountryListing, CountryLists, ListedCountries};
 pub use decision::{PolicyDecision, decide};
 pub use scoring::{RiskInput, RiskPolicy, ScoredRisk, compliance_flags, score};
+pub use verdict::{FileFacts, UploadFacts, UploadVerdict, judge_upload, policy_moves};

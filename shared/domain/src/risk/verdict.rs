@@ -1,17 +1,17 @@
-//! The scoring decision, free of I/O: given what the file showed and what is known of
-//! the lead, the document's verdict, the evidence it adds, the lead's risk and flags,
-//! and the status moves of the decision policy. The use case reads the inputs and
-//! commits the verdict; everything decided lives here, tested by itself.
+//! The whole decision on an uploaded document, free of I/O: given what the file showed
+//! and what is known of the lead, the document's verdict, the evidence it adds, the
+//! lead's risk and flags, and the status moves of the decision policy. The scorer
+//! (`kyc_app::scoring`) reads the inputs and commits the verdict.
 
 use chrono::{DateTime, Utc};
 
-use kyc_domain::documents::mrz::{self, Subject};
-use kyc_domain::documents::{Check, CheckResult, Document, DocumentKind, DocumentStatus, FileInfo};
-use kyc_domain::lead::{Lead, LeadType, Risk, RiskLevel};
-use kyc_domain::requirement::{Evidence, Requirement, evaluate};
-use kyc_domain::risk::screening::{HitKind, ScreeningHit};
-use kyc_domain::risk::{self, CountryLists, PolicyDecision, RiskInput, RiskPolicy};
-use kyc_domain::status::{Decision, DecisionOrigin, Status, TransitionError, transition};
+use crate::documents::mrz::{self, Subject};
+use crate::documents::{Check, CheckResult, Document, DocumentKind, DocumentStatus, FileInfo};
+use crate::lead::{Lead, LeadType, Risk, RiskLevel};
+use crate::requirement::{Evidence, Requirement, evaluate};
+use crate::risk::screening::{HitKind, ScreeningHit};
+use crate::risk::{self, CountryLists, PolicyDecision, RiskInput, RiskPolicy};
+use crate::status::{Decision, DecisionOrigin, Status, TransitionError, transition};
 
 /// What the stored file itself shows (independent of the lead's state).
 #[derive(Debug, Clone)]
@@ -209,20 +209,15 @@ fn flag(flags: &mut Vec<String>, code: &str) {
 
 #[cfg(test)]
 mod tests {
-    use kyc_domain::documents::{ContentType, DocumentObject};
-    use kyc_domain::ids::{DocumentId, LeadId};
-    use kyc_domain::lead::input::LeadData;
-    use kyc_domain::lead::{Risk, Source};
+    use crate::documents::{ContentType, DocumentObject};
+    use crate::ids::{DocumentId, LeadId};
+    use crate::lead::input::LeadData;
+    use crate::lead::{Risk, Source};
 
     use super::*;
 
     fn lead(status: Status) -> Lead {
-        let mut lead = crate::leads::new_lead(
-            LeadId::from_uuid(uuid::Uuid::now_v7()),
-            LeadData::default(),
-            Source::Api,
-            Utc::now(),
-        );
+        let mut lead = LeadData::default().into_lead(LeadId::from_uuid(uuid::Uuid::now_v7()), Source::Api, Utc::now());
         lead.status = status;
         lead
     }
