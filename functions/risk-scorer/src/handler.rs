@@ -52,7 +52,7 @@ pub async fn handle(deps: &Deps, scoring: &Scoring, event: S3Event) -> Result<()
         }
         let key = decode_key(raw);
         if let Err(e) = on_object_created(deps, scoring, &key).await {
-            tracing::error!(error = %e, "scoring a document failed");
+            tracing::error!(error = %kyc_app::error::report(&e), "scoring a document failed");
             failed += 1;
         }
     }

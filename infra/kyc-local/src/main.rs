@@ -139,7 +139,7 @@ async fn main() -> anyhow::Result<()> {
         let (deps, scoring) = (scorer.clone(), scoring.clone());
         tokio::spawn(async move {
             if let Err(e) = kyc_app::scoring::on_object_created(&deps, &scoring, &key).await {
-                tracing::error!(error = %e, "scoring an upload failed");
+                tracing::error!(error = %kyc_app::error::report(&e), "scoring an upload failed");
             }
         });
     });

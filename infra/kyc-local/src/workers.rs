@@ -73,7 +73,7 @@ pub async fn follow_ups(deps: Deps, delay: chrono::TimeDelta, interval: Duration
     loop {
         ticker.tick().await;
         if let Err(e) = kyc_app::followups::run(&deps, delay).await {
-            tracing::error!(error = %e, "the follow-up job failed; will run again");
+            tracing::error!(error = %kyc_app::error::report(&e), "the follow-up job failed; will run again");
         }
     }
 }

@@ -58,6 +58,19 @@ pub enum AppError {
     },
 }
 
+/// An error and each of its sources, for one log line (the edges log a fault once,
+/// with everything that led to it).
+pub fn report(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 impl From<kyc_domain::audit::DraftError> for AppError {
     fn from(e: kyc_domain::audit::DraftError) -> Self {
         AppError::internal_from("cannot write an audit event", e)

@@ -6,6 +6,7 @@
 use axum::response::{IntoResponse, Response};
 
 use kyc_app::AppError;
+use kyc_app::error::report as chain;
 use kyc_app::ports::table::TableError;
 use kyc_domain::FieldError;
 use kyc_domain::status::TransitionError;
@@ -33,18 +34,6 @@ impl ApiError {
     pub fn bad_parameter(field: &str, message: impl Into<String>) -> Self {
         ApiError::BadParameter { field: field.to_string(), message: message.into() }
     }
-}
-
-/// The error and each of its sources, for one log line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 impl From<ApiError> for Problem {

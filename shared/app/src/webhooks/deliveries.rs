@@ -153,7 +153,7 @@ pub async fn retry_delivery(
         && let Err(e) = idempotency::commit(deps.table.as_ref(), Vec::new(), Some(key), &answer).await
     {
         // The attempt is queued: answer it even if the key could not be kept.
-        tracing::warn!(error = %e, "could not record the idempotency key of a retry");
+        tracing::warn!(error = %crate::error::report(&e), "could not record the idempotency key of a retry");
     }
     Ok(answer)
 }

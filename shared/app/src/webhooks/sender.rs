@@ -164,7 +164,7 @@ pub async fn deliver_batch(
                 Ok(delivery) => match deliver(deps, sender, &delivery, message.receive_count).await {
                     Ok(settle) => settle,
                     Err(e) => {
-                        tracing::error!(error = %e, "a delivery could not run; retrying");
+                        tracing::error!(error = %crate::error::report(&e), "a delivery could not run; retrying");
                         Settle::RetryIn(INTERNAL_RETRY)
                     }
                 },
