@@ -39,7 +39,7 @@ async fn relay_once(table: &SqliteTable, deps: &Deps) -> Result<(), String> {
         }
         let last = records.last().map_or(after, |(seq, _)| *seq);
         let items: Vec<_> = records.into_iter().map(|(_, item)| item).collect();
-        kyc_app::webhooks::relay::relay_items(deps, &items).await.map_err(|e| e.to_string())?;
+        kyc_app::webhooks::relay::relay_items(deps, &items).await.map_err(|e| kyc_app::error::report(&e))?;
         // At least once: the checkpoint moves only after the batch was relayed.
         table.set_checkpoint(RELAY, last).await.map_err(|e| e.to_string())?;
         after = last;
