@@ -19,8 +19,8 @@ pub async fn request_document(
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Response {
-    post_json(api, tenant, body, StatusCode::CREATED, |a, t, request: DocumentRequest, key| async move {
-        documents::request_upload(&a.deps, &t, &id, request, key.as_ref()).await
+    post_json(api, tenant, body, StatusCode::CREATED, |deps, t, request: DocumentRequest, key| async move {
+        documents::request_upload(&deps, &t, &id, request, key.as_ref()).await
     })
     .await
 }

@@ -17,8 +17,8 @@ use crate::query::{Paged, Params};
 use crate::respond::{Listed, idempotent, post_json, respond};
 
 pub async fn create_lead(State(api): State<Api>, Tenant(tenant): Tenant, body: JsonBody) -> Response {
-    post_json(api, tenant, body, StatusCode::CREATED, |a, t, input: LeadInput, key| async move {
-        leads::create_lead(&a.deps, &t, input, key.as_ref()).await
+    post_json(api, tenant, body, StatusCode::CREATED, |deps, t, input: LeadInput, key| async move {
+        leads::create_lead(&deps, &t, input, key.as_ref()).await
     })
     .await
 }
@@ -82,9 +82,7 @@ pub async fn change_status(
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    let deps = api.deps.clone();
-    let t = tenant.clone();
-    idempotent(&api, &tenant, &body, StatusCode::OK, move |key| async move {
+    idempotent(&api, &tenant, &body, StatusCode::OK, move |deps, t, key| async move {
         leads::change_status(&deps, &t, &id, input, expected, key.as_ref()).await
     })
     .await
@@ -96,8 +94,8 @@ pub async fn add_note(
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Response {
-    post_json(api, tenant, body, StatusCode::CREATED, |a, t, input: NoteInput, key| async move {
-        leads::add_note(&a.deps, &t, &id, input, key.as_ref()).await
+    post_json(api, tenant, body, StatusCode::CREATED, |deps, t, input: NoteInput, key| async move {
+        leads::add_note(&deps, &t, &id, input, key.as_ref()).await
     })
     .await
 }

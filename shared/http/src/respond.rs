@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use kyc_app::store::idempotency::{Idempotency, Lookup, Replayable, StoredResponse};
 use kyc_app::store::page::ListPage;
-use kyc_app::{AppError, TenantId, json};
+use kyc_app::{AppError, Deps, TenantId, json};
 
 use crate::Api;
 use crate::error::ApiError;
@@ -50,8 +50,9 @@ pub fn respond<T: Replayable>(status: StatusCode, output: &T) -> Response {
     json(status, output, output.etag())
 }
 
-/// Runs a POST under its idempotency key: replays a stored answer, or runs `run` and
-/// lets it record its answer in the same transaction as its change.
+/// Runs a POST under its idempotency key: replays a stored answer, or runs `run` (with
+/// the use cases' dependencies and the tenant) and lets it record its answer in the
+/// same transaction as its change.
 pub async fn idempotent<T, F, Fut>(
     api: &Api,
     tenant: &TenantId,
@@ -61,7 +62,7 @@ pub async fn idempotent<T, F, Fut>(
 ) -> Response
 where
     T: Replayable,
-    F: FnOnce(Option<Idempotency>) -> Fut,
+    F: FnOnce(Deps, TenantId, Option<Idempotency>) -> Fut,
     Fut: Future<Output = Result<T, AppError>>,
 {
     let key = match idempotency_of(api, tenant, body, status.as_u16()) {
@@ -76,7 +77,7 @@ where
             Err(e) => return ApiError::from(e).into_response(),
         }
     }
-    match run(key.clone()).await {
+    match run(api.deps.clone(), tenant.clone(), key.clone()).await {
         Ok(output) => respond(status, &output),
         Err(AppError::IdempotencyRace) => match key {
             // A concurrent request with the same key committed first: answer as it did.
@@ -96,13 +97,12 @@ pub async fn post_json<I, T, F, Fut>(api: Api, tenant: TenantId, body: JsonBody,
 where
     I: DeserializeOwned,
     T: Replayable,
-    F: FnOnce(Api, TenantId, I, Option<Idempotency>) -> Fut,
+    F: FnOnce(Deps, TenantId, I, Option<Idempotency>) -> Fut,
     Fut: Future<Output = Result<T, AppError>>,
 {
     let input: I = match json::parse_input(body.value.clone()) {
         Ok(input) => input,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let (a, t) = (api.clone(), tenant.clone());
-    idempotent(&api, &tenant, &body, status, move |key| run(a, t, input, key)).await
+    idempotent(&api, &tenant, &body, status, move |deps, tenant, key| run(deps, tenant, input, key)).await
 }

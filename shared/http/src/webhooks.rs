@@ -15,8 +15,8 @@ use crate::respond::{Listed, idempotent, json, post_json};
 
 pub async fn create_endpoint(State(api): State<Api>, Tenant(tenant): Tenant, body: JsonBody) -> Response {
     // The secret is shown once: replaying it to a retried create is the point.
-    post_json(api, tenant, body, StatusCode::CREATED, |a, t, input: EndpointInput, key| async move {
-        webhooks::create_endpoint(&a.deps, &t, input, key.as_ref()).await
+    post_json(api, tenant, body, StatusCode::CREATED, |deps, t, input: EndpointInput, key| async move {
+        webhooks::create_endpoint(&deps, &t, input, key.as_ref()).await
     })
     .await
 }
@@ -62,8 +62,7 @@ pub async fn rotate_secret(
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Response {
-    let (deps, t) = (api.deps.clone(), tenant.clone());
-    idempotent(&api, &tenant, &body, StatusCode::OK, move |key| async move {
+    idempotent(&api, &tenant, &body, StatusCode::OK, move |deps, t, key| async move {
         webhooks::rotate_secret(&deps, &t, &id, key.as_ref()).await
     })
     .await
@@ -84,8 +83,7 @@ pub async fn retry_delivery(
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Response {
-    let (deps, t) = (api.deps.clone(), tenant.clone());
-    idempotent(&api, &tenant, &body, StatusCode::ACCEPTED, move |key| async move {
+    idempotent(&api, &tenant, &body, StatusCode::ACCEPTED, move |deps, t, key| async move {
         webhooks::retry_delivery(&deps, &t, &id, key.as_ref()).await
     })
     .await
