@@ -78,7 +78,7 @@ async fn sqs_settle_message_dead_letters_a_message_received_elsewhere() {
     let message = got.first().expect("received");
     let refused = sender.settle(&message.receipt, Settle::DeadLetter).await;
     assert!(matches!(refused, Err(QueueError::Invalid(_))), "no body, no dead letter: {refused:?}");
-    sender.settle_message(message, Settle::DeadLetter).await.expect("dead letter with the body");
+    sender.settle_message(message, Settle::DeadLetter, Duration::ZERO).await.expect("dead letter with the body");
     assert_eq!(dlq_bodies(&dlq).await, ["from an event ✓"]);
     assert!(queue.receive(10, Duration::ZERO).await.expect("receive").is_empty(), "deleted from the queue");
 }

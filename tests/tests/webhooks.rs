@@ -39,7 +39,7 @@ impl Relay {
                 start_after: self.after.clone(),
             };
             let page = api.deps.table.query(&query).await.expect("events");
-            kyc_app::webhooks::relay::relay_items(&api.deps, &page.items).await.expect("relayed");
+            kyc_app::webhooks::relay::relay_items(&api.deps, &page.items).await.into_result().expect("relayed");
             if let Some(last) = page.items.last() {
                 self.after = Some(PageKey::of(last, Index::Gsi3));
             }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use aws_lambda_events::dynamodb::Event;
 
+use serde::Serialize;
 use serde_json::Value;
 
 use kyc_app::Deps;
@@ -27,19 +28,46 @@ pub fn item_of(image: &Value) -> Option<Item> {
     Some(Item { key: Key::new(string("pk")?, string("sk")?), attrs, body: string("body")? })
 }
 
-/// Relays every record; an error fails the batch, and the event source mapping
-/// retries it (bisecting to isolate a poison record, then sending it to the
-/// on-failure destination). Relaying twice only queues duplicates, which receivers
-/// dedupe on `webhook-id`.
-pub async fn handle(deps: &Deps, event: Event) -> Result<(), lambda_runtime::Error> {
+/// The stream's partial batch response: the first record not relayed, from which the
+/// event source mapping retries (records before it are not sent again).
+#[derive(Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResponse {
+    pub batch_item_failures: Vec<ItemFailure>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemFailure {
+    /// The record's sequence number.
+    pub item_identifier: String,
+}
+
+/// Relays every record in order. A failure is reported at the first record not
+/// relayed; the event source mapping retries from it (bisecting to isolate a poison
+/// record, then sending it to the on-failure destination). Relaying twice only queues
+/// duplicates, which receivers dedupe on `webhook-id`.
+pub async fn handle(deps: &Deps, event: Event) -> Result<BatchResponse, lambda_runtime::Error> {
     let mut items = Vec::with_capacity(event.records.len());
+    let mut sequence_numbers = Vec::with_capacity(event.records.len());
     for record in &event.records {
         let image = serde_json::to_value(&record.change.new_image)?;
-        items.extend(item_of(&image));
+        if let Some(item) = item_of(&image) {
+            items.push(item);
+            sequence_numbers.push(record.change.sequence_number.clone().unwrap_or_default());
+        }
     }
-    let relayed = kyc_app::webhooks::relay::relay_items(deps, &items).await?;
-    tracing::info!(records = event.records.len(), relayed, "stream batch relayed");
-    Ok(())
+    let report = kyc_app::webhooks::relay::relay_items(deps, &items).await;
+    tracing::info!(records = event.records.len(), queued = report.queued, "stream batch relayed");
+    let Some((index, e)) = report.failed else { return Ok(BatchResponse::default()) };
+    tracing::error!(error = %kyc_app::error::report(&e), failed_at = index, "relaying stopped");
+    match sequence_numbers.get(index).filter(|s| !s.is_empty()) {
+        Some(sequence_number) => {
+            Ok(BatchResponse { batch_item_failures: vec![ItemFailure { item_identifier: sequence_number.clone() }] })
+        }
+        // Without a sequence number to name, fail the whole batch: it is retried.
+        None => Err(e.into()),
+    }
 }
 
 #[cfg(test)]
@@ -81,12 +109,16 @@ mod moto {
     fn stream_batch(items: &[Item]) -> Event {
         let records: Vec<Value> = items
             .iter()
-            .map(|item| serde_json::to_value(stream_event(item)).expect("json")["Records"][0].clone())
+            .enumerate()
+            .map(|(i, item)| {
+                let mut record = serde_json::to_value(stream_event(item)).expect("json")["Records"][0].clone();
+                record["dynamodb"]["SequenceNumber"] = json!(format!("{}", 1000 + i));
+                record
+            })
             .collect();
         serde_json::from_value(json!({ "Records": records })).expect("a stream event")
     }
 
-    /// The stream record DynamoDB would emit for `item` (NEW_IMAGE).
     /// The key of a lead's first audit event (`lead.created`), as the layout writes it.
     fn first_event_key(lead: &serde_json::Value) -> Key {
         let tenant = kyc_app::TenantId::parse("acme").expect("tenant");
@@ -94,6 +126,7 @@ mod moto {
         kyc_app::store::layout::event_key(&tenant, &id, 1)
     }
 
+    /// The stream record DynamoDB would emit for `item` (NEW_IMAGE).
     fn stream_event(item: &Item) -> Event {
         let mut image = Map::new();
         image.insert("pk".into(), json!({"S": item.key.pk}));
@@ -174,5 +207,36 @@ mod moto {
             received += queue.receive(10, Duration::from_secs(30)).await.expect("receive").len();
         }
         assert_eq!(received, 5);
+    }
+
+    #[tokio::test]
+    async fn a_record_that_cannot_be_relayed_is_reported_and_those_before_it_are_not_sent_again() {
+        let sqs = aws_sdk_sqs::Client::new(&backends::moto_config().await);
+        let (url, _) = kyc_aws::queue::create_queue(&sqs, &format!("deliveries-{}", backends::uuid_like()), None)
+            .await
+            .expect("queue");
+        let queue = Arc::new(SqsQueue::new(sqs, url));
+        let table = backends::dynamo_table().await;
+        let mut api = TestApi::new(Arc::new(table.clone()));
+        api.deps.queue = queue.clone();
+        let tenant = kyc_app::TenantId::parse("acme").expect("tenant");
+        let input = serde_json::from_value(json!({"url": "http://127.0.0.1:9/hook", "events": ["*"]})).expect("input");
+        kyc_app::webhooks::create_endpoint(&api.deps, &tenant, input, None).await.expect("endpoint");
+        let mut items = Vec::new();
+        for _ in 0..3 {
+            let lead = api.create(json!({})).await;
+            items.push(table.get(&first_event_key(&lead)).await.expect("get").expect("event item"));
+        }
+        // The second record's event does not parse: relaying must stop there.
+        items[1].body = "{not an audit event".into();
+
+        let response = handle(&api.deps, stream_batch(&items)).await.expect("a partial batch response");
+
+        assert_eq!(response.batch_item_failures, [ItemFailure { item_identifier: "1001".into() }]);
+        let mut received = 0;
+        for _ in 0..3 {
+            received += queue.receive(10, Duration::from_secs(30)).await.expect("receive").len();
+        }
+        assert_eq!(received, 1, "the record before the failure was relayed once; the one after waits for the retry");
     }
 }

@@ -25,6 +25,21 @@ pub struct ItemFailure {
     pub item_identifier: String,
 }
 
+/// Whether a message not `Done` must be reported as a batch item failure, so that
+/// Lambda keeps it on the queue. A retry stays (hidden until its next attempt); a dead
+/// letter copied to the DLQ is gone from this queue, but without a DLQ URL it stays so
+/// that the redrive policy moves it. When settling failed, nothing is known to have
+/// happened to it: it stays, never reported as handled (that would lose it).
+fn keeps_message(settled: Result<(), kyc_app::ports::queue::QueueError>, settle: Settle, has_dlq: bool) -> bool {
+    match settled {
+        Err(e) => {
+            tracing::error!(error = %e, "settling a delivery message failed; it stays on the queue");
+            true
+        }
+        Ok(()) => settle != Settle::DeadLetter || !has_dlq,
+    }
+}
+
 pub async fn handle(
     deps: &Deps,
     sender: &Sender,
@@ -49,23 +64,46 @@ pub async fn handle(
             }
         })
         .collect();
+    // The poller received the batch just before this invocation.
+    let received = std::time::Instant::now();
     let mut batch_item_failures = Vec::new();
     for (message, settle) in deliver_batch(deps, sender, messages, CONCURRENCY).await {
         if settle == Settle::Done {
             continue; // Lambda deletes the messages not reported as failures.
         }
-        // Keep the message, hidden until its next attempt is due (or dead-lettered).
-        if let Err(e) = queue.settle_message(&message, settle).await {
-            tracing::error!(error = %e, "settling a delivery message failed");
-        }
-        // A dead letter moved to the DLQ is gone from this queue; without a DLQ URL it
-        // must stay (reported) so that the redrive policy moves it.
-        if settle != Settle::DeadLetter || queue.dead_letter_url().is_none() {
+        if keeps_message(
+            queue.settle_message(&message, settle, received.elapsed()).await,
+            settle,
+            queue.dead_letter_url().is_some(),
+        ) {
             batch_item_failures
                 .push(ItemFailure { item_identifier: ids.get(&message.receipt).cloned().unwrap_or_default() });
         }
     }
     Ok(BatchResponse { batch_item_failures })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use kyc_app::ports::queue::{QueueError, Settle};
+
+    use super::keeps_message;
+
+    #[test]
+    fn a_message_whose_settling_failed_is_kept_whatever_the_decision() {
+        let failed = || Err(QueueError::Unavailable("SendMessage (dead letter): throttled".into()));
+        assert!(keeps_message(failed(), Settle::DeadLetter, true), "a dead letter that did not reach the DLQ");
+        assert!(keeps_message(failed(), Settle::RetryIn(Duration::from_secs(5)), true));
+    }
+
+    #[test]
+    fn a_settled_dead_letter_leaves_only_when_a_dlq_took_it() {
+        assert!(!keeps_message(Ok(()), Settle::DeadLetter, true));
+        assert!(keeps_message(Ok(()), Settle::DeadLetter, false), "the redrive policy moves it");
+        assert!(keeps_message(Ok(()), Settle::RetryIn(Duration::from_secs(5)), true), "hidden until its retry");
+    }
 }
 
 #[cfg(test)]

@@ -37,12 +37,18 @@ async fn relay_once(table: &SqliteTable, deps: &Deps) -> Result<(), String> {
         if records.is_empty() {
             return Ok(());
         }
-        let last = records.last().map_or(after, |(seq, _)| *seq);
+        let seqs: Vec<_> = records.iter().map(|(seq, _)| *seq).collect();
         let items: Vec<_> = records.into_iter().map(|(_, item)| item).collect();
-        kyc_app::webhooks::relay::relay_items(deps, &items).await.map_err(|e| kyc_app::error::report(&e))?;
-        // At least once: the checkpoint moves only after the batch was relayed.
-        table.set_checkpoint(RELAY, last).await.map_err(|e| e.to_string())?;
-        after = last;
+        let report = kyc_app::webhooks::relay::relay_items(deps, &items).await;
+        // At least once: the checkpoint moves past what was relayed, never further.
+        let done = report.failed.as_ref().map_or(seqs.len(), |(index, _)| *index);
+        if done > 0 {
+            after = seqs[done - 1];
+            table.set_checkpoint(RELAY, after).await.map_err(|e| e.to_string())?;
+        }
+        if let Some((_, e)) = report.failed {
+            return Err(kyc_app::error::report(&e));
+        }
     }
 }
 

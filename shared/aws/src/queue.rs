@@ -40,6 +40,23 @@ pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 pub const MAX_DELAY_SECS: u64 = 900;
 /// SQS's bound on a visibility timeout.
 pub const MAX_VISIBILITY_SECS: u64 = 43_200;
+/// SQS counts a message's visibility from when it was received, and refuses a change
+/// that would hide it more than 12 hours past that receipt.
+pub const MAX_HIDDEN_SINCE_RECEIPT: Duration = Duration::from_secs(43_200);
+/// Room for what the caller cannot measure: the time between SQS handing the message
+/// to Lambda's poller and the handler starting, and clock skew.
+const RECEIPT_MARGIN: Duration = Duration::from_secs(120);
+/// What `settle(receipt, ..)` assumes when it cannot know when the message was
+/// received: at most this long ago (a consumer settles within its receive visibility).
+const ASSUMED_SINCE_RECEIPT: Duration = Duration::from_secs(15 * 60);
+
+/// How long a retried message may be hidden: its delay, but never past 12 hours after
+/// its receipt (less a margin). A longer delay comes back early, when the sender waits
+/// again, rather than failing the change and coming back at the queue's own timeout.
+pub fn retry_visibility(delay: Duration, since_receipt: Duration) -> Duration {
+    delay.min(MAX_HIDDEN_SINCE_RECEIPT.saturating_sub(since_receipt).saturating_sub(RECEIPT_MARGIN))
+}
+
 /// How long past its visibility timeout a received body is remembered for a later
 /// `settle(.., DeadLetter)` (see [`SqsQueue::with_dead_letter`]).
 const REMEMBER_GRACE: Duration = Duration::from_secs(60);
@@ -111,17 +128,30 @@ impl SqsQueue {
     /// Settles a message whose body the caller holds, e.g. one from a Lambda SQS
     /// event (its `receiptHandle` and `body`): the same as `settle`, except that a
     /// dead letter never depends on this value having received the message.
-    pub async fn settle_message(&self, message: &ReceivedMessage, settle: Settle) -> Result<(), QueueError> {
-        self.settle_with_body(&message.receipt, settle, Some(&message.body)).await
+    /// `since_receipt`: how long ago the message was received (for Lambda, since the
+    /// handler started).
+    pub async fn settle_message(
+        &self,
+        message: &ReceivedMessage,
+        settle: Settle,
+        since_receipt: Duration,
+    ) -> Result<(), QueueError> {
+        self.settle_with_body(&message.receipt, settle, Some(&message.body), since_receipt).await
     }
 
-    async fn settle_with_body(&self, receipt: &str, settle: Settle, body: Option<&str>) -> Result<(), QueueError> {
+    async fn settle_with_body(
+        &self,
+        receipt: &str,
+        settle: Settle,
+        body: Option<&str>,
+        since_receipt: Duration,
+    ) -> Result<(), QueueError> {
         if receipt.is_empty() {
             return Err(QueueError::Invalid("empty receipt handle".into()));
         }
         let result = match settle {
             Settle::Done => self.delete(receipt).await,
-            Settle::RetryIn(delay) => self.change_visibility(receipt, delay).await,
+            Settle::RetryIn(delay) => self.change_visibility(receipt, retry_visibility(delay, since_receipt)).await,
             Settle::DeadLetter => match &self.dead_letter_url {
                 None => self.change_visibility(receipt, Duration::ZERO).await,
                 Some(dlq) => {
@@ -339,7 +369,7 @@ impl QueueConsumer for SqsQueue {
     }
 
     async fn settle(&self, receipt: &str, settle: Settle) -> Result<(), QueueError> {
-        self.settle_with_body(receipt, settle, None).await
+        self.settle_with_body(receipt, settle, None, ASSUMED_SINCE_RECEIPT).await
     }
 }
 
@@ -418,6 +448,29 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn a_retry_within_the_limit_is_hidden_for_its_whole_delay() {
+        assert_eq!(retry_visibility(Duration::from_secs(5), Duration::from_secs(1)), Duration::from_secs(5));
+        assert_eq!(retry_visibility(10 * HOUR, Duration::from_secs(30)), 10 * HOUR);
+    }
+
+    #[test]
+    fn a_retry_past_twelve_hours_from_receipt_is_capped_below_the_limit() {
+        let since_receipt = Duration::from_secs(45);
+        let hidden = retry_visibility(24 * HOUR, since_receipt);
+        assert!(since_receipt + hidden < MAX_HIDDEN_SINCE_RECEIPT, "SQS would refuse {hidden:?}");
+        assert_eq!(hidden, MAX_HIDDEN_SINCE_RECEIPT - since_receipt - RECEIPT_MARGIN);
+        // A 10 h step with +20 % jitter is 12 h: over the limit too.
+        assert!(retry_visibility(12 * HOUR, since_receipt) < 12 * HOUR - since_receipt);
+    }
+
+    #[test]
+    fn a_message_held_past_the_limit_is_shown_again_at_once() {
+        assert_eq!(retry_visibility(HOUR, 12 * HOUR), Duration::ZERO);
+    }
 
     #[test]
     fn seconds_round_up_and_clamp() {

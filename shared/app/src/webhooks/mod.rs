@@ -14,5 +14,5 @@ pub use endpoints::{
     get_endpoint, list_endpoints, load_endpoint, rotate_secret, update_endpoint,
 };
 pub use feed::list_events;
-pub use relay::{relay, relay_items};
+pub use relay::{RelayReport, relay, relay_items};
 pub use sender::{Sender, deliver, deliver_batch};
