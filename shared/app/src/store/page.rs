@@ -235,6 +235,79 @@ mod tests {
         assert!(decode("cursor", "0", Index::Gsi3, "T#a#LEADS").is_err());
     }
 
+    /// One partition in memory, read in sort-key order, pages of `limit`.
+    struct Partition(Vec<Item>);
+
+    #[async_trait::async_trait]
+    impl Table for Partition {
+        async fn get(&self, _: &crate::ports::table::Key) -> Result<Option<Item>, crate::ports::table::TableError> {
+            Ok(None)
+        }
+
+        async fn query(&self, query: &Query) -> Result<crate::ports::table::Page, crate::ports::table::TableError> {
+            let after = query.start_after.as_ref().map(|k| k.sk.clone());
+            let rest: Vec<Item> =
+                self.0.iter().filter(|i| after.as_ref().is_none_or(|a| i.key.sk > *a)).cloned().collect();
+            let items: Vec<Item> = rest.iter().take(query.limit as usize).cloned().collect();
+            let next =
+                (rest.len() > items.len()).then(|| PageKey::of(items.last().expect("a full page"), Index::Primary));
+            Ok(crate::ports::table::Page { items, next })
+        }
+
+        async fn transact(&self, _: Vec<crate::ports::table::Write>) -> Result<(), crate::ports::table::TableError> {
+            Ok(())
+        }
+    }
+
+    fn partition(sks: &[&str]) -> Partition {
+        Partition(sks.iter().map(|sk| Item::new(crate::ports::table::Key::new("P", *sk), String::new())).collect())
+    }
+
+    /// Reads the whole list `limit` at a time; each item stands for `per_item(sk)` results.
+    async fn read_all(table: &Partition, limit: u32, per_item: fn(&str) -> usize) -> Vec<Vec<String>> {
+        let mut pages = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..20 {
+            let page = PageRequest { limit, cursor: cursor.clone() };
+            let read = list(table, ListQuery::partition("P".into(), "", true, &page), |item| {
+                Ok((1..=per_item(&item.key.sk)).map(|n| format!("{}{n}", item.key.sk)).collect())
+            })
+            .await
+            .expect("listed");
+            assert!(read.data.len() <= limit as usize, "a page never exceeds its limit");
+            pages.push(read.data);
+            match read.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return pages,
+            }
+        }
+        panic!("the list never ended");
+    }
+
+    #[tokio::test]
+    async fn items_of_two_results_are_paged_without_gap_or_repeat() {
+        let table = partition(&["a", "b", "c"]);
+        let pages = read_all(&table, 3, |_| 2).await;
+        assert_eq!(pages[0], ["a1", "a2", "b1"]);
+        assert_eq!(pages[1], ["b2", "c1", "c2"]);
+        assert_eq!(pages.concat(), ["a1", "a2", "b1", "b2", "c1", "c2"]);
+    }
+
+    #[tokio::test]
+    async fn a_page_of_one_resumes_inside_an_item() {
+        let table = partition(&["a", "b"]);
+        let pages = read_all(&table, 1, |sk| if sk == "a" { 2 } else { 1 }).await;
+        assert_eq!(pages.concat(), ["a1", "a2", "b1"]);
+        assert!(pages.iter().all(|p| p.len() <= 1));
+    }
+
+    #[tokio::test]
+    async fn items_filtered_out_are_skipped_across_store_pages() {
+        let table = partition(&["a", "b", "c", "d", "e", "f", "g"]);
+        let pages = read_all(&table, 2, |sk| usize::from(sk == "b" || sk == "g")).await;
+        assert_eq!(pages.concat(), ["b1", "g1"]);
+    }
+
     #[test]
     fn a_cursor_of_the_first_version_still_decodes() {
         // Cursors issued before offsets existed carry no `o` and always a key.
