@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use kyc_app::auth::StaticKeys;
+use kyc_app::auth::{KeySpec, Role, StaticKeys};
 use kyc_app::ports::table::Table;
 use kyc_app::ports::{SystemClock, UuidV7Ids};
 use kyc_app::{Deps, TenantId};
@@ -17,7 +17,12 @@ use kyc_aws::DnsResolver;
 use kyc_embedded::{LocalObjects, LocalQueue};
 use kyc_http::{Api, Authenticate, BearerKeys};
 
+/// `acme`'s admin key (actor `acme`).
 pub const ACME_KEY: &str = "acme-secret-key-1";
+/// `acme`'s reviewers `ana` and `bo`, and its integration `shop`.
+pub const ACME_ANA_KEY: &str = "acme-reviewer-ana-1";
+pub const ACME_BO_KEY: &str = "acme-reviewer-bo-1";
+pub const ACME_SHOP_KEY: &str = "acme-integrator-shop-1";
 pub const GLOBEX_KEY: &str = "globex-secret-key-1";
 
 #[derive(Debug)]
@@ -48,6 +53,16 @@ impl Reply {
         assert_eq!(self.body["status"], status);
         assert!(self.body["type"].is_string() && self.body["title"].is_string() && self.body["detail"].is_string());
         self
+    }
+}
+
+/// A caller as a use case sees it (tests that call use cases directly).
+pub fn principal(tenant: &str, actor: &str, role: Role) -> kyc_app::auth::Principal {
+    kyc_app::auth::Principal {
+        tenant: TenantId::parse(tenant).expect("tenant"),
+        actor: actor.into(),
+        role,
+        key_id: format!("test-{actor}"),
     }
 }
 
@@ -88,9 +103,18 @@ impl TestApi {
         files: tempfile::TempDir,
     ) -> Self {
         let queue = Arc::new(LocalQueue::in_memory(8).expect("queue"));
+        let key = |tenant: &str, key: &str, actor: &str, role: Role| KeySpec {
+            key: key.into(),
+            tenant: TenantId::parse(tenant).expect("tenant"),
+            actor: actor.into(),
+            role,
+        };
         let keys = [
-            (TenantId::parse("acme").expect("tenant"), ACME_KEY.to_string()),
-            (TenantId::parse("globex").expect("tenant"), GLOBEX_KEY.to_string()),
+            key("acme", ACME_KEY, "acme", Role::Admin),
+            key("acme", ACME_ANA_KEY, "ana", Role::Reviewer),
+            key("acme", ACME_BO_KEY, "bo", Role::Reviewer),
+            key("acme", ACME_SHOP_KEY, "shop", Role::Integrator),
+            key("globex", GLOBEX_KEY, "globex", Role::Admin),
         ];
         let deps = Deps {
             table,

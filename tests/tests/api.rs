@@ -404,7 +404,8 @@ async fn a_basic_lead_walks_from_creation_to_approval_with_an_audit_event_per_st
     assert_eq!(actions, ["lead.created", "status.changed", "status.changed", "status.changed"]);
     assert_eq!(trail[3]["from_status"], "under_review");
     assert_eq!(trail[3]["to_status"], "approved");
-    assert_eq!(trail[3]["actor"], "reviewer:alice");
+    assert_eq!(trail[3]["actor"], "key:acme", "the API key's actor, never the body's reviewer");
+    assert_eq!(trail[3]["data"]["reviewer_label"], "alice");
 }
 
 #[tokio::test]

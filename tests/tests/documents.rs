@@ -140,7 +140,7 @@ async fn valid_files_are_verified_and_a_complete_low_risk_enhanced_lead_is_appro
     assert_eq!(verify_chain(&trail), Ok(()));
     let approval =
         trail.iter().rev().find(|e| e.to_status.map(|s| s.as_str()) == Some("approved")).expect("approval event");
-    assert_eq!(approval.actor, "system");
+    assert_eq!(approval.actor, "system:risk-scorer");
     assert!(approval.data["factors"].is_array(), "the decision names the factors that drove it");
 }
 

@@ -39,7 +39,7 @@ async fn follow_ups_walk(table: Arc<dyn Table>) {
     assert_eq!(sent.len(), 3, "at most three follow-ups");
     assert_eq!(sent.iter().map(|e| e["data"]["attempt"].as_u64().unwrap_or(0)).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(sent[0]["data"]["missing"], json!(["name", "country"]));
-    assert_eq!(sent[0]["actor"], "system");
+    assert_eq!(sent[0]["actor"], "system:follow-up");
     let reviewed_trail = api.audit(reviewed["id"].as_str().unwrap_or_default()).await;
     assert!(reviewed_trail.iter().all(|e| e["action"] != "follow_up.sent"), "a lead under review is not followed up");
     let lead = api.get(&format!("/v1/leads/{id}")).await.body;

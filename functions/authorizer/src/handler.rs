@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use kyc_app::auth::{ApiKeys, TableKeys, bearer_token};
-use kyc_lambda::TENANT_CONTEXT_KEY;
+use kyc_lambda::{TENANT_CONTEXT_KEY, principal_context};
 
 /// HTTP API "simple response" (payload format 2.0).
 #[derive(Debug, Serialize, PartialEq)]
@@ -25,15 +25,12 @@ pub async fn authorize(
 ) -> Result<SimpleResponse, lambda_runtime::Error> {
     let header = request.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let source = request.identity_source.as_ref().and_then(|s| s.first()).map(String::as_str);
-    let mut context = Map::new();
     let key = header.or(source).and_then(bearer_token);
-    let tenant = match key {
-        Some(key) => keys.tenant_of(key).await?,
+    let principal = match key {
+        Some(key) => keys.principal_of(key).await?,
         None => None,
     };
-    if let Some(tenant) = tenant {
-        context.insert(TENANT_CONTEXT_KEY.into(), Value::String(tenant.to_string()));
-    }
+    let context = principal.as_ref().map(principal_context).unwrap_or_default();
     tracing::info!(tenant_found = context.contains_key(TENANT_CONTEXT_KEY), "authorized");
     Ok(SimpleResponse { is_authorized: true, context })
 }
@@ -43,7 +40,7 @@ mod tests {
     use std::sync::Arc;
 
     use kyc_app::TenantId;
-    use kyc_app::auth::provision_key;
+    use kyc_app::auth::{KeySpec, Role, provision_key, revoke_key};
     use kyc_app::ports::table::Table;
     use kyc_embedded::SqliteTable;
 
@@ -56,9 +53,14 @@ mod tests {
 
     async fn keys_with(tenant: &str, key: &str) -> TableKeys {
         let table = SqliteTable::in_memory().expect("store");
-        let tenant = TenantId::parse(tenant).expect("tenant");
+        let spec = KeySpec {
+            key: key.into(),
+            tenant: TenantId::parse(tenant).expect("tenant"),
+            actor: "ana".into(),
+            role: Role::Reviewer,
+        };
         table
-            .transact(vec![provision_key(&tenant, key, chrono::Utc::now()).expect("a key record")])
+            .transact(vec![provision_key(&spec, chrono::Utc::now()).expect("a key record")])
             .await
             .expect("provisioned");
         TableKeys::new(Arc::new(table))
@@ -70,6 +72,9 @@ mod tests {
         let response = authorize(&keys, fixture()).await.expect("answers");
         assert!(response.is_authorized);
         assert_eq!(response.context.get("tenant"), Some(&Value::String("acme".into())));
+        assert_eq!(response.context.get("actor"), Some(&Value::String("ana".into())));
+        assert_eq!(response.context.get("role"), Some(&Value::String("reviewer".into())));
+        assert!(response.context.get("key_id").and_then(Value::as_str).is_some_and(|id| id.len() == 16));
     }
 
     #[tokio::test]
@@ -80,10 +85,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_revoked_key_carries_no_tenant() {
+        let table = SqliteTable::in_memory().expect("store");
+        let spec = KeySpec {
+            key: "test-key".into(),
+            tenant: TenantId::parse("acme").expect("tenant"),
+            actor: "ana".into(),
+            role: Role::Reviewer,
+        };
+        table.transact(vec![provision_key(&spec, chrono::Utc::now()).expect("record")]).await.expect("provisioned");
+        let keys = TableKeys::new(Arc::new(table.clone()));
+        assert!(!authorize(&keys, fixture()).await.expect("answers").context.is_empty());
+        table.transact(vec![revoke_key(&spec, chrono::Utc::now()).expect("record")]).await.expect("revoked");
+        let response = authorize(&keys, fixture()).await.expect("answers");
+        assert!(response.context.is_empty(), "a revoked key names nobody: the function answers 401");
+    }
+
+    #[tokio::test]
     async fn the_response_has_the_simple_response_shape() {
         let keys = keys_with("acme", "test-key").await;
         let response = authorize(&keys, fixture()).await.expect("answers");
         let json = serde_json::to_value(&response).expect("serializes");
-        assert_eq!(json, serde_json::json!({"isAuthorized": true, "context": {"tenant": "acme"}}));
+        let key_id = json["context"]["key_id"].clone();
+        assert_eq!(
+            json,
+            serde_json::json!({"isAuthorized": true,
+                "context": {"tenant": "acme", "actor": "ana", "role": "reviewer", "key_id": key_id}})
+        );
     }
 }

@@ -33,7 +33,14 @@ mod tests {
         }))
         .expect("input");
         let tenant = TenantId::parse("acme").expect("tenant");
-        kyc_app::leads::create_lead(&function.deps, &tenant, input, None).await.expect("created");
+        kyc_app::leads::create_lead(
+            &function.deps,
+            &kyc_tests::api::principal(tenant.as_str(), "acme", kyc_app::auth::Role::Admin),
+            input,
+            None,
+        )
+        .await
+        .expect("created");
 
         let request = request_from_event(include_str!("../../../events/apigw-status-approve.json")).expect("event");
         let response = router(function.clone()).oneshot(request).await.expect("infallible");

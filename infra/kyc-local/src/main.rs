@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use kyc_app::auth::{StaticKeys, parse_key_list, provision_key};
+use kyc_app::auth::{KeySpec, Role, StaticKeys, parse_key_list, provision_key};
 use kyc_app::ports::table::Table;
 use kyc_app::ports::{Clock, SystemClock, UuidV7Ids};
 use kyc_app::scoring::{DEFAULT_MAX_DOCUMENT_BYTES, Scoring};
@@ -80,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
     // The hashes also go to the table, where the Lambda authorizer would look them up.
     let writes = keys
         .iter()
-        .map(|(tenant, key)| provision_key(tenant, key, clock.now()))
+        .map(|spec| provision_key(spec, clock.now()))
         .collect::<Result<Vec<_>, _>>()
         .context("cannot provision API keys")?;
     table.transact(writes).await.context("cannot provision API keys")?;
@@ -150,7 +150,7 @@ async fn main() -> anyhow::Result<()> {
     }));
     // Printed on stdout for people and for tests that start us on port 0.
     println!("kyc-local listening on http://{addr}");
-    println!("tenants: {}", keys.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(", "));
+    println!("tenants: {}", keys.iter().map(|k| k.tenant.as_str()).collect::<Vec<_>>().join(", "));
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")?;
     Ok(())
 }
@@ -169,7 +169,7 @@ fn secret_of(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 /// `KYC_API_KEYS` when set; otherwise a `dev` tenant whose key is kept in the data dir.
-fn api_keys(data_dir: &Path) -> anyhow::Result<Vec<(TenantId, String)>> {
+fn api_keys(data_dir: &Path) -> anyhow::Result<Vec<KeySpec>> {
     if let Ok(spec) = std::env::var("KYC_API_KEYS") {
         let keys = parse_key_list(&spec).map_err(|e| anyhow::anyhow!("KYC_API_KEYS: {e}"))?;
         if keys.is_empty() {
@@ -188,7 +188,7 @@ fn api_keys(data_dir: &Path) -> anyhow::Result<Vec<(TenantId, String)>> {
     };
     println!("dev tenant API key: {key}  (kept in {})", path.display());
     let tenant = TenantId::parse("dev").context("dev tenant")?;
-    Ok(vec![(tenant, key)])
+    Ok(vec![KeySpec { key, actor: tenant.to_string(), tenant, role: Role::Admin }])
 }
 
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {

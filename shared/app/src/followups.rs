@@ -55,12 +55,13 @@ impl AsyncChange<Sent> for SendFollowUp<'_> {
             attempt: next.sent,
             missing: lead.requirements.missing.clone(),
         });
-        let event = event(self.deps, now, actor::SYSTEM, payload);
+        let event = event(self.deps, now, actor::FOLLOW_UP, payload);
         // A follow-up changes the trail, not the lead's data: its version stays.
         Ok(Outcome::Changed(Change {
             lead: lead.clone(),
             evidence: None,
             follow_ups: Some(next),
+            first_approval: None,
             events: vec![event],
             extra: Vec::new(),
             output: Sent(true),

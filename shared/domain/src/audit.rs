@@ -52,10 +52,12 @@ pub enum Action {
     LinkOpened,
     #[serde(rename = "sumsub.imported")]
     SumsubImported,
+    #[serde(rename = "review.first_approval")]
+    FirstApproval,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::LeadCreated,
         Action::LeadUpdated,
         Action::StatusChanged,
@@ -69,6 +71,7 @@ impl Action {
         Action::LinkCreated,
         Action::LinkOpened,
         Action::SumsubImported,
+        Action::FirstApproval,
     ];
 
     /// The stored name (`lead.created`, ...), as serde writes it.
@@ -87,6 +90,7 @@ impl Action {
             Action::LinkCreated => "link.created",
             Action::LinkOpened => "link.opened",
             Action::SumsubImported => "sumsub.imported",
+            Action::FirstApproval => "review.first_approval",
         }
     }
 }
@@ -348,7 +352,7 @@ mod tests {
             lead_version: 2,
             changed: vec!["email".into()],
         });
-        let noted = EventPayload::NoteAdded(NoteAdded { lead_id: lead_id(), lead_version: 2, reviewer: None });
+        let noted = EventPayload::NoteAdded(NoteAdded { lead_id: lead_id(), lead_version: 2, reviewer_label: None });
         let first = draft(created()).chain(&ChainHead::genesis()).expect("links");
         let second = draft(updated).chain(&first.head()).expect("links");
         let third = draft(noted).chain(&second.head()).expect("links");

@@ -53,6 +53,8 @@ pub enum EventPayload {
     LinkOpened(LinkOpened),
     #[serde(rename = "sumsub.imported")]
     SumsubImported(SumsubImported),
+    #[serde(rename = "review.first_approval")]
+    FirstApproval(FirstApproval),
 }
 
 /// A stored `data` object that is not the payload its action calls for, or a payload
@@ -90,6 +92,7 @@ impl EventPayload {
             EventPayload::LinkCreated(_) => Action::LinkCreated,
             EventPayload::LinkOpened(_) => Action::LinkOpened,
             EventPayload::SumsubImported(_) => Action::SumsubImported,
+            EventPayload::FirstApproval(_) => Action::FirstApproval,
         }
     }
 
@@ -108,6 +111,7 @@ impl EventPayload {
             EventPayload::LinkCreated(p) => &p.lead_id,
             EventPayload::LinkOpened(p) => &p.lead_id,
             EventPayload::SumsubImported(p) => &p.lead_id,
+            EventPayload::FirstApproval(p) => &p.lead_id,
         }
     }
 
@@ -127,6 +131,7 @@ impl EventPayload {
             EventPayload::LinkCreated(p) => p.lead_version,
             EventPayload::LinkOpened(p) => p.lead_version,
             EventPayload::SumsubImported(p) => p.lead_version,
+            EventPayload::FirstApproval(p) => p.lead_version,
         }
     }
 
@@ -145,6 +150,7 @@ impl EventPayload {
             EventPayload::LinkCreated(p) => serde_json::to_value(p),
             EventPayload::LinkOpened(p) => serde_json::to_value(p),
             EventPayload::SumsubImported(p) => serde_json::to_value(p),
+            EventPayload::FirstApproval(p) => serde_json::to_value(p),
         };
         data.map_err(|source| PayloadError::Serialise { action: self.action(), source })
     }
@@ -191,8 +197,22 @@ pub struct LeadUpdated {
 pub struct NoteAdded {
     pub lead_id: LeadId,
     pub lead_version: u64,
+    /// The reviewer named in the request body: a label next to the event's actor,
+    /// never instead of it (stored as `reviewer` before actors came from API keys).
+    #[serde(default, alias = "reviewer", skip_serializing_if = "Option::is_none")]
+    pub reviewer_label: Option<String>,
+}
+
+/// `review.first_approval`: the first of the two approvals a high or critical risk
+/// lead needs (four eyes); the lead stays under review, and any other change of it
+/// voids this approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirstApproval {
+    pub lead_id: LeadId,
+    pub lead_version: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reviewer: Option<String>,
+    pub reviewer_label: Option<String>,
 }
 
 /// `follow_up.sent`: the follow-up job nudged a waiting lead.
@@ -225,9 +245,9 @@ pub struct StatusChanged {
 /// Who moved the lead, with what that origin records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatusChangeOrigin {
-    /// Through the API: the reviewer it named, if any, and for a rejection whether it is
-    /// final (`final` is written only for rejections).
-    Manual { reviewer: Option<String>, is_final: Option<bool> },
+    /// Through the API: the reviewer label it named, if any, and for a rejection whether
+    /// it is final (`final` is written only for rejections).
+    Manual { reviewer_label: Option<String>, is_final: Option<bool> },
     /// By the decision policy, after a document was scored.
     Policy(PolicyMove),
 }
@@ -250,8 +270,8 @@ pub struct PolicyMove {
 struct StatusChangedFields {
     lead_id: LeadId,
     lead_version: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    reviewer: Option<String>,
+    #[serde(default, alias = "reviewer", skip_serializing_if = "Option::is_none")]
+    reviewer_label: Option<String>,
     #[serde(rename = "final", default, skip_serializing_if = "Option::is_none")]
     is_final: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -271,7 +291,7 @@ impl StatusChangedFields {
         let StatusChangedFields {
             lead_id,
             lead_version,
-            reviewer,
+            reviewer_label,
             is_final,
             document_id,
             kind,
@@ -285,7 +305,7 @@ impl StatusChangedFields {
             || factors.is_some()
             || risk_level.is_some();
         let origin = if any_policy_field {
-            if reviewer.is_some() || is_final.is_some() {
+            if reviewer_label.is_some() || is_final.is_some() {
                 return Err("a status change is either manual (reviewer, final) or by the policy, not both");
             }
             match (document_id, kind, policy_version, factors, risk_level) {
@@ -299,7 +319,7 @@ impl StatusChangedFields {
                 }
             }
         } else {
-            StatusChangeOrigin::Manual { reviewer, is_final }
+            StatusChangeOrigin::Manual { reviewer_label, is_final }
         };
         Ok(StatusChanged { lead_id, lead_version, origin })
     }
@@ -308,7 +328,7 @@ impl StatusChangedFields {
         let mut fields = StatusChangedFields {
             lead_id: change.lead_id.clone(),
             lead_version: change.lead_version,
-            reviewer: None,
+            reviewer_label: None,
             is_final: None,
             document_id: None,
             kind: None,
@@ -317,8 +337,8 @@ impl StatusChangedFields {
             risk_level: None,
         };
         match &change.origin {
-            StatusChangeOrigin::Manual { reviewer, is_final } => {
-                fields.reviewer = reviewer.clone();
+            StatusChangeOrigin::Manual { reviewer_label, is_final } => {
+                fields.reviewer_label = reviewer_label.clone();
                 fields.is_final = *is_final;
             }
             StatusChangeOrigin::Policy(policy) => {
@@ -527,23 +547,28 @@ mod tests {
             EventPayload::StatusChanged(StatusChanged {
                 lead_id: lead_id.clone(),
                 lead_version: 2,
-                origin: StatusChangeOrigin::Manual { reviewer: None, is_final: None },
+                origin: StatusChangeOrigin::Manual { reviewer_label: None, is_final: None },
             }),
             EventPayload::StatusChanged(StatusChanged {
                 lead_id: lead_id.clone(),
                 lead_version: 5,
-                origin: StatusChangeOrigin::Manual { reviewer: Some("ana".into()), is_final: Some(true) },
+                origin: StatusChangeOrigin::Manual { reviewer_label: Some("ana".into()), is_final: Some(true) },
             }),
             EventPayload::StatusChanged(StatusChanged {
                 lead_id: lead_id.clone(),
                 lead_version: 3,
                 origin: StatusChangeOrigin::Policy(policy_move()),
             }),
-            EventPayload::NoteAdded(NoteAdded { lead_id: lead_id.clone(), lead_version: 2, reviewer: None }),
+            EventPayload::NoteAdded(NoteAdded { lead_id: lead_id.clone(), lead_version: 2, reviewer_label: None }),
             EventPayload::NoteAdded(NoteAdded {
                 lead_id: lead_id.clone(),
                 lead_version: 2,
-                reviewer: Some("bo".into()),
+                reviewer_label: Some("bo".into()),
+            }),
+            EventPayload::FirstApproval(FirstApproval {
+                lead_id: lead_id.clone(),
+                lead_version: 6,
+                reviewer_label: Some("ana".into()),
             }),
             EventPayload::DocumentRequested(DocumentRequested {
                 lead_id: lead_id.clone(),
@@ -638,7 +663,7 @@ mod tests {
         let change = StatusChanged {
             lead_id: lead_id(),
             lead_version: 2,
-            origin: StatusChangeOrigin::Manual { reviewer: None, is_final: None },
+            origin: StatusChangeOrigin::Manual { reviewer_label: None, is_final: None },
         };
         let data = EventPayload::StatusChanged(change).to_data().expect("serialises");
         assert_eq!(data, json!({ "lead_id": lead_id(), "lead_version": 2 }));
@@ -649,10 +674,21 @@ mod tests {
         let change = StatusChanged {
             lead_id: lead_id(),
             lead_version: 5,
-            origin: StatusChangeOrigin::Manual { reviewer: Some("ana".into()), is_final: Some(false) },
+            origin: StatusChangeOrigin::Manual { reviewer_label: Some("ana".into()), is_final: Some(false) },
         };
         let data = EventPayload::StatusChanged(change).to_data().expect("serialises");
-        assert_eq!(data, json!({ "lead_id": lead_id(), "lead_version": 5, "reviewer": "ana", "final": false }));
+        assert_eq!(data, json!({ "lead_id": lead_id(), "lead_version": 5, "reviewer_label": "ana", "final": false }));
+    }
+
+    #[test]
+    fn a_reviewer_stored_before_actors_came_from_keys_reads_as_the_label() {
+        let data = json!({ "lead_id": lead_id(), "lead_version": 5, "reviewer": "ana", "final": true });
+        let payload = EventPayload::from_data(Action::StatusChanged, &data).expect("an old manual change");
+        let EventPayload::StatusChanged(change) = payload else { panic!("a status change") };
+        assert_eq!(
+            change.origin,
+            StatusChangeOrigin::Manual { reviewer_label: Some("ana".into()), is_final: Some(true) }
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::lead::{Lead, Level, Rejection, RejectionReason};
+use crate::lead::{Hold, Lead, Level, Rejection, RejectionReason, RiskLevel};
 use crate::requirement::Requirement;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -86,6 +86,10 @@ pub enum TransitionError {
     ReasonsOnlyForRejection,
     #[error("the lead cannot be approved while requirements are missing: {}", list(.0))]
     RequirementsMissing(Vec<Requirement>),
+    /// Four eyes: the second approval of a high or critical risk lead must come from
+    /// another actor than the first.
+    #[error("this lead's risk needs a second approval by another person")]
+    SecondApprovalRequired,
 }
 
 fn hint(from: Status, to: Status) -> &'static str {
@@ -98,6 +102,19 @@ fn hint(from: Status, to: Status) -> &'static str {
 
 fn list(missing: &[Requirement]) -> String {
     missing.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// Four eyes: approving a lead whose risk is `high` or `critical` takes two approvals by
+/// two different actors.
+pub fn needs_two_approvals(lead: &Lead) -> bool {
+    lead.risk.as_ref().is_some_and(|r| matches!(r.level, RiskLevel::High | RiskLevel::Critical))
+}
+
+/// A person's hold follows their moves: moving a lead to `under_review` holds it, moving
+/// it out of `under_review` ends the hold.
+pub fn hold_after_manual_move(mut lead: Lead, actor: &str, at: DateTime<Utc>) -> Lead {
+    lead.hold = (lead.status == Status::UnderReview).then(|| Hold { actor: actor.to_string(), at });
+    lead
 }
 
 /// Applies a decision to a lead, returning the lead as it is after the move. Pure: the

@@ -45,6 +45,7 @@ fn clean_lead() -> Lead {
         risk: None,
         compliance_flags: vec![],
         rejection: None,
+        hold: None,
         metadata: Default::default(),
         version: 1,
         created_at: at(),

@@ -45,6 +45,7 @@ fn lead(status: Status, level: Level) -> Lead {
         risk: None,
         compliance_flags: vec![],
         rejection: None,
+        hold: None,
         metadata: Default::default(),
         version: 3,
         created_at: at(),

@@ -43,7 +43,7 @@ fn audit(actor: &str, payload: EventPayload) -> AuditEvent {
 }
 
 fn manual(reviewer: Option<&str>, is_final: Option<bool>) -> StatusChangeOrigin {
-    StatusChangeOrigin::Manual { reviewer: reviewer.map(String::from), is_final }
+    StatusChangeOrigin::Manual { reviewer_label: reviewer.map(String::from), is_final }
 }
 
 fn policy(risk_level: RiskLevel) -> StatusChangeOrigin {
@@ -308,7 +308,7 @@ fn other_audit_actions_become_no_webhook_event() {
     };
     let silent = [
         EventPayload::LeadUpdated(LeadUpdated { lead_id: lead_id(), lead_version: 4, changed: vec!["email".into()] }),
-        EventPayload::NoteAdded(NoteAdded { lead_id: lead_id(), lead_version: 4, reviewer: Some("ana".into()) }),
+        EventPayload::NoteAdded(NoteAdded { lead_id: lead_id(), lead_version: 4, reviewer_label: Some("ana".into()) }),
         EventPayload::DocumentRequested(DocumentRequested {
             lead_id: lead_id(),
             lead_version: 4,

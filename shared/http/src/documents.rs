@@ -9,17 +9,17 @@ use kyc_domain::documents::Document;
 
 use crate::Api;
 use crate::error::ApiError;
-use crate::extract::{JsonBody, Tenant};
+use crate::extract::{Caller, JsonBody};
 use crate::query::Paged;
 use crate::respond::{Listed, json, post_json};
 
 pub async fn request_document(
     State(api): State<Api>,
-    Tenant(tenant): Tenant,
+    Caller(by): Caller,
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Response {
-    post_json(api, tenant, body, StatusCode::CREATED, |deps, t, request: DocumentRequest, key| async move {
+    post_json(api, by, body, StatusCode::CREATED, |deps, t, request: DocumentRequest, key| async move {
         documents::request_upload(&deps, &t, &id, request, key.as_ref()).await
     })
     .await
@@ -27,18 +27,18 @@ pub async fn request_document(
 
 pub async fn list_documents(
     State(api): State<Api>,
-    Tenant(tenant): Tenant,
+    Caller(by): Caller,
     Path(id): Path<String>,
     Paged(page): Paged,
 ) -> Result<Listed<Document>, ApiError> {
-    Ok(Listed(documents::list_documents(&api.deps, &tenant, &id, &page).await?))
+    Ok(Listed(documents::list_documents(&api.deps, &by.tenant, &id, &page).await?))
 }
 
 pub async fn get_document(
     State(api): State<Api>,
-    Tenant(tenant): Tenant,
+    Caller(by): Caller,
     Path((id, doc_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let document = documents::get_document(&api.deps, &tenant, &id, &doc_id).await?;
+    let document = documents::get_document(&api.deps, &by.tenant, &id, &doc_id).await?;
     Ok(json(StatusCode::OK, &document, None))
 }

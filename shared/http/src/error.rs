@@ -6,6 +6,7 @@
 use axum::response::{IntoResponse, Response};
 
 use kyc_app::AppError;
+use kyc_app::auth::Role;
 use kyc_app::error::report as chain;
 use kyc_app::ports::table::TableError;
 use kyc_domain::FieldError;
@@ -28,6 +29,9 @@ pub enum ApiError {
     BadParameter { field: String, message: String },
     #[error("unauthorized")]
     Unauthorized,
+    /// The key's role may not call this route.
+    #[error("forbidden")]
+    Forbidden { role: Role },
 }
 
 impl ApiError {
@@ -50,6 +54,11 @@ impl From<ApiError> for Problem {
             ApiError::Unauthorized => {
                 Problem::new(401, "unauthorized", "send a valid API key as `Authorization: Bearer <key>`")
             }
+            ApiError::Forbidden { role } => Problem::new(
+                403,
+                "forbidden",
+                format!("an API key with the role {} may not call this route", role.as_str()),
+            ),
             ApiError::PayloadTooLarge { limit } => {
                 Problem::new(413, "payload_too_large", format!("the body must be at most {limit} bytes"))
                     .field("body", format!("must be at most {limit} bytes"))
@@ -81,6 +90,7 @@ impl From<AppError> for Problem {
                 TransitionError::ReasonRequired | TransitionError::ReasonsOnlyForRejection => {
                     Problem::new(422, "validation_failed", t.to_string()).field("reasons", t.to_string())
                 }
+                TransitionError::SecondApprovalRequired => Problem::new(409, "second_approval_required", t.to_string()),
                 TransitionError::RequirementsMissing(ref missing) => {
                     let errors =
                         missing.iter().map(|r| FieldError::new("requirements.missing", r.to_string())).collect();

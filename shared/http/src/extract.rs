@@ -10,8 +10,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, Method, header, request::Parts};
 use serde_json::Value;
 
-use kyc_app::TenantId;
-use kyc_app::auth::{ApiKeys, bearer_token};
+use kyc_app::auth::{ApiKeys, Principal, bearer_token};
 use kyc_app::store::idempotency::{self, Idempotency};
 use kyc_domain::audit::canonical_json;
 
@@ -21,10 +20,10 @@ use crate::error::ApiError;
 /// JSON request bodies are capped at 256 KiB.
 pub const BODY_LIMIT: usize = 256 * 1024;
 
-/// Decides which tenant a request acts for.
+/// Decides who a request acts as: tenant, actor and role.
 #[async_trait]
 pub trait Authenticate: Send + Sync {
-    async fn tenant(&self, parts: &Parts) -> Result<TenantId, ApiError>;
+    async fn principal(&self, parts: &Parts) -> Result<Principal, ApiError>;
 }
 
 /// `Authorization: Bearer <key>` looked up in a key store.
@@ -37,20 +36,21 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
 
 #[async_trait]
 impl Authenticate for BearerKeys {
-    async fn tenant(&self, parts: &Parts) -> Result<TenantId, ApiError> {
+    async fn principal(&self, parts: &Parts) -> Result<Principal, ApiError> {
         let key = bearer(parts).ok_or(ApiError::Unauthorized)?;
-        self.0.tenant_of(key).await?.ok_or(ApiError::Unauthorized)
+        self.0.principal_of(key).await?.ok_or(ApiError::Unauthorized)
     }
 }
 
-/// The tenant of the request.
-pub struct Tenant(pub TenantId);
+/// Who the request acts as, put on the request by the access check
+/// (`crate::access`) before any handler runs.
+pub struct Caller(pub Principal);
 
-impl FromRequestParts<Api> for Tenant {
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, api: &Api) -> Result<Self, Self::Rejection> {
-        Ok(Tenant(api.auth.tenant(parts).await?))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Principal>().cloned().map(Caller).ok_or(ApiError::Unauthorized)
     }
 }
 
@@ -129,7 +129,7 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 /// will be replayed with `status`.
 pub fn idempotency_of(
     api: &Api,
-    tenant: &TenantId,
+    by: &Principal,
     body: &JsonBody,
     status: u16,
 ) -> Result<Option<Idempotency>, ApiError> {
@@ -140,7 +140,8 @@ pub fn idempotency_of(
         return Err(refused());
     }
     Ok(Some(Idempotency {
-        tenant: tenant.clone(),
+        tenant: by.tenant.clone(),
+        scope: by.key_id.clone(),
         key: key.to_string(),
         request_hash: idempotency::request_hash(body.method.as_str(), &body.path, &body.canonical),
         now: api.deps.clock.now(),

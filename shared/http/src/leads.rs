@@ -12,12 +12,12 @@ use kyc_domain::status::Status;
 
 use crate::Api;
 use crate::error::ApiError;
-use crate::extract::{JsonBody, Tenant, if_match};
+use crate::extract::{Caller, JsonBody, if_match};
 use crate::query::{Paged, Params};
 use crate::respond::{Listed, idempotent, post_json, respond};
 
-pub async fn create_lead(State(api): State<Api>, Tenant(tenant): Tenant, body: JsonBody) -> Response {
-    post_json(api, tenant, body, StatusCode::CREATED, |deps, t, input: LeadInput, key| async move {
+pub async fn create_lead(State(api): State<Api>, Caller(by): Caller, body: JsonBody) -> Response {
+    post_json(api, by, body, StatusCode::CREATED, |deps, t, input: LeadInput, key| async move {
         leads::create_lead(&deps, &t, input, key.as_ref()).await
     })
     .await
@@ -25,16 +25,16 @@ pub async fn create_lead(State(api): State<Api>, Tenant(tenant): Tenant, body: J
 
 pub async fn get_lead(
     State(api): State<Api>,
-    Tenant(tenant): Tenant,
+    Caller(by): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let lead = leads::get_lead(&api.deps, &tenant, &id).await?;
+    let lead = leads::get_lead(&api.deps, &by.tenant, &id).await?;
     Ok(respond(StatusCode::OK, &lead))
 }
 
 pub async fn list_leads(
     State(api): State<Api>,
-    Tenant(tenant): Tenant,
+    Caller(by): Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Listed<Lead>, ApiError> {
     let params = Params::parse(
@@ -55,23 +55,29 @@ pub async fn list_leads(
         limit: params.limit()?,
         cursor: params.get("cursor").map(String::from),
     };
-    Ok(Listed(leads::list_leads(&api.deps, &tenant, &filter).await?))
+    Ok(Listed(leads::list_leads(&api.deps, &by.tenant, &filter).await?))
 }
 
 pub async fn patch_lead(
     State(api): State<Api>,
-    Tenant(tenant): Tenant,
+    Caller(by): Caller,
     Path(id): Path<String>,
     body: JsonBody,
-) -> Result<Response, ApiError> {
-    let expected = if_match(&body.headers)?;
-    let lead = leads::patch_lead(&api.deps, &tenant, &id, body.value, expected).await?;
-    Ok(respond(StatusCode::OK, &lead))
+) -> Response {
+    let expected = match if_match(&body.headers) {
+        Ok(expected) => expected,
+        Err(e) => return e.into_response(),
+    };
+    let patch = body.value.clone();
+    idempotent(&api, &by, &body, StatusCode::OK, move |deps, by, key| async move {
+        leads::patch_lead(&deps, &by, &id, patch, expected, key.as_ref()).await
+    })
+    .await
 }
 
 pub async fn change_status(
     State(api): State<Api>,
-    Tenant(tenant): Tenant,
+    Caller(by): Caller,
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Response {
@@ -82,19 +88,14 @@ pub async fn change_status(
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    idempotent(&api, &tenant, &body, StatusCode::OK, move |deps, t, key| async move {
+    idempotent(&api, &by, &body, StatusCode::OK, move |deps, t, key| async move {
         leads::change_status(&deps, &t, &id, input, expected, key.as_ref()).await
     })
     .await
 }
 
-pub async fn add_note(
-    State(api): State<Api>,
-    Tenant(tenant): Tenant,
-    Path(id): Path<String>,
-    body: JsonBody,
-) -> Response {
-    post_json(api, tenant, body, StatusCode::CREATED, |deps, t, input: NoteInput, key| async move {
+pub async fn add_note(State(api): State<Api>, Caller(by): Caller, Path(id): Path<String>, body: JsonBody) -> Response {
+    post_json(api, by, body, StatusCode::CREATED, |deps, t, input: NoteInput, key| async move {
         leads::add_note(&deps, &t, &id, input, key.as_ref()).await
     })
     .await
@@ -102,9 +103,9 @@ pub async fn add_note(
 
 pub async fn audit_trail(
     State(api): State<Api>,
-    Tenant(tenant): Tenant,
+    Caller(by): Caller,
     Path(id): Path<String>,
     Paged(page): Paged,
 ) -> Result<Listed<AuditEvent>, ApiError> {
-    Ok(Listed(leads::audit_trail(&api.deps, &tenant, &id, &page).await?))
+    Ok(Listed(leads::audit_trail(&api.deps, &by.tenant, &id, &page).await?))
 }

@@ -2,6 +2,7 @@
 //! `lambda_http`) and by `kyc-local`. Handlers only translate: HTTP in, a use case of
 //! `kyc-app`, JSON or problem+json out.
 
+pub mod access;
 pub mod documents;
 pub mod error;
 pub mod extract;
@@ -23,7 +24,7 @@ use axum::routing::{get, post};
 use kyc_app::Deps;
 
 pub use error::ApiError;
-pub use extract::{Authenticate, BODY_LIMIT, BearerKeys};
+pub use extract::{Authenticate, BODY_LIMIT, BearerKeys, Caller};
 pub use problem::Problem;
 
 /// The OpenAPI document of what these routers serve.
@@ -83,6 +84,9 @@ pub fn status_routes() -> Router<Api> {
 /// for unknown routes and methods.
 pub fn finish(routes: Router<Api>, api: Api) -> Router {
     routes
+        // Every API route is authenticated and checked against the role table; health
+        // and the document below are open.
+        .route_layer(axum::middleware::from_fn_with_state(api.clone(), access::check))
         .route("/health", get(health))
         .route("/v1/openapi.json", get(openapi))
         .fallback(not_found)

@@ -52,6 +52,8 @@ fn title_of(code: &str) -> &'static str {
         "version_conflict" => "The lead has changed",
         "concurrent_modification" => "Changed by another request",
         "unauthorized" => "Missing or invalid API key",
+        "forbidden" => "Not allowed for this API key's role",
+        "second_approval_required" => "Another person must approve",
         "payload_too_large" => "The body is too large",
         "unsupported_media_type" => "Unsupported media type",
         "idempotency_key_reused" => "The idempotency key was used with another request",

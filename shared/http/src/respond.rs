@@ -8,9 +8,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use kyc_app::auth::Principal;
 use kyc_app::store::idempotency::{Idempotency, Lookup, Replayable, StoredResponse};
 use kyc_app::store::page::ListPage;
-use kyc_app::{AppError, Deps, TenantId, json};
+use kyc_app::{AppError, Deps, json};
 
 use crate::Api;
 use crate::error::ApiError;
@@ -46,26 +47,22 @@ fn replay(stored: StoredResponse) -> Response {
     response
 }
 
+/// An answer with its ETag, and its own status when it decides one.
 pub fn respond<T: Replayable>(status: StatusCode, output: &T) -> Response {
+    let status = output.status().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(status);
     json(status, output, output.etag())
 }
 
-/// Runs a POST under its idempotency key: replays a stored answer, or runs `run` (with
-/// the use cases' dependencies and the tenant) and lets it record its answer in the
+/// Runs a write under its idempotency key: replays a stored answer, or runs `run` (with
+/// the use cases' dependencies and the caller) and lets it record its answer in the
 /// same transaction as its change.
-pub async fn idempotent<T, F, Fut>(
-    api: &Api,
-    tenant: &TenantId,
-    body: &JsonBody,
-    status: StatusCode,
-    run: F,
-) -> Response
+pub async fn idempotent<T, F, Fut>(api: &Api, by: &Principal, body: &JsonBody, status: StatusCode, run: F) -> Response
 where
     T: Replayable,
-    F: FnOnce(Deps, TenantId, Option<Idempotency>) -> Fut,
+    F: FnOnce(Deps, Principal, Option<Idempotency>) -> Fut,
     Fut: Future<Output = Result<T, AppError>>,
 {
-    let key = match idempotency_of(api, tenant, body, status.as_u16()) {
+    let key = match idempotency_of(api, by, body, status.as_u16()) {
         Ok(key) => key,
         Err(e) => return e.into_response(),
     };
@@ -77,7 +74,7 @@ where
             Err(e) => return ApiError::from(e).into_response(),
         }
     }
-    match run(api.deps.clone(), tenant.clone(), key.clone()).await {
+    match run(api.deps.clone(), by.clone(), key.clone()).await {
         Ok(output) => respond(status, &output),
         Err(AppError::IdempotencyRace) => match key {
             // A concurrent request with the same key committed first: answer as it did.
@@ -93,16 +90,16 @@ where
 }
 
 /// Parses a POST body into `I` and runs `run` under the request's idempotency key.
-pub async fn post_json<I, T, F, Fut>(api: Api, tenant: TenantId, body: JsonBody, status: StatusCode, run: F) -> Response
+pub async fn post_json<I, T, F, Fut>(api: Api, by: Principal, body: JsonBody, status: StatusCode, run: F) -> Response
 where
     I: DeserializeOwned,
     T: Replayable,
-    F: FnOnce(Deps, TenantId, I, Option<Idempotency>) -> Fut,
+    F: FnOnce(Deps, Principal, I, Option<Idempotency>) -> Fut,
     Fut: Future<Output = Result<T, AppError>>,
 {
     let input: I = match json::parse_input(body.value.clone()) {
         Ok(input) => input,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    idempotent(&api, &tenant, &body, status, move |deps, tenant, key| run(deps, tenant, input, key)).await
+    idempotent(&api, &by, &body, status, move |deps, by, key| run(deps, by, input, key)).await
 }

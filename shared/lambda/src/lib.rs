@@ -5,10 +5,24 @@ use async_trait::async_trait;
 use lambda_http::request::RequestContext;
 
 use kyc_app::TenantId;
+use kyc_app::auth::{Principal, Role, is_valid_actor};
 use kyc_http::{Api, ApiError, Authenticate};
 
-/// The key under which the authorizer puts the tenant in its simple-response context.
+/// The keys under which the authorizer puts who called in its simple-response context.
 pub const TENANT_CONTEXT_KEY: &str = "tenant";
+pub const ACTOR_CONTEXT_KEY: &str = "actor";
+pub const ROLE_CONTEXT_KEY: &str = "role";
+pub const KEY_ID_CONTEXT_KEY: &str = "key_id";
+
+/// The authorizer's context for a principal.
+pub fn principal_context(principal: &Principal) -> serde_json::Map<String, serde_json::Value> {
+    let mut context = serde_json::Map::new();
+    context.insert(TENANT_CONTEXT_KEY.into(), principal.tenant.to_string().into());
+    context.insert(ACTOR_CONTEXT_KEY.into(), principal.actor.clone().into());
+    context.insert(ROLE_CONTEXT_KEY.into(), principal.role.as_str().into());
+    context.insert(KEY_ID_CONTEXT_KEY.into(), principal.key_id.clone().into());
+    context
+}
 
 /// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default info).
 pub fn init_tracing() {
@@ -33,17 +47,18 @@ pub struct AuthorizerContext;
 
 #[async_trait]
 impl Authenticate for AuthorizerContext {
-    async fn tenant(&self, parts: &http::request::Parts) -> Result<TenantId, ApiError> {
+    async fn principal(&self, parts: &http::request::Parts) -> Result<Principal, ApiError> {
         let Some(RequestContext::ApiGatewayV2(context)) = parts.extensions.get::<RequestContext>() else {
             return Err(ApiError::Unauthorized);
         };
-        context
-            .authorizer
-            .as_ref()
-            .and_then(|a| a.fields.get(TENANT_CONTEXT_KEY))
-            .and_then(|v| v.as_str())
-            .and_then(TenantId::parse)
-            .ok_or(ApiError::Unauthorized)
+        let fields = context.authorizer.as_ref().map(|a| &a.fields).ok_or(ApiError::Unauthorized)?;
+        let field = |name: &str| fields.get(name).and_then(|v| v.as_str());
+        let tenant = field(TENANT_CONTEXT_KEY).and_then(TenantId::parse).ok_or(ApiError::Unauthorized)?;
+        // Every field or none: a context of an older authorizer is refused, not guessed.
+        let actor = field(ACTOR_CONTEXT_KEY).filter(|a| is_valid_actor(a)).ok_or(ApiError::Unauthorized)?;
+        let role = field(ROLE_CONTEXT_KEY).and_then(Role::parse).ok_or(ApiError::Unauthorized)?;
+        let key_id = field(KEY_ID_CONTEXT_KEY).filter(|k| !k.is_empty()).ok_or(ApiError::Unauthorized)?;
+        Ok(Principal { tenant, actor: actor.to_string(), role, key_id: key_id.to_string() })
     }
 }
 

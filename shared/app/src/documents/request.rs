@@ -14,14 +14,14 @@ use kyc_domain::lead::LeadType;
 use kyc_domain::validation::{Errors, parse_date};
 
 use crate::Deps;
+use crate::auth::Principal;
 use crate::documents::record::document_item;
 use crate::error::AppError;
 use crate::ports::objects::PresignedRequest;
 use crate::store::idempotency::{Idempotency, Replayable};
 use crate::store::lead_record::put_new;
-use crate::store::unit_of_work::{actor, event};
+use crate::store::unit_of_work::event;
 use crate::store::{AsyncChange, Change, LeadRecord, Outcome, layout, mutate};
-use crate::tenant::TenantId;
 
 /// Upload URLs live at most 15 minutes (the contract's bound).
 pub const UPLOAD_TTL: TimeDelta = TimeDelta::minutes(15);
@@ -162,6 +162,7 @@ fn validate_data(e: &mut Errors, d: &DocumentDataInput) -> DocumentData {
 
 struct RequestUpload<'a> {
     deps: &'a Deps,
+    by: &'a Principal,
     request: DocumentRequest,
 }
 
@@ -200,13 +201,14 @@ impl AsyncChange<DocumentUpload> for RequestUpload<'_> {
             document_id: document.id.clone(),
             kind: document.kind,
         });
-        let event = event(self.deps, now, actor::api(None), payload);
+        let event = event(self.deps, now, self.by.audit_actor(), payload);
         let extra = vec![put_new(document_item(&record.tenant, &document)?)];
         // Requesting a document changes the trail, not the lead's data: its version stays.
         Ok(Outcome::Changed(Change {
             lead: lead.clone(),
             evidence: None,
             follow_ups: None,
+            first_approval: None,
             events: vec![event],
             extra,
             output: DocumentUpload { document, upload: upload.into() },
@@ -216,11 +218,11 @@ impl AsyncChange<DocumentUpload> for RequestUpload<'_> {
 
 pub async fn request_upload(
     deps: &Deps,
-    tenant: &TenantId,
+    by: &Principal,
     lead_id: &str,
     request: DocumentRequest,
     idempotency: Option<&Idempotency>,
 ) -> Result<DocumentUpload, AppError> {
-    let change = RequestUpload { deps, request };
-    mutate(deps, tenant, lead_id, None, idempotency, change).await
+    let change = RequestUpload { deps, by, request };
+    mutate(deps, &by.tenant, lead_id, None, idempotency, change).await
 }

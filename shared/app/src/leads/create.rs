@@ -12,12 +12,13 @@ use kyc_domain::lead::{Lead, Source};
 use kyc_domain::requirement::{Evidence, evaluate};
 
 use crate::Deps;
+use crate::auth::Principal;
 use crate::error::AppError;
 use crate::json;
 use crate::ports::table::{Item, TableError};
 use crate::store::idempotency::{self, Idempotency};
 use crate::store::lead_record::{event_item, put_new};
-use crate::store::unit_of_work::{actor, event};
+use crate::store::unit_of_work::event;
 use crate::store::{LeadRecord, counters, layout};
 use crate::tenant::TenantId;
 
@@ -29,10 +30,11 @@ struct ExternalIdGuard {
 
 pub async fn create_lead(
     deps: &Deps,
-    tenant: &TenantId,
+    by: &Principal,
     input: LeadInput,
     idempotency: Option<&Idempotency>,
 ) -> Result<Lead, AppError> {
+    let tenant = &by.tenant;
     let now = deps.clock.now();
     let data = input.validate(now.date_naive()).map_err(AppError::Validation)?;
     let mut lead = data.into_lead(LeadId::from_uuid(deps.ids.uuid()), Source::Api, now);
@@ -46,9 +48,15 @@ pub async fn create_lead(
         lead_type: lead.lead_type,
         level: lead.level,
     });
-    let event = event(deps, now, actor::api(None), payload).chain(&ChainHead::genesis())?;
-    let record =
-        LeadRecord { tenant: tenant.clone(), lead, evidence, follow_ups: FollowUps::default(), head: event.head() };
+    let event = event(deps, now, by.audit_actor(), payload).chain(&ChainHead::genesis())?;
+    let record = LeadRecord {
+        tenant: tenant.clone(),
+        lead,
+        evidence,
+        follow_ups: FollowUps::default(),
+        first_approval: None,
+        head: event.head(),
+    };
 
     let mut writes = vec![put_new(record.to_item()?), put_new(event_item(tenant, &record.lead, &event)?)];
     let mut guard_at = None;

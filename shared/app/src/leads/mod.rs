@@ -10,7 +10,7 @@ pub use create::create_lead;
 pub use notes::{Note, NoteInput, add_note};
 pub use patch::{merge_patch, patch_lead};
 pub use read::{LeadFilter, audit_trail, get_lead, list_leads};
-pub use status::{StatusChangeInput, change_status};
+pub use status::{StatusAnswer, StatusChangeInput, change_status};
 
 use kyc_domain::lead::Lead;
 

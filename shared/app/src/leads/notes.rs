@@ -5,14 +5,16 @@ use serde::{Deserialize, Serialize};
 
 use kyc_domain::events::{EventPayload, NoteAdded};
 use kyc_domain::ids::{EventId, LeadId};
+use kyc_domain::lead::Hold;
+use kyc_domain::status::Status;
 use kyc_domain::validation::Errors;
 
 use crate::Deps;
+use crate::auth::Principal;
 use crate::error::AppError;
 use crate::store::idempotency::{Idempotency, Replayable};
-use crate::store::unit_of_work::{actor, event};
+use crate::store::unit_of_work::event;
 use crate::store::{Change, LeadRecord, mutate};
-use crate::tenant::TenantId;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,7 +38,7 @@ impl Replayable for Note {}
 
 pub async fn add_note(
     deps: &Deps,
-    tenant: &TenantId,
+    by: &Principal,
     id: &str,
     input: NoteInput,
     idempotency: Option<&Idempotency>,
@@ -52,14 +54,21 @@ pub async fn add_note(
     let Some(body) = body.filter(|_| errors.is_empty()) else {
         return Err(AppError::Validation(errors.0));
     };
-    mutate(deps, tenant, id, None, idempotency, |record: &LeadRecord, now: DateTime<Utc>| {
+    mutate(deps, &by.tenant, id, None, idempotency, |record: &LeadRecord, now: DateTime<Utc>| {
         let lead = &record.lead;
+        // A person's note on a lead under review holds it: automation stops moving it.
+        let mut next = lead.clone();
+        if lead.status == Status::UnderReview && lead.hold.is_none() {
+            next.hold = Some(Hold { actor: by.audit_actor(), at: now });
+            next.version = lead.version + 1;
+            next.updated_at = now;
+        }
         let payload = EventPayload::NoteAdded(NoteAdded {
             lead_id: lead.id.clone(),
-            lead_version: lead.version,
-            reviewer: input.reviewer.clone(),
+            lead_version: next.version,
+            reviewer_label: input.reviewer.clone(),
         });
-        let mut event = event(deps, now, actor::api(input.reviewer.as_deref()), payload);
+        let mut event = event(deps, now, by.audit_actor(), payload);
         event.note = Some(body.clone());
         let note = Note {
             id: event.id.clone(),
@@ -69,8 +78,9 @@ pub async fn add_note(
             reviewer: input.reviewer.clone(),
             created_at: now,
         };
-        // A note changes the trail, not the lead's data: its version stays.
-        Ok(Change::one(lead.clone(), event, note))
+        // A note changes the trail, not the lead's data: its version stays, unless the
+        // note starts a hold.
+        Ok(Change::one(next, event, note))
     })
     .await
 }

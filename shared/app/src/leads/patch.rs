@@ -11,21 +11,23 @@ use kyc_domain::requirement::evaluate;
 use kyc_domain::validation::Errors;
 
 use crate::Deps;
+use crate::auth::Principal;
 use crate::error::AppError;
 use crate::json;
-use crate::store::unit_of_work::{actor, event};
+use crate::store::idempotency::Idempotency;
+use crate::store::unit_of_work::event;
 use crate::store::{Change, LeadRecord, Outcome, mutate};
-use crate::tenant::TenantId;
 
 /// Top-level fields a PATCH may carry.
 const PATCHABLE: [&str; 7] = ["email", "individual", "business", "address", "signals", "level", "metadata"];
 
 pub async fn patch_lead(
     deps: &Deps,
-    tenant: &TenantId,
+    by: &Principal,
     id: &str,
     patch: Value,
     if_match: Option<u64>,
+    idempotency: Option<&Idempotency>,
 ) -> Result<Lead, AppError> {
     let Value::Object(patch) = patch else {
         return Err(AppError::field("body", "must be a JSON object"));
@@ -45,7 +47,7 @@ pub async fn patch_lead(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors.0));
     }
-    mutate(deps, tenant, id, if_match, None, |record: &LeadRecord, now: DateTime<Utc>| {
+    mutate(deps, &by.tenant, id, if_match, idempotency, |record: &LeadRecord, now: DateTime<Utc>| {
         let lead = &record.lead;
         let current = patchable_fields(lead)?;
         let mut merged = current.clone();
@@ -75,7 +77,7 @@ pub async fn patch_lead(
         next.updated_at = now;
         let payload =
             EventPayload::LeadUpdated(LeadUpdated { lead_id: lead.id.clone(), lead_version: next.version, changed });
-        let event = event(deps, now, actor::api(None), payload);
+        let event = event(deps, now, by.audit_actor(), payload);
         Ok(Change::one(next.clone(), event, next))
     })
     .await

@@ -214,6 +214,7 @@ impl AsyncChange<ScoreOutcome> for ScoreDocument<'_> {
             lead: verdict.lead,
             evidence: Some(verdict.evidence),
             follow_ups: None,
+            first_approval: None,
             events,
             extra,
             output: outcome,
@@ -286,7 +287,7 @@ impl ScoreDocument<'_> {
         payloads
             .into_iter()
             .map(|(payload, moved)| {
-                let mut draft = event(self.deps, now, actor::SYSTEM, payload);
+                let mut draft = event(self.deps, now, actor::RISK_SCORER, payload);
                 if let Some((from, to)) = moved {
                     draft.from_status = Some(from);
                     draft.to_status = Some(to);

@@ -38,12 +38,20 @@ pub trait Replayable: Serialize {
     fn etag(&self) -> Option<String> {
         None
     }
+
+    /// The status this answer is given with, when it decides it (a first approval is
+    /// 202 where an approval is 200); `None`: the route's usual status.
+    fn status(&self) -> Option<u16> {
+        None
+    }
 }
 
 /// One request's idempotency context.
 #[derive(Debug, Clone)]
 pub struct Idempotency {
     pub tenant: TenantId,
+    /// The id of the API key that sent it: keys of different callers never collide.
+    pub scope: String,
     pub key: String,
     pub request_hash: String,
     pub now: DateTime<Utc>,
@@ -77,7 +85,7 @@ pub fn request_hash(method: &str, path: &str, canonical_body: &str) -> String {
 
 impl Idempotency {
     pub async fn lookup(&self, table: &dyn Table) -> Result<Lookup, AppError> {
-        let Some(item) = table.get(&layout::idempotency_key(&self.tenant, &self.key)).await? else {
+        let Some(item) = table.get(&layout::idempotency_key(&self.tenant, &self.scope, &self.key)).await? else {
             return Ok(Lookup::Fresh);
         };
         if item.n(TTL_ATTR).is_some_and(|ttl| ttl <= self.now.timestamp()) {
@@ -94,13 +102,13 @@ impl Idempotency {
     /// The write that records `answer`, to join the change's transaction.
     pub fn record<T: Replayable>(&self, answer: &T) -> Result<Write, AppError> {
         let response = StoredResponse {
-            status: self.replay_status,
+            status: answer.status().unwrap_or(self.replay_status),
             body: crate::json::to_value("an idempotent answer", answer)?,
             etag: answer.etag(),
         };
         let record = Record { request_hash: self.request_hash.clone(), response, created_at: self.now };
         let item = Item::new(
-            layout::idempotency_key(&self.tenant, &self.key),
+            layout::idempotency_key(&self.tenant, &self.scope, &self.key),
             crate::json::to_body("idempotency record", &record)?,
         )
         .with_n(TTL_ATTR, self.now.timestamp() + RETENTION_SECONDS);

@@ -7,7 +7,7 @@
 //! | document | `T#{tenant}#L#{lead}` | `DOC#{doc}` | |
 //! | audit event (outbox) | `T#{tenant}#L#{lead}` | `EV#{seq:010}` | GSI3 tenant's events in commit order |
 //! | external id guard | `T#{tenant}#X#{external_id}` | `X` | |
-//! | idempotency record | `T#{tenant}#I#{key}` | `I` (TTL 24 h) | |
+//! | idempotency record | `T#{tenant}#I#{api key id}#{key}` | `I` (TTL 24 h) | |
 //! | file hash index | `T#{tenant}#H#{sha256}` | `{lead}#{doc}` | |
 //! | velocity counter | `T#{tenant}#V#{sha256(signal:value)}` | `H#{yyyymmddhh}` (TTL 3 h) | |
 //! | webhook endpoint | `T#{tenant}` | `WH#{endpoint}` | |
@@ -138,8 +138,9 @@ pub fn external_id_key(tenant: &TenantId, external_id: &str) -> Key {
     Key::new(format!("T#{tenant}#X#{external_id}"), "X")
 }
 
-pub fn idempotency_key(tenant: &TenantId, key: &str) -> Key {
-    Key::new(format!("T#{tenant}#I#{key}"), "I")
+/// Idempotency keys are scoped to the API key that sent them (`scope`: its id).
+pub fn idempotency_key(tenant: &TenantId, scope: &str, key: &str) -> Key {
+    Key::new(format!("T#{tenant}#I#{scope}#{key}"), "I")
 }
 
 pub fn api_key_key(key_hash: &str) -> Key {

@@ -2,6 +2,7 @@
 //! follow-up state and the head of its audit chain, with its index entries; and the
 //! audit events appended to its partition.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use kyc_domain::audit::{AuditEvent, ChainHead};
@@ -21,7 +22,16 @@ pub struct LeadRecord {
     pub lead: Lead,
     pub evidence: Evidence,
     pub follow_ups: FollowUps,
+    /// The first of two approvals a high-risk lead needs (four eyes), while it stands.
+    pub first_approval: Option<FirstApproval>,
     pub head: ChainHead,
+}
+
+/// Who gave a lead its first approval, and when (kept with the lead, not shown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstApproval {
+    pub actor: String,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -31,12 +41,19 @@ struct StoredLead {
     evidence: Evidence,
     #[serde(default)]
     follow_ups: FollowUps,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    first_approval: Option<FirstApproval>,
 }
 
 impl LeadRecord {
     pub fn to_item(&self) -> Result<Item, AppError> {
         let lead = &self.lead;
-        let stored = StoredLead { lead: lead.clone(), evidence: self.evidence.clone(), follow_ups: self.follow_ups };
+        let stored = StoredLead {
+            lead: lead.clone(),
+            evidence: self.evidence.clone(),
+            follow_ups: self.follow_ups,
+            first_approval: self.first_approval.clone(),
+        };
         let item = Item::new(layout::lead_key(&self.tenant, &lead.id), json::to_body("lead", &stored)?)
             .with_s(layout::KIND, layout::KIND_LEAD)
             .with_s(layout::TENANT, self.tenant.as_str())
@@ -61,6 +78,7 @@ impl LeadRecord {
             lead: stored.lead,
             evidence: stored.evidence,
             follow_ups: stored.follow_ups,
+            first_approval: stored.first_approval,
             head: ChainHead {
                 seq: u64::try_from(seq).map_err(|e| AppError::internal_from("negative chain head", e))?,
                 hash: hash.to_string(),

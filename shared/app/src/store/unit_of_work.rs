@@ -23,7 +23,7 @@ use crate::ports::table::{TableError, Write};
 use crate::store::counters;
 use crate::store::idempotency::{self, Idempotency, Replayable};
 use crate::store::layout;
-use crate::store::lead_record::{LeadRecord, event_item, put_new};
+use crate::store::lead_record::{FirstApproval, LeadRecord, event_item, put_new};
 use crate::tenant::TenantId;
 
 /// Attempts of a read-modify-write before answering `concurrent_modification`. Each
@@ -47,6 +47,9 @@ pub struct Change<T> {
     pub evidence: Option<Evidence>,
     /// New follow-up state (`None`: unchanged).
     pub follow_ups: Option<FollowUps>,
+    /// A first approval this change records (four eyes). Any change of the lead that
+    /// does not record one voids the one standing.
+    pub first_approval: Option<FirstApproval>,
     pub events: Vec<EventDraft>,
     pub extra: Vec<Write>,
     pub output: T,
@@ -59,6 +62,7 @@ impl<T> Change<T> {
             lead,
             evidence: None,
             follow_ups: None,
+            first_approval: None,
             events: vec![event],
             extra: Vec::new(),
             output,
@@ -120,7 +124,14 @@ pub async fn mutate<T: Replayable>(
         }
         let evidence = change.evidence.unwrap_or_else(|| record.evidence.clone());
         let follow_ups = change.follow_ups.unwrap_or(record.follow_ups);
-        let after = LeadRecord { tenant: tenant.clone(), lead: change.lead, evidence, follow_ups, head };
+        // A first approval stands while the lead stays as it was approved.
+        let first_approval = match change.first_approval {
+            Some(first) => Some(first),
+            None if change.lead.version == record.lead.version => record.first_approval.clone(),
+            None => None,
+        };
+        let after =
+            LeadRecord { tenant: tenant.clone(), lead: change.lead, evidence, follow_ups, first_approval, head };
         let mut writes = vec![after.put_after(&record.head)?];
         writes.extend(event_writes);
         writes.extend(change.extra);
@@ -140,15 +151,13 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(jitter * u64::from(attempt.min(6)))).await;
 }
 
-/// Who made a change, as the audit trail names it.
+/// The service's own actors, as the audit trail names them (`system:<component>`);
+/// API keys are `key:<actor>` (`Principal::audit_actor`).
 pub mod actor {
-    /// The service's own work (scoring, the decision policy, follow-ups).
-    pub const SYSTEM: &str = "system";
-
-    /// An API call, by the reviewer it names if any.
-    pub fn api(reviewer: Option<&str>) -> String {
-        reviewer.map_or_else(|| "api".to_string(), |r| format!("reviewer:{r}"))
-    }
+    /// Document scoring and the decision policy.
+    pub const RISK_SCORER: &str = "system:risk-scorer";
+    /// The follow-up job.
+    pub const FOLLOW_UP: &str = "system:follow-up";
 }
 
 /// A new audit event of this change, to be chained by [`mutate`].

@@ -105,6 +105,7 @@ impl LeadData {
             risk: None,
             compliance_flags: Vec::new(),
             rejection: None,
+            hold: None,
             metadata: self.metadata,
             version: 1,
             created_at: now,

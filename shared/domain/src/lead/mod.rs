@@ -174,6 +174,14 @@ pub struct Rejection {
     pub is_final: bool,
 }
 
+/// A person holds the lead: automation records checks and risk but never moves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// Who holds it, as the audit trail names them (`key:<actor>`).
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
 /// The lead as the API shows it and as it is stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lead {
@@ -203,6 +211,8 @@ pub struct Lead {
     pub compliance_flags: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection: Option<Rejection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Hold>,
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
     pub version: u64,

@@ -178,8 +178,12 @@ fn subject_of<'a>(lead: &'a Lead, doc: &Document) -> Option<Subject<'a>> {
 /// The status moves the decision policy makes after a scoring, in order: a first
 /// upload starts the lead, then it is approved or sent to review; a decided lead stays
 /// decided, except that a critical finding sends even an approved lead back for a
-/// re-review.
+/// re-review; a lead a person holds never moves.
 pub fn policy_moves(lead: &Lead, all_documents_verified: bool, risk: &Risk) -> Vec<Status> {
+    // A person holds the lead: automation records, it does not move it.
+    if lead.hold.is_some() {
+        return Vec::new();
+    }
     if lead.status == Status::Approved && risk.level == RiskLevel::Critical {
         return vec![Status::UnderReview];
     }
@@ -330,6 +334,14 @@ mod tests {
         );
         assert_eq!(policy_moves(&lead(Status::InProgress), false, &risk(RiskLevel::Low)), [Status::UnderReview]);
         assert!(policy_moves(&lead(Status::UnderReview), true, &risk(RiskLevel::High)).is_empty(), "already in review");
+    }
+
+    #[test]
+    fn a_held_lead_is_never_moved_by_automation() {
+        let mut held = lead(Status::UnderReview);
+        held.hold = Some(crate::lead::Hold { actor: "key:ana".into(), at: Utc::now() });
+        assert!(policy_moves(&held, true, &risk(RiskLevel::Low)).is_empty(), "not approved though all is well");
+        assert!(policy_moves(&held, true, &risk(RiskLevel::Critical)).is_empty());
     }
 
     #[test]

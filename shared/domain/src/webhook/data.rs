@@ -44,9 +44,14 @@ pub struct ReviewCompletedData {
     pub decision: ReviewDecision,
     /// Empty (not left out) when the decision gave none.
     pub reasons: Vec<RejectionReason>,
-    /// The reviewer's name, `"system"` for the decision policy, `null` for an API call
+    /// The reviewer's label, `"system"` for the decision policy, `null` for an API call
     /// that named nobody.
     pub reviewer: Option<String>,
+    /// Who decided, as the audit trail names it (`key:<actor>` for an API key,
+    /// `system:<component>` for the service). Left out only for decisions recorded
+    /// before actors came from API keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
 }
 
 /// The statuses that complete a review.

@@ -172,7 +172,8 @@ pub fn events_for(audit: &AuditEvent) -> Result<Vec<WebhookEvent>, WebhookEventE
         | EventPayload::DocumentRejected(_)
         | EventPayload::LinkCreated(_)
         | EventPayload::LinkOpened(_)
-        | EventPayload::SumsubImported(_) => vec![],
+        | EventPayload::SumsubImported(_)
+        | EventPayload::FirstApproval(_) => vec![],
     };
     bodies
         .iter()
@@ -218,6 +219,7 @@ fn status_changed(audit: &AuditEvent, change: &StatusChanged) -> Vec<WebhookData
             // A decision recorded without reasons gave none: the contract shows `[]`.
             reasons: audit.reasons.clone().unwrap_or_default(),
             reviewer: reviewer(audit, change),
+            actor: audit.actor.contains(':').then(|| audit.actor.clone()).filter(|a| !a.starts_with("reviewer:")),
         }));
     }
     out
@@ -227,11 +229,11 @@ fn status_changed(audit: &AuditEvent, change: &StatusChanged) -> Vec<WebhookData
 /// `"system"` for the decision policy, `None` (`null`) for an API call that named
 /// nobody.
 fn reviewer(audit: &AuditEvent, change: &StatusChanged) -> Option<String> {
-    if let StatusChangeOrigin::Manual { reviewer: Some(name), .. } = &change.origin {
+    if let StatusChangeOrigin::Manual { reviewer_label: Some(name), .. } = &change.origin {
         return Some(name.clone());
     }
     if let Some(name) = audit.actor.strip_prefix("reviewer:") {
         return Some(name.to_string());
     }
-    (audit.actor == "system").then(|| "system".to_string())
+    (audit.actor == "system" || audit.actor.starts_with("system:")).then(|| "system".to_string())
 }

@@ -54,7 +54,7 @@ pub fn frozen_trail_drafts() -> Vec<EventDraft> {
         EventPayload::StatusChanged(StatusChanged {
             lead_id: lead(),
             lead_version: 5,
-            origin: StatusChangeOrigin::Manual { reviewer: Some("ana".into()), is_final: Some(true) },
+            origin: StatusChangeOrigin::Manual { reviewer_label: Some("ana".into()), is_final: Some(true) },
         }),
     );
     rejection.reasons = Some(vec![RejectionReason::DocumentForged, RejectionReason::SanctionsMatch]);
@@ -64,7 +64,7 @@ pub fn frozen_trail_drafts() -> Vec<EventDraft> {
         "evt_019a4f0d2b6c7e1f8a9b0c1d2e3f4a5b",
         "2025-11-04T13:51:44.9Z",
         "reviewer:ana",
-        EventPayload::NoteAdded(NoteAdded { lead_id: lead(), lead_version: 2, reviewer: Some("ana".into()) }),
+        EventPayload::NoteAdded(NoteAdded { lead_id: lead(), lead_version: 2, reviewer_label: Some("ana".into()) }),
     );
     note.note = Some("Called the applicant: the passport upload is on its way.".into());
 
