@@ -209,3 +209,25 @@ mod follow_ups {
         }
     }
 }
+
+#[test]
+fn a_person_moving_a_lead_to_review_holds_it_and_moving_it_out_ends_the_hold() {
+    let in_review = kyc_domain::status::hold_after_manual_move(lead(UnderReview, Level::Basic), "key:ana", at());
+    assert_eq!(in_review.hold.as_ref().map(|h| h.actor.as_str()), Some("key:ana"));
+    let moved_on = kyc_domain::status::hold_after_manual_move(Lead { status: Approved, ..in_review }, "key:bo", at());
+    assert_eq!(moved_on.hold, None);
+}
+
+#[test]
+fn only_high_and_critical_risk_approvals_take_two_people() {
+    use kyc_domain::lead::{Risk, RiskLevel};
+    let with_risk = |level| Lead {
+        risk: Some(Risk { score: 0, level, factors: vec![], scored_at: at() }),
+        ..lead(UnderReview, Level::Basic)
+    };
+    assert!(!kyc_domain::status::needs_two_approvals(&lead(UnderReview, Level::Basic)), "no risk scored yet");
+    assert!(!kyc_domain::status::needs_two_approvals(&with_risk(RiskLevel::Low)));
+    assert!(!kyc_domain::status::needs_two_approvals(&with_risk(RiskLevel::Medium)));
+    assert!(kyc_domain::status::needs_two_approvals(&with_risk(RiskLevel::High)));
+    assert!(kyc_domain::status::needs_two_approvals(&with_risk(RiskLevel::Critical)));
+}
