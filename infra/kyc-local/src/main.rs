@@ -109,6 +109,12 @@ async fn main() -> anyhow::Result<()> {
         LocalQueue::open(&args.data_dir.join("queue.sqlite3"), schedule.max_attempts())
             .map_err(|e| anyhow::anyhow!("deliveries queue: {e}"))?,
     );
+    // This process is the queue's only consumer: what a previous run held when it
+    // stopped is delivered now, not after its visibility timeout.
+    let released = queue.release_leases().await.map_err(|e| anyhow::anyhow!("deliveries queue: {e}"))?;
+    if released > 0 {
+        tracing::info!(released, "deliveries held by the previous run released");
+    }
     let clock: Arc<dyn Clock> = Arc::new(clock);
     let deps = Deps {
         table: Arc::new(table.clone()),

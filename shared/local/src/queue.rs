@@ -35,7 +35,9 @@ CREATE TABLE IF NOT EXISTS messages (
     body TEXT NOT NULL,
     visible_at INTEGER NOT NULL,
     receive_count INTEGER NOT NULL DEFAULT 0,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    -- 1 while a consumer holds the message (received, not settled).
+    leased INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS messages_visible ON messages (visible_at, id);
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -145,7 +147,32 @@ impl LocalQueue {
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
             .map_err(unavailable)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        // Files made before leases were tracked get the column (as not leased).
+        let has_leased: bool = conn
+            .query_row("SELECT COUNT(*) FROM pragma_table_info('messages') WHERE name = 'leased'", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n > 0)
+            .map_err(unavailable)?;
+        if !has_leased {
+            conn.execute_batch("ALTER TABLE messages ADD COLUMN leased INTEGER NOT NULL DEFAULT 0")
+                .map_err(unavailable)?;
+        }
         Ok(LocalQueue { conn: Arc::new(Mutex::new(conn)), max_receives, now_ms: Arc::new(system_now_ms) })
+    }
+
+    /// Makes every message a consumer received and never settled visible now. For the
+    /// queue's only consumer at its start: whatever a previous run held when it died
+    /// is delivered at once instead of after its visibility timeout. Messages waiting
+    /// out a retry or a send delay stay hidden. Returns how many were released.
+    pub async fn release_leases(&self) -> Result<u64, QueueError> {
+        self.with_conn(|conn, now| {
+            let released = conn
+                .execute("UPDATE messages SET visible_at = ?1, leased = 0 WHERE leased = 1", [now])
+                .map_err(unavailable)?;
+            Ok(released as u64)
+        })
+        .await
     }
 
     /// The bodies in the dead letters, oldest first.
@@ -263,7 +290,7 @@ impl QueueConsumer for LocalQueue {
                     }
                     let count = count + 1;
                     tx.execute(
-                        "UPDATE messages SET visible_at = ?2, receive_count = ?3 WHERE id = ?1",
+                        "UPDATE messages SET visible_at = ?2, receive_count = ?3, leased = 1 WHERE id = ?1",
                         params![id, now + hide_for, count],
                     )
                     .map_err(unavailable)?;
@@ -303,7 +330,7 @@ impl QueueConsumer for LocalQueue {
                 }
                 Settle::RetryIn(delay) => {
                     tx.execute(
-                        "UPDATE messages SET visible_at = ?2 WHERE id = ?1",
+                        "UPDATE messages SET visible_at = ?2, leased = 0 WHERE id = ?1",
                         params![id, now + millis(delay, MAX_VISIBILITY)],
                     )
                     .map_err(unavailable)?;
@@ -449,5 +476,29 @@ mod tests {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
+    }
+
+    #[tokio::test]
+    async fn a_message_held_by_a_consumer_that_died_is_released_at_the_next_start() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("queue.sqlite3");
+        let first = LocalQueue::open(&path, 5).expect("queue");
+        first
+            .send(vec![
+                OutgoingMessage { body: "held".into(), delay: Duration::ZERO },
+                OutgoingMessage { body: "retrying".into(), delay: Duration::ZERO },
+            ])
+            .await
+            .expect("sent");
+        let received = first.receive(10, Duration::from_secs(90)).await.expect("received");
+        let retrying = received.iter().find(|m| m.body == "retrying").expect("the second message");
+        first.settle(&retrying.receipt, Settle::RetryIn(Duration::from_secs(3600))).await.expect("settled");
+        drop(first); // the process dies holding "held"
+
+        let restarted = LocalQueue::open(&path, 5).expect("queue");
+        assert_eq!(restarted.release_leases().await.expect("released"), 1);
+        let again = restarted.receive(10, Duration::from_secs(90)).await.expect("received");
+        assert_eq!(again.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["held"], "a retry keeps its delay");
+        assert_eq!(again[0].receive_count, 2);
     }
 }
