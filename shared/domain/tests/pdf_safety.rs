@@ -137,9 +137,10 @@ fn when_names_are_hex_escaped_inside_an_encoded_object_stream_should_fail() {
 #[test]
 fn when_a_filter_bomb_passes_the_cap_should_fail_as_too_large() {
     let zeros = vec![0u8; 5 << 20];
-    let bombs: [(&str, Vec<u8>); 4] = [
+    let bombs: [(&str, Vec<u8>); 5] = [
         ("/Filter /RL", run_length(&zeros)),
         ("/Filter /LZW", lzw(&zeros)),
+        ("/Filter /LZWDecode", lzw_zeros(zeros.len())),
         ("/Filter [/Fl /Fl]", compress_to_vec_zlib(&compress_to_vec_zlib(&zeros, 9), 9)),
         ("/Filter [/A85 /Fl]", ascii85(&compress_to_vec_zlib(&zeros, 9))),
     ];

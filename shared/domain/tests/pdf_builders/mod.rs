@@ -160,6 +160,37 @@ pub fn lzw(data: &[u8]) -> Vec<u8> {
     bits.out
 }
 
+/// LZWDecode data for `len` zero bytes, written straight from how the decoder grows
+/// its table: after the first zero, each code is the entry being defined, one zero
+/// longer than the one before (so it stays small however large `len`).
+pub fn lzw_zeros(len: usize) -> Vec<u8> {
+    let mut bits = Bits::default();
+    let (mut next, mut width, mut written, mut run) = (258usize, 9u32, 0usize, 1usize);
+    bits.put(256, width);
+    bits.put(0, width);
+    written += 1;
+    while written < len {
+        if next == 4095 {
+            // Start again before the table fills.
+            bits.put(256, width);
+            (next, width, run) = (258, 9, 1);
+            bits.put(0, width);
+            written += 1;
+            continue;
+        }
+        bits.put(next, width);
+        run += 1;
+        written += run;
+        next += 1;
+        if next + 1 >= 1 << width && width < 12 {
+            width += 1;
+        }
+    }
+    bits.put(257, width);
+    bits.put(0, 7);
+    bits.out
+}
+
 #[derive(Default)]
 struct Bits {
     out: Vec<u8>,

@@ -14,7 +14,7 @@
 //! The stream layer decides whether a stream may use one (an image may; anything else
 //! with one is counted as undecodable, since a reader would decode it all the same).
 
-use miniz_oxide::inflate::{TINFLStatus, decompress_to_vec_with_limit, decompress_to_vec_zlib_with_limit};
+use miniz_oxide::inflate::TINFLStatus;
 
 use super::lexer::{Token, reference};
 
@@ -370,6 +370,12 @@ impl Sink {
         Ok(())
     }
 
+    fn repeat(&mut self, byte: u8, count: usize) -> Result<(), Full> {
+        self.room(count)?;
+        self.out.resize(self.out.len() + count, byte);
+        Ok(())
+    }
+
     fn extend(&mut self, bytes: &[u8]) -> Result<(), Full> {
         self.room(bytes.len())?;
         self.out.extend_from_slice(bytes);
@@ -382,24 +388,41 @@ impl Sink {
 }
 
 /// FlateDecode. Data without a zlib header is tried as raw deflate, as some readers
-/// do, but never counted as well formed.
+/// do, but never counted as well formed. The output grows by hand, doubling up to the
+/// limit and never past it (the inflater's own `…_to_vec` growth may reserve twice it).
 fn flate(data: &[u8], out: &mut Sink) -> Result<bool, Full> {
+    use miniz_oxide::inflate::core::{DecompressorOxide, decompress, inflate_flags};
+
     let zlib = looks_like_zlib(data);
-    let result = if zlib {
-        decompress_to_vec_zlib_with_limit(data, out.limit)
-    } else {
-        decompress_to_vec_with_limit(data, out.limit)
-    };
-    let (bytes, well_formed) = match result {
-        Ok(bytes) => (bytes, zlib),
-        Err(error) => match error.status {
-            TINFLStatus::HasMoreOutput => return Err(Full),
+    let mut flags = inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
+    if zlib {
+        flags |= inflate_flags::TINFL_FLAG_PARSE_ZLIB_HEADER;
+    }
+    let mut state = Box::<DecompressorOxide>::default();
+    let mut buffer = vec![0u8; data.len().saturating_mul(2).clamp(1, out.limit.max(1))];
+    let (mut input, mut written) = (data, 0);
+    let well_formed = loop {
+        let (status, consumed, produced) = decompress(&mut state, input, &mut buffer, written, flags);
+        written += produced;
+        input = input.get(consumed..).unwrap_or_default();
+        match status {
+            TINFLStatus::Done => break zlib,
             // All the data is there, only its checksum is off; readers ignore that.
-            TINFLStatus::Adler32Mismatch => (error.output, zlib),
-            _ => (error.output, false),
-        },
+            TINFLStatus::Adler32Mismatch => break zlib,
+            TINFLStatus::HasMoreOutput => {
+                if buffer.len() >= out.limit {
+                    return Err(Full);
+                }
+                let grown = buffer.len().saturating_mul(2).min(out.limit);
+                buffer.reserve_exact(grown - buffer.len());
+                buffer.resize(grown, 0);
+            }
+            // Corrupt or cut short: what inflated before that is what readers get.
+            _ => break false,
+        }
     };
-    out.out = bytes;
+    buffer.truncate(written);
+    out.out = buffer;
     Ok(well_formed)
 }
 
@@ -501,9 +524,7 @@ fn run_length(data: &[u8], out: &mut Sink) -> Result<bool, Full> {
             }
             _ => {
                 let Some(&byte) = data.get(i + 1) else { return Ok(false) };
-                for _ in 0..257 - usize::from(n) {
-                    out.push(byte)?;
-                }
+                out.repeat(byte, 257 - usize::from(n))?;
                 i += 2;
             }
         }

@@ -3,8 +3,6 @@
 //! told apart from the same bytes by chance inside encoded stream data; XFA `<script>`
 //! elements; and what an `/OpenAction` or an `/AA` (additional actions) entry sets off.
 
-use memchr::memmem;
-
 use super::filters::value_len;
 use super::lexer::{Lexer, Token, is_delimiter, is_whitespace, read_name, reference};
 use super::streams::Objects;
@@ -125,16 +123,9 @@ pub(super) fn scan_names(b: &[u8], from: usize, to: usize, rule: Rule, names: &m
 /// Whether `content` holds an XML `<script` element (with or without a namespace
 /// prefix, any case), as an XFA form carries its scripts.
 pub(super) fn has_xml_script(content: &[u8]) -> bool {
-    let finder = memmem::Finder::new(b"script");
-    let mut from = 0;
-    while let Some(at) = content.get(from..).and_then(|rest| finder.find(rest)).map(|at| from + at) {
-        from = at + 1;
-        if xml_script_at(content, at) {
-            return true;
-        }
-    }
-    // Upper or mixed case is rare enough to pay for a second, slower look.
-    content.windows(6).enumerate().any(|(at, w)| w.eq_ignore_ascii_case(b"script") && xml_script_at(content, at))
+    memchr::memchr2_iter(b's', b'S', content).any(|at| {
+        content.get(at..at + 6).is_some_and(|word| word.eq_ignore_ascii_case(b"script")) && xml_script_at(content, at)
+    })
 }
 
 /// `script` at `at` is an element's name: after `<` or `<prefix:`, before whitespace,
