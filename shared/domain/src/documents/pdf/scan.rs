@@ -265,7 +265,7 @@ fn object_sets_off(
         return ActiveSet::default();
     }
     let file = objects.bytes();
-    let starts: Vec<usize> = objects.definitions(number, generation).iter().map(|&(_, _, at)| at).collect();
+    let starts = objects.definitions(number, generation);
     let mut found = ActiveSet::default();
     for at in starts {
         if *lookups >= MAX_LOOKUPS {

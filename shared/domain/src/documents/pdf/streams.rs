@@ -257,12 +257,17 @@ fn length_end(b: &[u8], body: usize, length: u64) -> Option<usize> {
 }
 
 /// The objects of a file by their `N G obj` headers, indexed on first use (one pass
-/// over the file, however many references are followed).
+/// over the file, however many references are followed). An entry takes 12 bytes and
+/// a header at least 8, so the index stays within 1.5 times the file.
 pub(super) struct Objects<'a> {
     b: &'a [u8],
     /// (number, generation, where the object's value starts), sorted.
-    index: Option<Vec<(u64, u64, usize)>>,
+    index: Option<Vec<Entry>>,
 }
+
+/// An object number (at most 2^23 in a valid file), its generation (at most 65 535)
+/// and where its value starts (files here are far below 4 GiB).
+type Entry = (u32, u16, u32);
 
 impl<'a> Objects<'a> {
     pub(super) fn new(b: &'a [u8]) -> Objects<'a> {
@@ -273,12 +278,15 @@ impl<'a> Objects<'a> {
         self.b
     }
 
-    fn index(&mut self) -> &[(u64, u64, usize)] {
+    fn index(&mut self) -> &[Entry] {
         let b = self.b;
         self.index.get_or_insert_with(|| {
-            let mut index: Vec<(u64, u64, usize)> = memmem::find_iter(b, b"obj")
+            let mut index: Vec<Entry> = memmem::find_iter(b, b"obj")
                 .filter(|&at| b.get(at + 3).is_none_or(|&c| is_whitespace(c) || is_delimiter(c)))
-                .filter_map(|at| header_before(b, at).map(|(number, generation)| (number, generation, at + 3)))
+                .filter_map(|at| {
+                    let (number, generation) = header_before(b, at)?;
+                    Some((u32::try_from(number).ok()?, u16::try_from(generation).ok()?, u32::try_from(at + 3).ok()?))
+                })
                 .collect();
             index.sort_unstable();
             index
@@ -287,24 +295,27 @@ impl<'a> Objects<'a> {
 
     /// Where each definition of object `number` `generation` starts (just after
     /// `obj`), in file order: a file updated in increments can define one several times.
-    pub(super) fn definitions(&mut self, number: u64, generation: u64) -> &[(u64, u64, usize)] {
+    pub(super) fn definitions(&mut self, number: u64, generation: u64) -> Vec<usize> {
+        let (Ok(number), Ok(generation)) = (u32::try_from(number), u16::try_from(generation)) else {
+            return Vec::new();
+        };
         let index = self.index();
         let start = index.partition_point(|&(n, g, _)| (n, g) < (number, generation));
         let end = index.partition_point(|&(n, g, _)| (n, g) <= (number, generation));
-        &index[start..end]
+        index[start..end].iter().map(|&(_, _, at)| at as usize).collect()
     }
 
     /// The value of object `number` as a direct integer, by its last definition.
     pub(super) fn integer(&mut self, number: u64, generation: u64) -> Option<u64> {
         let b = self.b;
-        let &(_, _, at) = self.definitions(number, generation).last()?;
+        let at = *self.definitions(number, generation).last()?;
         Lexer::new(b, at).next().and_then(|(_, token)| token.integer())
     }
 
     /// The filter chain an indirect `/Filter` refers to, by its last definition.
     pub(super) fn chain(&mut self, number: u64, generation: u64) -> Option<Chain> {
         let b = self.b;
-        let &(_, _, at) = self.definitions(number, generation).last()?;
+        let at = *self.definitions(number, generation).last()?;
         // A name or an array of names: a few tokens.
         let tokens: Vec<Token> = Lexer::new(b, at).take(2 + super::filters::MAX_CHAIN).map(|(_, t)| t).collect();
         let len = value_len(&tokens);
@@ -430,7 +441,7 @@ mod tests {
         assert_eq!(objects.definitions(1, 0).len(), 2);
         assert_eq!(objects.integer(1, 0), Some(8), "the last definition wins");
         assert_eq!(objects.integer(11, 0), Some(6));
-        assert!(objects.definitions(2, 0).is_empty());
+        assert_eq!(objects.definitions(2, 0).len(), 0);
         assert_eq!(objects.integer(3, 0), None);
     }
 
