@@ -119,6 +119,15 @@ impl ContentType {
         }
     }
 
+    /// The file name extension of a download.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ContentType::Jpeg => "jpg",
+            ContentType::Png => "png",
+            ContentType::Pdf => "pdf",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<ContentType> {
         match s {
             "image/jpeg" => Some(ContentType::Jpeg),
