@@ -39,6 +39,14 @@ pub fn pdf() -> Vec<u8> {
     b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
 }
 
+/// A small PDF with `objects` added (streams to inspect, say).
+pub fn pdf_with(objects: &[u8]) -> Vec<u8> {
+    let mut pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n".to_vec();
+    pdf.extend_from_slice(objects);
+    pdf.extend_from_slice(b"trailer << /Root 1 0 R >>\n%%EOF\n");
+    pdf
+}
+
 /// The two lines of a passport's machine-readable zone (ICAO 9303 TD3), with every
 /// check digit computed: `birth` and `expiry` as `YYMMDD`.
 pub fn passport_mrz(surname: &str, given: &str, number: &str, birth: &str, expiry: &str) -> Vec<String> {

@@ -144,6 +144,76 @@ async fn valid_files_are_verified_and_a_complete_low_risk_enhanced_lead_is_appro
     assert!(approval.data["factors"].is_array(), "the decision names the factors that drove it");
 }
 
+/// A complete enhanced lead up to its proof of address: passport and selfie uploaded.
+async fn lead_awaiting_proof_of_address(api: &TestApi) -> String {
+    let lead = api.create(enhanced_individual("Ada", "Lovelace", "1990-12-10")).await;
+    let id = lead["id"].as_str().expect("lead id").to_string();
+    upload(api, &id, json!({"kind": "passport", "content_type": "image/png"}), &fixtures::png(1200, 800, 21)).await;
+    upload(api, &id, json!({"kind": "selfie", "content_type": "image/png"}), &fixtures::png(800, 800, 22)).await;
+    id
+}
+
+fn check_named<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["checks"].as_array().and_then(|checks| checks.iter().find(|c| c["name"] == name)).expect("the check is there")
+}
+
+#[tokio::test]
+async fn a_pdf_that_cannot_be_fully_inspected_is_verified_but_its_lead_waits_for_a_person() {
+    let api = TestApi::embedded();
+    let id = lead_awaiting_proof_of_address(&api).await;
+    let unknown_filter =
+        fixtures::pdf_with(b"3 0 obj << /Length 4 /Filter /ScrambleDecode >> stream\nabcd\nendstream endobj\n");
+    let (doc, _) =
+        upload(&api, &id, json!({"kind": "proof_of_address", "content_type": "application/pdf"}), &unknown_filter)
+            .await;
+    let doc = document(&api, &id, &doc).await;
+    assert_eq!(doc["status"], "verified", "{doc}");
+    assert_eq!(check_named(&doc, "pdf_safety")["result"], "warn");
+    let lead = api.get(&format!("/v1/leads/{id}")).await.body;
+    assert_eq!(lead["requirements"]["missing"], json!([]));
+    assert_eq!(lead["risk"]["level"], "low", "{}", lead["risk"]);
+    assert_eq!(lead["status"], "under_review", "a low risk alone does not approve what no one could inspect");
+}
+
+#[tokio::test]
+async fn a_pdf_hiding_a_script_behind_a_filter_is_rejected() {
+    let api = TestApi::embedded();
+    let id = lead_awaiting_proof_of_address(&api).await;
+    let objects = "1 0 << /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> >>";
+    let hex: String = objects.bytes().map(|b| format!("{b:02x}")).collect();
+    let stream = format!(
+        "6 0 obj << /Type /ObjStm /N 1 /First 4 /Filter /AHx /Length {} >> stream\n{hex}>\nendstream endobj\n",
+        hex.len() + 1
+    );
+    let (doc, _) = upload(
+        &api,
+        &id,
+        json!({"kind": "proof_of_address", "content_type": "application/pdf"}),
+        &fixtures::pdf_with(stream.as_bytes()),
+    )
+    .await;
+    let doc = document(&api, &id, &doc).await;
+    assert_eq!(doc["status"], "rejected", "{doc}");
+    assert_eq!(
+        check_named(&doc, "pdf_safety")["detail"],
+        "the PDF runs JavaScript when opened inside an encoded object stream"
+    );
+    assert_ne!(api.get(&format!("/v1/leads/{id}")).await.body["status"], "approved");
+}
+
+#[tokio::test]
+async fn a_download_link_is_bound_to_an_attachment_of_the_stored_type() {
+    let api = TestApi::embedded();
+    let id = lead_awaiting_proof_of_address(&api).await;
+    let (doc, _) =
+        upload(&api, &id, json!({"kind": "proof_of_address", "content_type": "application/pdf"}), &fixtures::pdf())
+            .await;
+    let link = document(&api, &id, &doc).await["download"]["url"].as_str().expect("a download link").to_string();
+    let query = link.split_once('?').map(|(_, q)| q.to_string()).expect("signed parameters");
+    assert!(query.contains("ct=application%2Fpdf"), "{query}");
+    assert!(query.contains(&format!("cd=attachment%3B+filename%3D%22{doc}.pdf%22")), "{query}");
+}
+
 #[tokio::test]
 async fn a_second_event_for_the_same_object_changes_nothing() {
     let api = TestApi::embedded();

@@ -1,6 +1,7 @@
 //! Serves the signed object URLs that `LocalObjects` hands out, as S3 would: a PUT
-//! stores the file and raises "object created"; a GET returns it. Both only with a
-//! valid, unexpired signature for exactly that key (and, for uploads, content type).
+//! stores the file and raises "object created"; a GET returns it as an attachment. Both
+//! only with a valid, unexpired signature for exactly that key and content type (and,
+//! for downloads, disposition).
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
 use serde::Deserialize;
@@ -37,6 +38,9 @@ pub struct Signed {
     expires: i64,
     #[serde(default)]
     ct: String,
+    /// A download's `Content-Disposition`.
+    #[serde(default)]
+    cd: String,
     sig: String,
 }
 
@@ -58,8 +62,9 @@ async fn upload(
     // A URL without its signature parameters is refused like a wrong signature.
     let Ok(Query(q)) = q else { return refused() };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let access = SignedAccess { method: "PUT", key: &key, expires: q.expires, content_type, signature: &q.sig };
-    if q.ct != content_type || !state.objects.verify(&access, state.clock.now()) {
+    let access =
+        SignedAccess { method: "PUT", key: &key, expires: q.expires, content_type, disposition: "", signature: &q.sig };
+    if q.ct != content_type || !q.cd.is_empty() || !state.objects.verify(&access, state.clock.now()) {
         return refused();
     }
     // One upload per URL, as S3 with `If-None-Match: *` would: a second PUT must not
@@ -90,13 +95,37 @@ async fn download(
     q: Result<Query<Signed>, QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = q else { return refused() };
-    let access = SignedAccess { method: "GET", key: &key, expires: q.expires, content_type: "", signature: &q.sig };
-    if !q.ct.is_empty() || !state.objects.verify(&access, state.clock.now()) {
+    let access = SignedAccess {
+        method: "GET",
+        key: &key,
+        expires: q.expires,
+        content_type: &q.ct,
+        disposition: &q.cd,
+        signature: &q.sig,
+    };
+    // Only ever an attachment: a file rendered in the reviewer's browser could run
+    // what it carries in the page's origin.
+    if !q.cd.starts_with("attachment") || q.ct.is_empty() || !state.objects.verify(&access, state.clock.now()) {
         return refused();
     }
+    let (Ok(content_type), Ok(disposition)) = (HeaderValue::from_str(&q.ct), HeaderValue::from_str(&q.cd)) else {
+        return refused();
+    };
     let Some(path) = state.objects.path_of(&key) else { return refused() };
     match tokio::fs::read(&path).await {
-        Ok(bytes) => ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response(),
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CONTENT_DISPOSITION, disposition),
+                // The declared type is the only type: no browser guesses another.
+                (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+                // Should a browser render it anyway, with no script and no origin.
+                (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'")),
+                (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
+            ],
+            bytes,
+        )
+            .into_response(),
         Err(_) => Problem::new(404, "not_found", "no such object").into_response(),
     }
 }

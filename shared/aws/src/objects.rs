@@ -1,4 +1,5 @@
-//! The `ObjectStore` port on S3: presigned PUT / GET URLs and bounded reads.
+//! The `ObjectStore` port on S3: presigned PUT / GET URLs (a GET answers as an
+//! attachment with the stored type) and bounded reads.
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::presigning::PresigningConfig;
 use chrono::{DateTime, Utc};
 
-use kyc_app::ports::objects::{ObjectError, ObjectPrefix, ObjectStore, PresignedRequest};
+use kyc_app::ports::objects::{Attachment, ObjectError, ObjectPrefix, ObjectStore, PresignedRequest};
 
 /// S3 caps a presigned URL at 7 days; we never ask for more than minutes.
 const MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -97,12 +98,21 @@ impl ObjectStore for S3Objects {
         Ok(presigned(request, expires_at))
     }
 
-    async fn presign_get(&self, key: &str, expires_at: DateTime<Utc>) -> Result<PresignedRequest, ObjectError> {
+    async fn presign_get(
+        &self,
+        key: &str,
+        attachment: &Attachment,
+        expires_at: DateTime<Utc>,
+    ) -> Result<PresignedRequest, ObjectError> {
         let request = self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            // Signed into the URL: S3 answers with these headers, and a changed value
+            // breaks the signature, so the file is saved, never rendered.
+            .response_content_disposition(attachment.content_disposition())
+            .response_content_type(attachment.content_type())
             .presigned(ttl_until(expires_at)?)
             .await
             .map_err(unavailable)?;

@@ -638,18 +638,18 @@ fn when_pdf_has_a_launch_action_should_fail() {
     let pdf = pdf_with("/OpenAction << /S /Launch /F (cmd.exe) >> ", "", "");
     let checks = run(ContentType::Pdf, &pdf);
     assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Fail));
-    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has a launch action");
+    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has a launch action that runs when opened");
 }
 
 #[test]
-fn when_pdf_has_embedded_files_only_should_warn() {
+fn when_pdf_has_embedded_files_should_fail() {
     let pdf = pdf_with(
         "/Names << /EmbeddedFiles 5 0 R >> ",
         "6 0 obj\n<< /Type /EmbeddedFile /Length 0 >>\nstream\n\nendstream\nendobj\n",
         "",
     );
     let checks = run(ContentType::Pdf, &pdf);
-    assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Warn));
+    assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Fail));
     assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF carries embedded files");
 }
 
@@ -688,7 +688,7 @@ fn fixture_object_stream_hides_its_objects_from_a_plain_scan() {
 fn when_object_stream_hides_javascript_should_fail_saying_where() {
     let checks = run(ContentType::Pdf, &pdf_hiding(SCRIPT));
     assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Fail));
-    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF carries JavaScript inside a compressed object stream");
+    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF carries JavaScript inside an encoded object stream");
 }
 
 #[test]
@@ -705,7 +705,7 @@ fn when_object_stream_hides_an_inline_open_action_should_say_it_runs_when_opened
     let pdf = pdf_with_bytes("", &object_stream(6, &[(1, &catalog)]), "");
     assert_eq!(
         detail(&run(ContentType::Pdf, &pdf), CHECK_PDF_SAFETY),
-        "the PDF runs JavaScript when opened inside a compressed object stream"
+        "the PDF runs JavaScript when opened inside an encoded object stream"
     );
 }
 
@@ -716,7 +716,7 @@ fn when_javascript_is_both_plain_and_compressed_should_say_both() {
     let pdf = pdf_with_bytes("", &objects, "");
     assert_eq!(
         detail(&run(ContentType::Pdf, &pdf), CHECK_PDF_SAFETY),
-        "the PDF carries JavaScript, also inside a compressed object stream"
+        "the PDF carries JavaScript, also inside an encoded object stream"
     );
 }
 
@@ -724,7 +724,7 @@ fn when_javascript_is_both_plain_and_compressed_should_say_both() {
 fn when_object_stream_hides_a_launch_action_should_fail() {
     let checks = run(ContentType::Pdf, &pdf_hiding("<< /S /Launch /F (cmd.exe) >>"));
     assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Fail));
-    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has a launch action inside a compressed object stream");
+    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has a launch action inside an encoded object stream");
 }
 
 #[test]
@@ -745,7 +745,7 @@ fn when_any_flate_stream_hides_javascript_should_fail() {
         let pdf = pdf_with_bytes("", &stream, "");
         let checks = run(ContentType::Pdf, &pdf);
         assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Fail), "{}", String::from_utf8_lossy(&pdf));
-        assert!(detail(&checks, CHECK_PDF_SAFETY).contains("JavaScript inside a compressed"));
+        assert!(detail(&checks, CHECK_PDF_SAFETY).contains("JavaScript inside an encoded"));
     }
 }
 
@@ -759,7 +759,7 @@ fn when_junk_makes_an_object_stream_read_as_an_image_should_still_inspect_it() {
     objects.extend(flate_object(6, &format!("/Type /ObjStm /N 1 /First {first} % )\n"), &content));
     let checks = run(ContentType::Pdf, &pdf_with_bytes("", &objects, ""));
     assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Fail));
-    assert!(detail(&checks, CHECK_PDF_SAFETY).contains("JavaScript inside a compressed"));
+    assert!(detail(&checks, CHECK_PDF_SAFETY).contains("JavaScript inside an encoded"));
 }
 
 #[test]
@@ -777,7 +777,7 @@ fn when_object_stream_is_png_predicted_should_undo_it_and_fail() {
     let dict = format!("/Type /ObjStm /N 1 /First {first} /DecodeParms << /Predictor 12 /Columns 8 >> ");
     let pdf = pdf_with_bytes("", &flate_object(6, &dict, &predicted), "");
     let checks = run(ContentType::Pdf, &pdf);
-    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF carries JavaScript inside a compressed object stream");
+    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF carries JavaScript inside an encoded object stream");
 }
 
 #[test]
@@ -787,7 +787,7 @@ fn when_compressed_content_is_clean_should_pass() {
         &[
             (5, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"),
             (7, "<< /JSONData 1 /JavaScriptless 2 /Launcher 3 /JSX [/JS_ 1] >>"),
-            (8, "<< /S /URI /URI (https://example.com/) >>"),
+            (8, "<< /S /GoTo /D [3 0 R /Fit] >>"),
         ],
     );
     objects.extend(flate_object(9, "", b"q 1 0 0 1 0 0 cm BT /F1 12 Tf (Jane Doe) Tj ET Q"));
@@ -796,14 +796,14 @@ fn when_compressed_content_is_clean_should_pass() {
 }
 
 #[test]
-fn when_streams_use_other_filters_should_skip_them() {
-    let objects = [
-        stream_object(7, "/Filter /DCTDecode /Subtype /Image ", &[0xFF, 0xD8, 0xFF, 0xD9]),
-        stream_object(8, "/Filter /ASCIIHexDecode ", b"2F4A5320>"),
-    ]
-    .concat();
-    let checks = run(ContentType::Pdf, &pdf_with_bytes("", &objects, ""));
+fn when_streams_use_other_filters_should_decode_them_and_leave_images_opaque() {
+    let image = stream_object(7, "/Filter /DCTDecode /Subtype /Image ", &[0xFF, 0xD8, 0xFF, 0xD9]);
+    let checks = run(ContentType::Pdf, &pdf_with_bytes("", &image, ""));
     assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Pass), "{checks:?}");
+
+    let hex = stream_object(8, "/Filter /ASCIIHexDecode ", b"2F4A5320>");
+    let checks = run(ContentType::Pdf, &pdf_with_bytes("", &[image, hex].concat(), ""));
+    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF carries JavaScript inside an encoded stream");
 }
 
 #[test]
@@ -811,7 +811,10 @@ fn when_flate_stream_is_corrupt_should_warn_without_panicking() {
     let corrupt = stream_object(7, "/Filter /FlateDecode ", b"x\x9c\xff\xff\xff\xff not deflate at all");
     let checks = run(ContentType::Pdf, &pdf_with_bytes("", &corrupt, ""));
     assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Warn));
-    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has a compressed stream that could not be decoded");
+    assert_eq!(
+        detail(&checks, CHECK_PDF_SAFETY),
+        "the PDF has a stream that could not be decoded and was not inspected (corrupt or truncated encoded data)"
+    );
 
     let no_header = stream_object(7, "/Filter /FlateDecode ", b"plain text, not compressed");
     let checks = run(ContentType::Pdf, &pdf_with_bytes("", &no_header, ""));
@@ -829,7 +832,7 @@ fn when_flate_stream_is_cut_short_should_still_scan_what_inflated() {
     let detail = detail(&run(ContentType::Pdf, &pdf_with_bytes("", &cut, "")), CHECK_PDF_SAFETY);
     assert_eq!(
         detail,
-        "the PDF carries JavaScript inside a compressed stream; the PDF has a compressed stream that could not be decoded"
+        "the PDF carries JavaScript inside an encoded stream; the PDF has a stream that could not be decoded and was not inspected (corrupt or truncated encoded data)"
     );
 }
 
@@ -855,12 +858,12 @@ fn when_flate_stream_is_a_zip_bomb_should_fail_without_inflating_it_all() {
     let bomb = stream_object(7, "/Filter /FlateDecode ", zip_bomb());
     let checks = run(ContentType::Pdf, &pdf_with_bytes("", &bomb, ""));
     assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Fail));
-    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has compressed content too large to inspect");
+    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has encoded content too large to inspect");
 
     // Sixteen of them (a GiB inflated) stop at the first.
     let bombs: Vec<u8> = (0..16).flat_map(|n| stream_object(10 + n, "/Filter /FlateDecode ", zip_bomb())).collect();
     let checks = run(ContentType::Pdf, &pdf_with_bytes("", &bombs, ""));
-    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has compressed content too large to inspect");
+    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has encoded content too large to inspect");
 }
 
 #[test]
@@ -870,7 +873,7 @@ fn when_script_lies_past_the_cap_should_fail_as_too_large() {
     let pdf = pdf_with_bytes("", &flate_object(7, "", &content), "");
     let checks = run(ContentType::Pdf, &pdf);
     assert_eq!(result(&checks, CHECK_PDF_SAFETY), Some(CheckResult::Fail));
-    assert!(detail(&checks, CHECK_PDF_SAFETY).contains("compressed content too large to inspect"));
+    assert!(detail(&checks, CHECK_PDF_SAFETY).contains("encoded content too large to inspect"));
 }
 
 #[test]
@@ -879,7 +882,7 @@ fn when_streams_together_inflate_past_the_file_cap_should_fail_as_too_large() {
     let content = vec![b' '; 7 << 19];
     let objects: Vec<u8> = (0..10).flat_map(|n| flate_object(10 + n, "", &content)).collect();
     let checks = run(ContentType::Pdf, &pdf_with_bytes("", &objects, ""));
-    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has compressed content too large to inspect");
+    assert_eq!(detail(&checks, CHECK_PDF_SAFETY), "the PDF has encoded content too large to inspect");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The `ObjectStore` port on local files, with URLs signed like S3's presigned ones:
-//! an HMAC-SHA256 over method, key, expiry and (for uploads) content type, checked by
-//! `kyc-local` before it accepts or serves a file. A tampered, expired or re-targeted
-//! URL is refused.
+//! an HMAC-SHA256 over method, key, expiry, content type and (for downloads) content
+//! disposition, checked by `kyc-local` before it accepts or serves a file. A tampered,
+//! expired or re-targeted URL is refused, and a download answers with exactly the
+//! signed type and `attachment` disposition.
 
 use std::path::PathBuf;
 
@@ -11,7 +12,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio::io::AsyncReadExt;
 
-use kyc_app::ports::objects::{ObjectError, ObjectPrefix, ObjectStore, PresignedRequest};
+use kyc_app::ports::objects::{Attachment, ObjectError, ObjectPrefix, ObjectStore, PresignedRequest};
 
 /// Where `kyc-local` serves object URLs.
 pub const OBJECTS_PATH: &str = "/local-objects/";
@@ -30,7 +31,10 @@ pub struct SignedAccess<'a> {
     pub method: &'a str,
     pub key: &'a str,
     pub expires: i64,
+    /// The upload's required type, or the type a download is served with.
     pub content_type: &'a str,
+    /// A download's `Content-Disposition` (empty for uploads).
+    pub disposition: &'a str,
     pub signature: &'a str,
 }
 
@@ -51,14 +55,16 @@ impl LocalObjects {
         Ok(LocalObjects { root, base_url, keyed })
     }
 
-    fn mac(&self, method: &str, key: &str, expires: i64, content_type: &str) -> Hmac<Sha256> {
+    fn mac(&self, method: &str, key: &str, expires: i64, content_type: &str, disposition: &str) -> Hmac<Sha256> {
         let mut mac = self.keyed.clone();
-        mac.update(format!("{method}\n{key}\n{expires}\n{content_type}").as_bytes());
+        // Newline-separated: no field may hold one (`verify` refuses control bytes), so
+        // the fields cannot be shifted into each other.
+        mac.update(format!("{method}\n{key}\n{expires}\n{content_type}\n{disposition}").as_bytes());
         mac
     }
 
-    fn sign(&self, method: &str, key: &str, expires: i64, content_type: &str) -> String {
-        hex::encode(self.mac(method, key, expires, content_type).finalize().into_bytes())
+    fn sign(&self, method: &str, key: &str, expires: i64, content_type: &str, disposition: &str) -> String {
+        hex::encode(self.mac(method, key, expires, content_type, disposition).finalize().into_bytes())
     }
 
     /// Whether a request carries a valid, unexpired signature for exactly this access.
@@ -66,9 +72,14 @@ impl LocalObjects {
         if access.expires < now.timestamp() || !is_safe_key(access.key) {
             return false;
         }
+        if [access.content_type, access.disposition].iter().any(|v| v.bytes().any(|b| b.is_ascii_control())) {
+            return false;
+        }
         let Ok(given) = hex::decode(access.signature) else { return false };
         // Constant-time comparison.
-        self.mac(access.method, access.key, access.expires, access.content_type).verify_slice(&given).is_ok()
+        self.mac(access.method, access.key, access.expires, access.content_type, access.disposition)
+            .verify_slice(&given)
+            .is_ok()
     }
 
     pub fn path_of(&self, key: &str) -> Option<PathBuf> {
@@ -87,11 +98,13 @@ impl LocalObjects {
         tokio::fs::rename(&tmp, &path).await.map_err(unavailable)
     }
 
-    fn url(&self, method: &str, key: &str, expires: DateTime<Utc>, content_type: &str) -> String {
+    fn url(&self, method: &str, key: &str, expires: DateTime<Utc>, content_type: &str, disposition: &str) -> String {
         let expires = expires.timestamp();
-        let signature = self.sign(method, key, expires, content_type);
-        let ct: String = form_urlencoded::byte_serialize(content_type.as_bytes()).collect();
-        format!("{}{OBJECTS_PATH}{key}?expires={expires}&ct={ct}&sig={signature}", self.base_url)
+        let signature = self.sign(method, key, expires, content_type, disposition);
+        let encode = |value: &str| form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>();
+        let (ct, cd) = (encode(content_type), encode(disposition));
+        let cd = if disposition.is_empty() { String::new() } else { format!("&cd={cd}") };
+        format!("{}{OBJECTS_PATH}{key}?expires={expires}&ct={ct}{cd}&sig={signature}", self.base_url)
     }
 }
 
@@ -112,19 +125,24 @@ impl ObjectStore for LocalObjects {
         }
         Ok(PresignedRequest {
             method: "PUT".into(),
-            url: self.url("PUT", key, expires_at, content_type),
+            url: self.url("PUT", key, expires_at, content_type, ""),
             headers: [("Content-Type".to_string(), content_type.to_string())].into(),
             expires_at,
         })
     }
 
-    async fn presign_get(&self, key: &str, expires_at: DateTime<Utc>) -> Result<PresignedRequest, ObjectError> {
+    async fn presign_get(
+        &self,
+        key: &str,
+        attachment: &Attachment,
+        expires_at: DateTime<Utc>,
+    ) -> Result<PresignedRequest, ObjectError> {
         if !is_safe_key(key) {
             return Err(ObjectError::Invalid("unsafe object key".into()));
         }
         Ok(PresignedRequest {
             method: "GET".into(),
-            url: self.url("GET", key, expires_at, ""),
+            url: self.url("GET", key, expires_at, attachment.content_type(), &attachment.content_disposition()),
             headers: Default::default(),
             expires_at,
         })
@@ -157,14 +175,14 @@ mod tests {
     }
 
     fn access<'a>(method: &'a str, key: &'a str, expires: i64, ct: &'a str, sig: &'a str) -> SignedAccess<'a> {
-        SignedAccess { method, key, expires, content_type: ct, signature: sig }
+        SignedAccess { method, key, expires, content_type: ct, disposition: "", signature: sig }
     }
 
     #[test]
     fn a_signature_is_valid_only_for_its_method_key_type_and_time() {
         let s = store();
         let exp = now().timestamp() + 900;
-        let sig = s.sign("PUT", "documents/t/l/d", exp, "image/png");
+        let sig = s.sign("PUT", "documents/t/l/d", exp, "image/png", "");
         assert!(s.verify(&access("PUT", "documents/t/l/d", exp, "image/png", &sig), now()));
         assert!(!s.verify(&access("PUT", "documents/t/l/other", exp, "image/png", &sig), now()), "another key");
         assert!(!s.verify(&access("PUT", "documents/t/l/d", exp, "application/pdf", &sig), now()), "another type");
@@ -173,6 +191,49 @@ mod tests {
         let later = DateTime::from_timestamp(exp + 1, 0).unwrap_or_default();
         assert!(!s.verify(&access("PUT", "documents/t/l/d", exp, "image/png", &sig), later), "expired");
         assert!(!s.verify(&access("PUT", "documents/t/l/d", exp, "image/png", "zz"), now()), "garbage");
+    }
+
+    #[tokio::test]
+    async fn a_download_url_binds_its_content_type_and_attachment_disposition() {
+        let s = store();
+        let attachment = Attachment::new("doc_02.pdf", "application/pdf");
+        let expires = now() + chrono::TimeDelta::minutes(5);
+        let link = s.presign_get("documents/t/l/d", &attachment, expires).await.expect("signed");
+        let query: std::collections::HashMap<String, String> =
+            form_urlencoded::parse(link.url.split_once('?').map(|(_, q)| q).unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect();
+        assert_eq!(query.get("ct").map(String::as_str), Some("application/pdf"));
+        assert_eq!(query.get("cd").map(String::as_str), Some("attachment; filename=\"doc_02.pdf\""));
+        let sig = query.get("sig").expect("a signature");
+        let get = |ct: &'static str, cd: &'static str| SignedAccess {
+            method: "GET",
+            key: "documents/t/l/d",
+            expires: expires.timestamp(),
+            content_type: ct,
+            disposition: cd,
+            signature: sig,
+        };
+        assert!(s.verify(&get("application/pdf", "attachment; filename=\"doc_02.pdf\""), now()));
+        assert!(!s.verify(&get("text/html", "attachment; filename=\"doc_02.pdf\""), now()), "another type");
+        assert!(!s.verify(&get("application/pdf", "inline"), now()), "rendered inline");
+        assert!(!s.verify(&get("application/pdf", ""), now()), "no disposition");
+    }
+
+    #[test]
+    fn fields_holding_control_bytes_are_refused() {
+        let s = store();
+        let exp = now().timestamp() + 900;
+        let sig = s.sign("GET", "documents/t/l/d", exp, "a\nb", "");
+        let access = SignedAccess {
+            method: "GET",
+            key: "documents/t/l/d",
+            expires: exp,
+            content_type: "a\nb",
+            disposition: "",
+            signature: &sig,
+        };
+        assert!(!s.verify(&access, now()));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Reading documents: a lead's list, and one document with a short-lived download
-//! link once its file is there.
+//! link once its file is there (an attachment to save, never a page to render).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
@@ -10,6 +10,7 @@ use kyc_domain::ids::{DocumentId, LeadId};
 use crate::Deps;
 use crate::documents::record::parse_document;
 use crate::error::AppError;
+use crate::ports::objects::Attachment;
 use crate::store::page::{self, ListPage, ListQuery, PageRequest};
 use crate::store::{layout, load};
 use crate::tenant::TenantId;
@@ -58,7 +59,14 @@ pub async fn get_document(
         None
     } else {
         let expires_at = deps.clock.now() + DOWNLOAD_TTL;
-        let link = deps.objects.presign_get(&layout::document_object_key(tenant, &lead, &doc), expires_at).await?;
+        // Saved as `{document_id}.{ext}` with the declared type (the one the upload was
+        // bound to), never shown inline: see `Attachment`.
+        let attachment = Attachment::new(
+            &format!("{}.{}", document.id, document.content_type.extension()),
+            document.content_type.as_str(),
+        );
+        let key = layout::document_object_key(tenant, &lead, &doc);
+        let link = deps.objects.presign_get(&key, &attachment, expires_at).await?;
         Some(Download { url: link.url, expires_at })
     };
     Ok(DocumentWithDownload { document, download })

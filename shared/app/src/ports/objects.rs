@@ -24,6 +24,50 @@ pub struct ObjectPrefix {
     pub content_type: Option<String>,
 }
 
+/// How a downloaded file reaches the browser: always as an attachment to save under a
+/// safe name with its stored type, never rendered in the page (a PDF's scripts, an
+/// HTML or SVG file posing as an image, would run in the reviewer's session).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    file_name: String,
+    content_type: String,
+}
+
+impl Attachment {
+    /// `file_name` keeps only letters, digits, `.`, `_` and `-` (anything else becomes
+    /// `_`), so it needs no quoting or encoding in a header; a `content_type` that is
+    /// not a plain `type/subtype` becomes `application/octet-stream`.
+    pub fn new(file_name: &str, content_type: &str) -> Attachment {
+        let mut file_name: String = file_name
+            .chars()
+            .take(128)
+            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+            .collect();
+        if file_name.trim_matches('.').is_empty() {
+            file_name = "document".to_string();
+        }
+        let token = |part: &str| {
+            !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+        };
+        let plain = content_type.split_once('/').is_some_and(|(kind, sub)| token(kind) && token(sub));
+        let content_type = if plain { content_type.to_string() } else { "application/octet-stream".to_string() };
+        Attachment { file_name, content_type }
+    }
+
+    pub fn file_name(&self) -> &str {
+        &self.file_name
+    }
+
+    pub fn content_type(&self) -> &str {
+        &self.content_type
+    }
+
+    /// The `Content-Disposition` header value.
+    pub fn content_disposition(&self) -> String {
+        format!("attachment; filename=\"{}\"", self.file_name)
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ObjectError {
     #[error("invalid object request: {0}")]
@@ -42,10 +86,38 @@ pub trait ObjectStore: Send + Sync {
         expires_at: DateTime<Utc>,
     ) -> Result<PresignedRequest, ObjectError>;
 
-    /// A GET of this key, valid until `expires_at`.
-    async fn presign_get(&self, key: &str, expires_at: DateTime<Utc>) -> Result<PresignedRequest, ObjectError>;
+    /// A GET of this key, valid until `expires_at`, whose answer carries
+    /// `Content-Disposition: attachment` and the content type of `attachment`, whatever
+    /// was stored with the object.
+    async fn presign_get(
+        &self,
+        key: &str,
+        attachment: &Attachment,
+        expires_at: DateTime<Utc>,
+    ) -> Result<PresignedRequest, ObjectError>;
 
     /// At most `max` bytes from the start of the object (never the whole of a huge
     /// one), with its total size; `None` when there is no such object.
     async fn read_prefix(&self, key: &str, max: u64) -> Result<Option<ObjectPrefix>, ObjectError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_a_file_name_has_unsafe_characters_should_replace_them() {
+        let attachment = Attachment::new("doc_01.pdf\"; filename*=x\r\n", "application/pdf");
+        assert_eq!(attachment.file_name(), "doc_01.pdf___filename__x__");
+        assert_eq!(attachment.content_disposition(), "attachment; filename=\"doc_01.pdf___filename__x__\"");
+        assert_eq!(Attachment::new("..", "image/png").file_name(), "document");
+    }
+
+    #[test]
+    fn when_a_content_type_is_not_a_plain_media_type_should_fall_back_to_octet_stream() {
+        assert_eq!(Attachment::new("a.pdf", "application/pdf").content_type(), "application/pdf");
+        for odd in ["text/html; charset=utf-8", "image/svg+xml\r\nX: 1", "pdf", "/"] {
+            assert_eq!(Attachment::new("a", odd).content_type(), "application/octet-stream", "{odd:?}");
+        }
+    }
 }

@@ -119,6 +119,15 @@ impl ContentType {
         }
     }
 
+    /// The file name extension of a download.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ContentType::Jpeg => "jpg",
+            ContentType::Png => "png",
+            ContentType::Pdf => "pdf",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<ContentType> {
         match s {
             "image/jpeg" => Some(ContentType::Jpeg),
@@ -228,7 +237,19 @@ pub struct Document {
     pub verified_at: Option<DateTime<Utc>>,
 }
 
+/// File checks whose warning only a person can clear: a PDF that could not be fully
+/// inspected may hold what the check looks for, so its lead is never approved
+/// automatically, although the document itself is not rejected.
+pub const CHECKS_HELD_FOR_A_PERSON_ON_WARN: [&str; 1] = [CHECK_PDF_SAFETY];
+
 impl Document {
+    /// Whether a check of this document warned in a way only a person can clear.
+    pub fn needs_a_person(&self) -> bool {
+        self.checks
+            .iter()
+            .any(|c| c.result == CheckResult::Warn && CHECKS_HELD_FOR_A_PERSON_ON_WARN.contains(&c.name.as_str()))
+    }
+
     /// Verified, unless any check failed; a warning alone does not reject.
     pub fn verdict(checks: &[Check]) -> DocumentStatus {
         if checks.iter().any(|c| c.result == CheckResult::Fail) {

@@ -139,9 +139,11 @@ pub fn judge_upload(
     next.version = lead.version + 1;
     next.updated_at = now;
 
-    let all_verified = documents.iter().all(|d| d.status != DocumentStatus::Rejected);
+    // A document a person must look at (a PDF that could not be fully inspected) keeps
+    // the lead from automatic approval as a rejected one does.
+    let all_clear = documents.iter().all(|d| d.status != DocumentStatus::Rejected && !d.needs_a_person());
     let mut moves = Vec::new();
-    for to in policy_moves(&next, all_verified, &risk) {
+    for to in policy_moves(&next, all_clear, &risk) {
         let decision =
             Decision { to, reasons: vec![], note: None, is_final: false, origin: DecisionOrigin::System, at: now };
         let before = next.status;
@@ -178,7 +180,8 @@ fn subject_of<'a>(lead: &'a Lead, doc: &Document) -> Option<Subject<'a>> {
 /// The status moves the decision policy makes after a scoring, in order: a first
 /// upload starts the lead, then it is approved or sent to review; a decided lead stays
 /// decided, except that a critical finding sends even an approved lead back for a
-/// re-review; a lead a person holds never moves.
+/// re-review; a lead a person holds never moves. `all_documents_verified` is false as
+/// well when a document needs a person ([`Document::needs_a_person`]).
 pub fn policy_moves(lead: &Lead, all_documents_verified: bool, risk: &Risk) -> Vec<Status> {
     // A person holds the lead: automation records, it does not move it.
     if lead.hold.is_some() {
@@ -213,7 +216,7 @@ fn flag(flags: &mut Vec<String>, code: &str) {
 
 #[cfg(test)]
 mod tests {
-    use crate::documents::{ContentType, DocumentObject};
+    use crate::documents::{CHECK_PDF_SAFETY, ContentType, DocumentObject};
     use crate::ids::{DocumentId, LeadId};
     use crate::lead::input::LeadData;
     use crate::lead::{Risk, Source};
@@ -275,6 +278,51 @@ mod tests {
         assert_eq!(verdict.document.file.as_ref().map(|f| f.size_bytes), Some(2048));
         assert!(verdict.evidence.satisfied.contains(&Requirement::Screening));
         assert!(verdict.failed_checks().is_empty());
+    }
+
+    fn complete_basic_lead() -> Lead {
+        let mut lead = lead(Status::InProgress);
+        lead.email = Some("ada@example.com".into());
+        lead.individual = Some(crate::lead::Individual {
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            date_of_birth: None,
+            nationality: None,
+            phone: None,
+        });
+        lead.address = Some(crate::lead::Address {
+            line1: "1 High St".into(),
+            line2: None,
+            city: "York".into(),
+            postal_code: None,
+            state: None,
+            country: "GB".into(),
+        });
+        lead
+    }
+
+    #[test]
+    fn when_pdf_safety_warns_should_verify_the_document_but_send_the_lead_to_a_person() {
+        // A basic lead with its data complete, at a low risk.
+        let lead = complete_basic_lead();
+        let mut file = clean_file();
+        file.checks.push(Check::warn(CHECK_PDF_SAFETY, "the PDF has a stream that could not be decoded"));
+        let verdict = judge(&lead, file.clone(), false, &[]);
+        assert_eq!(verdict.document.status, DocumentStatus::Verified, "a warning alone does not reject");
+        assert_eq!(verdict.risk.level, RiskLevel::Low);
+        assert_eq!(verdict.moves, [(Status::InProgress, Status::UnderReview)]);
+
+        // The same lead with a clean file is approved: the warning made the difference.
+        let verdict = judge(&lead, clean_file(), false, &[]);
+        assert_eq!(verdict.moves, [(Status::InProgress, Status::Approved)]);
+    }
+
+    #[test]
+    fn when_another_check_only_warns_should_not_hold_the_lead() {
+        let lead = complete_basic_lead();
+        let mut file = clean_file();
+        file.checks.push(Check::warn("editing_software", "PNG Software names GIMP"));
+        assert_eq!(judge(&lead, file, false, &[]).moves, [(Status::InProgress, Status::Approved)]);
     }
 
     #[test]
