@@ -198,6 +198,13 @@ impl<'a> Streams<'a> {
         let region = &b[self.region_start..to];
         let header = memmem::rfind(region, b"obj").map(|at| self.region_start + at + 3);
         let from_header = header.and_then(|from| self.dictionary(from, to));
+        // Only a string, a comment or a dictionary before the header can make a reading
+        // from the top differ; the common region (`endstream endobj N G obj`) has none.
+        let plain_before_header =
+            header.is_some_and(|from| memchr::memchr3(b'(', b'%', b'<', &b[self.region_start..from]).is_none());
+        if from_header.is_some() && plain_before_header {
+            return [from_header, None];
+        }
         let from_region = self.dictionary(self.region_start, to);
         match (from_header, from_region) {
             (Some(a), Some(b)) if a == b => [Some(a), None],
