@@ -63,10 +63,16 @@ pub async fn patch_lead(
     Tenant(tenant): Tenant,
     Path(id): Path<String>,
     body: JsonBody,
-) -> Result<Response, ApiError> {
-    let expected = if_match(&body.headers)?;
-    let lead = leads::patch_lead(&api.deps, &tenant, &id, body.value, expected).await?;
-    Ok(respond(StatusCode::OK, &lead))
+) -> Response {
+    let expected = match if_match(&body.headers) {
+        Ok(expected) => expected,
+        Err(e) => return e.into_response(),
+    };
+    let (deps, t, patch) = (api.deps.clone(), tenant.clone(), body.value.clone());
+    idempotent(&api, &tenant, &body, StatusCode::OK, move |key| async move {
+        leads::patch_lead(&deps, &t, &id, patch, expected, key.as_ref()).await
+    })
+    .await
 }
 
 pub async fn change_status(

@@ -12,13 +12,13 @@ pub mod query;
 pub mod respond;
 pub mod webhooks;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 
 use kyc_app::Deps;
 
@@ -28,6 +28,16 @@ pub use problem::Problem;
 
 /// The OpenAPI document of what these routers serve.
 pub const OPENAPI: &str = include_str!("../../../infra/openapi.json");
+
+/// Where clients reach this API (scheme, host, optional port; no path), named in the
+/// `servers` of the OpenAPI document it serves. Added as a request extension by a
+/// deployment that knows it (`kyc-local --public-url`); otherwise `KYC_PUBLIC_URL`,
+/// else the request's `X-Forwarded-Proto` / `X-Forwarded-Host` / `Host` decide.
+#[derive(Debug, Clone)]
+pub struct PublicUrl(pub String);
+
+static DOCUMENT: LazyLock<serde_json::Value> =
+    LazyLock::new(|| serde_json::from_str(OPENAPI).unwrap_or(serde_json::Value::Null));
 
 /// What every route handler is given: the use cases' dependencies and how requests
 /// are authenticated (a key store locally, the authorizer's context on Lambda).
@@ -105,10 +115,61 @@ async fn health() -> Response {
     respond::json(StatusCode::OK, &serde_json::json!({ "status": "ok" }), None)
 }
 
-async fn openapi() -> Response {
-    let mut response = (StatusCode::OK, OPENAPI).into_response();
+async fn openapi(public: Option<Extension<PublicUrl>>, headers: HeaderMap) -> Response {
+    let base = public
+        .map(|Extension(PublicUrl(url))| url)
+        .or_else(|| std::env::var("KYC_PUBLIC_URL").ok())
+        .filter(|url| valid_base_url(url))
+        .or_else(|| base_url_from_headers(&headers));
+    let mut response = (StatusCode::OK, served_openapi(base.as_deref())).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
+}
+
+/// The OpenAPI document with `servers` naming `base` (the document as shipped when
+/// there is none).
+pub fn served_openapi(base: Option<&str>) -> String {
+    let Some(base) = base else { return OPENAPI.to_string() };
+    let mut document = DOCUMENT.clone();
+    let Some(root) = document.as_object_mut() else { return OPENAPI.to_string() };
+    let url = base.trim_end_matches('/');
+    root.insert(
+        "servers".into(),
+        serde_json::json!([{ "url": url, "description": "this deployment (the URL this document was fetched from)" }]),
+    );
+    serde_json::to_string_pretty(&document).unwrap_or_else(|_| OPENAPI.to_string())
+}
+
+/// `http(s)://host[:port]` with nothing a document reader could trip over.
+fn valid_base_url(url: &str) -> bool {
+    let url = url.trim_end_matches('/');
+    let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    host.is_some_and(valid_host)
+}
+
+fn valid_host(host: &str) -> bool {
+    (1..=255).contains(&host.len())
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_'))
+}
+
+/// The base URL a client used, as a proxy (API Gateway, a load balancer) or the client
+/// itself reports it: the first `X-Forwarded-Proto` (`http` without one) and the first
+/// `X-Forwarded-Host`, else `Host`.
+fn base_url_from_headers(headers: &HeaderMap) -> Option<String> {
+    let first = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let host = first("x-forwarded-host").or_else(|| first(header::HOST.as_str())).filter(|h| valid_host(h))?;
+    let scheme = match first("x-forwarded-proto").map(|p| p.to_ascii_lowercase()).as_deref() {
+        Some("https") => "https",
+        _ => "http",
+    };
+    Some(format!("{scheme}://{host}"))
 }
 
 async fn not_found() -> Response {

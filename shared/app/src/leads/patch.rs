@@ -13,6 +13,7 @@ use kyc_domain::validation::Errors;
 use crate::Deps;
 use crate::error::AppError;
 use crate::json;
+use crate::store::idempotency::Idempotency;
 use crate::store::unit_of_work::{actor, event};
 use crate::store::{Change, LeadRecord, Outcome, mutate};
 use crate::tenant::TenantId;
@@ -26,6 +27,7 @@ pub async fn patch_lead(
     id: &str,
     patch: Value,
     if_match: Option<u64>,
+    idempotency: Option<&Idempotency>,
 ) -> Result<Lead, AppError> {
     let Value::Object(patch) = patch else {
         return Err(AppError::field("body", "must be a JSON object"));
@@ -45,7 +47,7 @@ pub async fn patch_lead(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors.0));
     }
-    mutate(deps, tenant, id, if_match, None, |record: &LeadRecord, now: DateTime<Utc>| {
+    mutate(deps, tenant, id, if_match, idempotency, |record: &LeadRecord, now: DateTime<Utc>| {
         let lead = &record.lead;
         let current = patchable_fields(lead)?;
         let mut merged = current.clone();
