@@ -130,9 +130,10 @@ def check_house_rules(doc: dict) -> list[str]:
                     errors.append(f"{where}: needs an integer status, a code and a when")
                 elif str(refusal["status"]) not in op.get("responses", {}):
                     errors.append(f"{where}: status {refusal['status']} is not among the operation's responses")
-                fields = refusal.get("fields", [])
-                if not (isinstance(fields, list) and all(isinstance(f, str) and f for f in fields)):
-                    errors.append(f"{where}: fields must be a list of field names")
+                for key in ("fields", "messages"):
+                    names = refusal.get(key, [])
+                    if not (isinstance(names, list) and all(isinstance(f, str) and f for f in names)):
+                        errors.append(f"{where}: {key} must be a list of strings")
             for status, response in op.get("responses", {}).items():
                 if not status[:1] in {"4", "5"}:
                     continue

@@ -13,10 +13,11 @@ Two adjustments, both narrow and both reported in schemathesis' own summary:
 
 2. Answers that depend on state, not on the request's shape: the document lists them
    per operation under `x-state-dependent-refusals` (status, problem `code` and, for
-   validation problems, the only `field`s that may be named). A "schema-valid request
-   rejected" failure (ST202) is dropped only when the answer is exactly one of those:
-   same status, same code, every named field among the listed ones. Every other
-   refusal of schema-valid data stays a failure.
+   validation problems, the only `field`s that may be named and how their messages
+   begin). A "schema-valid request rejected" failure (ST202) is dropped only when the
+   answer is exactly one of those: same status, same code, every error's field among
+   the listed ones and its message starting as listed. Every other refusal of
+   schema-valid data stays a failure.
 """
 
 from __future__ import annotations
@@ -64,12 +65,18 @@ def documented_refusal(operation, response) -> bool:
         return False
     if not isinstance(problem, dict):
         return False
-    fields = {e.get("field") for e in problem.get("errors") or [] if isinstance(e, dict)}
+    errors = [e for e in problem.get("errors") or [] if isinstance(e, dict)]
     for refusal in _refusals(operation):
         if refusal.get("status") != response.status_code or refusal.get("code") != problem.get("code"):
             continue
-        allowed = refusal.get("fields")
-        if allowed is None or (fields and all(_named(field, allowed) for field in fields)):
+        fields, messages = refusal.get("fields"), refusal.get("messages")
+        if fields is None:
+            return True
+        if errors and all(
+            _named(e.get("field"), fields)
+            and (messages is None or any(str(e.get("message", "")).startswith(m) for m in messages))
+            for e in errors
+        ):
             return True
     return False
 

@@ -84,7 +84,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
         }
         let bytes = read_capped(body).await?;
-        let value = if bytes.iter().all(u8::is_ascii_whitespace) {
+        // No body at all reads as `{}`; anything else (white space included) must be JSON.
+        let value = if bytes.is_empty() {
             Value::Object(Default::default())
         } else {
             serde_json::from_slice::<Value>(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?
