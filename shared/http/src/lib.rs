@@ -127,17 +127,32 @@ async fn openapi(public: Option<Extension<PublicUrl>>, headers: HeaderMap) -> Re
 }
 
 /// The OpenAPI document with `servers` naming `base` (the document as shipped when
-/// there is none).
+/// there is none). Only the top-level `servers` array is replaced, in the text itself,
+/// so everything else is served byte for byte as shipped (members in their order).
 pub fn served_openapi(base: Option<&str>) -> String {
     let Some(base) = base else { return OPENAPI.to_string() };
+    let servers = serde_json::json!([{
+        "url": base.trim_end_matches('/'),
+        "description": "this deployment (the URL this document was fetched from)"
+    }]);
+    if let Some((before, after)) = around_servers(OPENAPI) {
+        return format!("{before}\n  \"servers\": {servers}{after}");
+    }
+    // A document laid out otherwise: the same content, re-serialised.
     let mut document = DOCUMENT.clone();
     let Some(root) = document.as_object_mut() else { return OPENAPI.to_string() };
-    let url = base.trim_end_matches('/');
-    root.insert(
-        "servers".into(),
-        serde_json::json!([{ "url": url, "description": "this deployment (the URL this document was fetched from)" }]),
-    );
+    root.insert("servers".into(), servers);
     serde_json::to_string_pretty(&document).unwrap_or_else(|_| OPENAPI.to_string())
+}
+
+/// The text before and after the top-level `servers` array of a document indented by
+/// two spaces (as `infra/openapi.json` is).
+fn around_servers(text: &str) -> Option<(&str, &str)> {
+    const START: &str = "\n  \"servers\": [";
+    const END: &str = "\n  ]";
+    let start = text.find(START)?;
+    let end = start + START.len() + text[start + START.len()..].find(END)? + END.len();
+    Some((&text[..start], &text[end..]))
 }
 
 /// `http(s)://host[:port]` with nothing a document reader could trip over.
@@ -197,4 +212,41 @@ async fn access_log(request: Request, next: axum::middleware::Next) -> Response 
         "request"
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_served_document_differs_from_the_shipped_one_in_servers_only() {
+        let served = served_openapi(Some("https://api.example.com/"));
+        let value: serde_json::Value = serde_json::from_str(&served).expect("still JSON");
+        assert_eq!(value["servers"][0]["url"], "https://api.example.com");
+        let (before, after) = around_servers(OPENAPI).expect("the shipped layout");
+        assert!(served.starts_with(before) && served.ends_with(after));
+        assert_eq!(served_openapi(None), OPENAPI);
+    }
+
+    #[test]
+    fn a_base_url_comes_from_the_proxy_headers_or_host_and_only_if_well_formed() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, HeaderValue::from_static(value));
+            }
+            map
+        };
+        let url = |pairs: &[(&'static str, &'static str)]| base_url_from_headers(&headers(pairs));
+        assert_eq!(url(&[("host", "a.example:8080")]), Some("http://a.example:8080".into()));
+        assert_eq!(
+            url(&[("host", "x"), ("x-forwarded-host", "b.example"), ("x-forwarded-proto", "https, http")]),
+            Some("https://b.example".into())
+        );
+        assert_eq!(url(&[("host", "a/b")]), None);
+        assert_eq!(url(&[]), None);
+        assert!(
+            valid_base_url("https://kyc.example.com/") && !valid_base_url("ftp://x") && !valid_base_url("https://")
+        );
+    }
 }
