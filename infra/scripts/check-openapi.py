@@ -4,9 +4,12 @@
   1. the document is valid OpenAPI 3.1 (openapi-spec-validator, every error reported);
   2. every example (media type `example`/`examples`, parameter and header `example`,
      schema `examples`) validates against its schema (JSON Schema 2020-12, formats checked);
-  3. house rules: every POST takes the `Idempotency-Key` header, every 4xx/5xx response
-     is `application/problem+json` with the `Problem` schema, and every example audit
-     trail (`{"data": [AuditEvent...]}`) is a valid hash chain as the document defines it.
+  3. house rules: every POST and PATCH takes the `Idempotency-Key` header and documents
+     its 400 (malformed key) and 422 (`idempotency_key_reused`); every 4xx/5xx response
+     is `application/problem+json` with the `Problem` schema; every entry of an
+     operation's `x-state-dependent-refusals` is well-formed and names a status the
+     operation documents; and every example audit trail (`{"data": [AuditEvent...]}`)
+     is a valid hash chain as the document defines it.
 
 Exits 1 if any check fails, 0 otherwise.
 
@@ -111,10 +114,26 @@ def check_house_rules(doc: dict) -> list[str]:
                 continue
             name = f"{method.upper()} {path}"
             params = [resolve(doc, p) for p in shared + op.get("parameters", [])]
-            if method == "post" and not any(
-                p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in params
-            ):
-                errors.append(f"{name}: a POST must take the Idempotency-Key header")
+            takes_key = any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in params)
+            if method in {"post", "patch"} and not takes_key:
+                errors.append(f"{name}: a POST or PATCH must take the Idempotency-Key header")
+            if takes_key:
+                for status, code in (("400", "validation_failed"), ("422", "idempotency_key_reused")):
+                    examples = resolve(doc, op.get("responses", {}).get(status, {})).get("content", {})
+                    examples = examples.get("application/problem+json", {}).get("examples", {})
+                    if not any(resolve(doc, e).get("value", {}).get("code") == code for e in examples.values()):
+                        errors.append(f"{name}: takes Idempotency-Key but has no {status} `{code}` example")
+            for i, refusal in enumerate(op.get("x-state-dependent-refusals", [])):
+                where = f"{name} x-state-dependent-refusals[{i}]"
+                if not (isinstance(refusal.get("status"), int) and isinstance(refusal.get("code"), str)
+                        and isinstance(refusal.get("when"), str)):
+                    errors.append(f"{where}: needs an integer status, a code and a when")
+                elif str(refusal["status"]) not in op.get("responses", {}):
+                    errors.append(f"{where}: status {refusal['status']} is not among the operation's responses")
+                for key in ("fields", "messages"):
+                    names = refusal.get(key, [])
+                    if not (isinstance(names, list) and all(isinstance(f, str) and f for f in names)):
+                        errors.append(f"{where}: {key} must be a list of strings")
             for status, response in op.get("responses", {}).items():
                 if not status[:1] in {"4", "5"}:
                     continue

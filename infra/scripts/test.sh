@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test and check of the project, from a fresh clone, with nothing installed
-# by hand: the Python tools (moto, cfn-lint, the SAM translator, an OpenAPI validator)
-# go into ./.venv, moto is started on a free loopback port for the DynamoDB tests and
-# stopped afterwards, whatever happens.
+# by hand: the Python tools (moto, cfn-lint, the SAM translator, an OpenAPI validator,
+# schemathesis, openapi-python-client) go into ./.venv, moto is started on a free
+# loopback port for the DynamoDB tests and stopped afterwards, whatever happens. After
+# the cargo tests, schemathesis and a client generated from the OpenAPI document run
+# against a fresh kyc-local (infra/scripts/schemathesis.sh).
 #
 # Usage: infra/scripts/test.sh [extra cargo test args]
 set -euo pipefail
@@ -29,5 +31,11 @@ echo "==> cargo test (workspace)"
 cargo build --locked -p kyc-local
 cargo test --workspace --locked "$@" 2>&1 | tee .tmp/cargo-test.log
 
-# One closing line for the whole run (cargo's last line is a crate's doc-tests).
-awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' .tmp/cargo-test.log
+echo "==> OpenAPI contract: schemathesis and a generated client against a fresh kyc-local"
+infra/scripts/schemathesis.sh 2>&1 | tee .tmp/contract.log
+
+# One closing line for the whole run (cargo's last line is a crate's doc-tests), counting
+# the cargo tests and the generated client's steps.
+awk '/^test result:/ { p += $4; f += $6 }
+     /^generated client: [0-9]+ passed, [0-9]+ failed/ { p += $3; f += $5 }
+     END { printf "tests: %d passed, %d failed\n", p, f }' .tmp/cargo-test.log .tmp/contract.log

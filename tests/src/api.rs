@@ -152,6 +152,13 @@ impl TestApi {
         self
     }
 
+    /// The same API resolving webhook host names with `resolver`.
+    pub fn with_resolver(mut self, resolver: Arc<dyn kyc_app::ports::Resolver>) -> Self {
+        self.deps.resolver = resolver;
+        self.rebuild();
+        self
+    }
+
     /// The same API with production rules (public `https://` webhook endpoints only).
     pub fn in_production_mode(mut self) -> Self {
         self.deps.mode = kyc_domain::ssrf::Mode::Production;

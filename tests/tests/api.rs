@@ -599,6 +599,35 @@ async fn health_and_the_openapi_document_need_no_key() {
 }
 
 #[tokio::test]
+async fn the_served_openapi_document_names_the_url_it_was_fetched_from() {
+    let api = TestApi::embedded();
+    let behind_a_proxy = api
+        .send(
+            "GET",
+            "/v1/openapi.json",
+            None,
+            None,
+            &[("host", "internal:8080"), ("x-forwarded-host", "kyc.example.com"), ("x-forwarded-proto", "https")],
+        )
+        .await;
+    assert_eq!(
+        behind_a_proxy.body["servers"],
+        json!([{"url": "https://kyc.example.com",
+        "description": "this deployment (the URL this document was fetched from)"}])
+    );
+    let direct = api.send("GET", "/v1/openapi.json", None, None, &[("host", "127.0.0.1:4321")]).await;
+    assert_eq!(direct.body["servers"][0]["url"], "http://127.0.0.1:4321");
+    // A Host that is not a host name is not echoed into the document.
+    let odd = api.send("GET", "/v1/openapi.json", None, None, &[("host", "evil.example/<script>")]).await;
+    assert_eq!(odd.body["servers"][0]["url"], "http://127.0.0.1:3000");
+    // Everything else is the document as shipped.
+    let shipped: Value = serde_json::from_str(kyc_http::OPENAPI).expect("the document is JSON");
+    let mut served = direct.body.clone();
+    served["servers"] = shipped["servers"].clone();
+    assert_eq!(served, shipped);
+}
+
+#[tokio::test]
 async fn the_openapi_document_describes_every_route_and_nothing_else() {
     let api = TestApi::embedded();
     let doc = api.send("GET", "/v1/openapi.json", None, None, &[]).await.body;

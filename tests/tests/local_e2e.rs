@@ -221,3 +221,13 @@ async fn the_local_scheduler_follows_up_a_waiting_lead() {
     }
     assert!(follow_ups >= 1, "a follow-up within seconds of KYC_FOLLOW_UP_AFTER=1");
 }
+
+#[tokio::test]
+async fn the_served_openapi_document_names_the_public_url() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let stack =
+        LocalStack::start_with(data.path(), &format!("acme:{KEY}"), &[("KYC_PUBLIC_URL", "https://kyc.example.com/")]);
+    let document: Value =
+        reqwest::get(format!("{}/v1/openapi.json", stack.base_url)).await.expect("answers").json().await.expect("json");
+    assert_eq!(document["servers"][0]["url"], "https://kyc.example.com");
+}

@@ -64,4 +64,15 @@ mod tests {
         let (status, body) = call(&deps(&TestApi::embedded()), include_str!("../../../events/apigw-health.json")).await;
         assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
     }
+
+    #[tokio::test]
+    async fn the_openapi_document_names_the_deployed_api_as_its_server() {
+        let (status, document) =
+            call(&deps(&TestApi::embedded()), include_str!("../../../events/apigw-openapi.json")).await;
+        assert_eq!(status, StatusCode::OK);
+        // From the gateway's Host and X-Forwarded-Proto, not the document's local default.
+        assert_eq!(document["servers"][0]["url"], "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com");
+        assert_eq!(document["servers"].as_array().map(Vec::len), Some(1));
+        assert_eq!(document["paths"], serde_json::from_str::<Value>(kyc_http::OPENAPI).expect("json")["paths"]);
+    }
 }

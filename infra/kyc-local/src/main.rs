@@ -149,11 +149,15 @@ async fn main() -> anyhow::Result<()> {
             }
         });
     });
-    let app = kyc_http::router(Api { deps, auth }).merge(objects::router(objects::ObjectRoutes {
+    let mut app = kyc_http::router(Api { deps, auth }).merge(objects::router(objects::ObjectRoutes {
         objects,
         clock,
         on_created,
     }));
+    if let Some(url) = &args.public_url {
+        // The served OpenAPI document names this URL in `servers`.
+        app = app.layer(axum::Extension(kyc_http::PublicUrl(url.trim_end_matches('/').to_string())));
+    }
     // Printed on stdout for people and for tests that start us on port 0.
     println!("kyc-local listening on http://{addr}");
     println!("tenants: {}", keys.iter().map(|k| k.tenant.as_str()).collect::<Vec<_>>().join(", "));

@@ -117,14 +117,18 @@ pub fn parse_date(value: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()
 }
 
-/// A pragmatic check of an address's shape (RFC 5321 lengths, one `@`, a dotted
-/// domain of letters, digits and hyphens). Deliverability is not this layer's job.
+/// A pragmatic check of an address's shape, lengths counted in characters (RFC 5321's
+/// 254 / 64 / 63): one `@`, a local part without leading, trailing or doubled dots, a
+/// domain of at least two labels of ASCII letters, digits and hyphens (not at either
+/// end) or other non-ASCII characters (internationalised names are taken as they are),
+/// the last one letters only or an `xn--` label. Deliverability is not this layer's job.
 pub fn is_email(value: &str) -> bool {
-    if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let length = |s: &str| s.chars().count();
+    if length(value) > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }
     let Some((local, domain)) = value.split_once('@') else { return false };
-    if local.is_empty() || local.len() > 64 || domain.contains('@') {
+    if !(1..=64).contains(&length(local)) || domain.contains('@') {
         return false;
     }
     if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
@@ -135,14 +139,15 @@ pub fn is_email(value: &str) -> bool {
         return false;
     }
     let label_ok = |l: &&str| {
-        !l.is_empty()
-            && l.len() <= 63
+        (1..=63).contains(&length(l))
             && !l.starts_with('-')
             && !l.ends_with('-')
-            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
     };
     let tld = labels[labels.len() - 1];
-    labels.iter().all(label_ok) && tld.len() >= 2 && tld.chars().all(char::is_alphabetic)
+    let letters = length(tld) >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic() || !c.is_ascii());
+    let punycode = tld.len() > 4 && tld[..4].eq_ignore_ascii_case("xn--");
+    labels.iter().all(label_ok) && (letters || punycode)
 }
 
 #[cfg(test)]
@@ -157,13 +162,29 @@ mod tests {
 
     #[test]
     fn well_formed_emails_pass_and_others_fail() {
-        for ok in ["a@b.co", "first.last+tag@mail.example.com", "x@münchen.de"] {
+        for ok in ["a@b.co", "first.last+tag@mail.example.com", "x@münchen.de", "x@example.xn--p1ai", "x@пример.рф"]
+        {
             assert!(is_email(ok), "{ok}");
         }
-        for bad in ["", "a", "a@b", "a@@b.com", "a b@c.com", ".a@b.com", "a..b@c.com", "a@-b.com", "a@b.c0m", "a@b.c"] {
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "a@@b.com",
+            "a b@c.com",
+            ".a@b.com",
+            "a..b@c.com",
+            "a@-b.com",
+            "a@b.c0m",
+            "a@b.c",
+            "a@b.xn--",
+            "a@b.xn--p1ai-",
+        ] {
             assert!(!is_email(bad), "{bad}");
         }
         assert!(!is_email(&format!("{}@b.com", "a".repeat(65))));
+        // Lengths are characters: 64 non-ASCII characters make a valid local part.
+        assert!(is_email(&format!("{}@b.com", "ü".repeat(64))));
     }
 
     #[test]

@@ -84,7 +84,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
         }
         let bytes = read_capped(body).await?;
-        let value = if bytes.iter().all(u8::is_ascii_whitespace) {
+        // No body at all reads as `{}`; anything else (white space included) must be JSON.
+        let value = if bytes.is_empty() {
             Value::Object(Default::default())
         } else {
             serde_json::from_slice::<Value>(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?
@@ -112,17 +113,25 @@ async fn read_capped(body: Body) -> Result<axum::body::Bytes, ApiError> {
     })
 }
 
-/// `If-Match: "3"` (or `3`, `W/"3"`); `*` matches any version.
+/// `If-Match: "3"` (or `3`, `W/"3"`); `*` matches any version. The version is 1-19
+/// digits (it always fits a `u64`); anything else is a 400 naming `If-Match`.
 pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
     let text = value.to_str().unwrap_or("").trim();
     if text == "*" {
         return Ok(None);
     }
-    let bare = text.trim_start_matches("W/").trim_matches('"');
-    bare.parse::<u64>()
+    let tag = text.strip_prefix("W/").unwrap_or(text);
+    let bare = match tag.strip_prefix('"') {
+        Some(quoted) => quoted.strip_suffix('"'),
+        // A weak tag is always quoted; a strong one may come bare.
+        None if tag.len() == text.len() => Some(tag),
+        None => None,
+    };
+    bare.filter(|v| (1..=19).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse::<u64>().ok())
         .map(Some)
-        .map_err(|_| ApiError::bad_parameter("If-Match", "must be the ETag of the lead, e.g. \"3\""))
+        .ok_or_else(|| ApiError::bad_parameter("If-Match", "must be the ETag of the lead, e.g. \"3\""))
 }
 
 /// The idempotency context of a request, if it carries `Idempotency-Key`; its answer
@@ -147,4 +156,38 @@ pub fn idempotency_of(
         now: api.deps.clock.now(),
         replay_status: status,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn parsed(value: &str) -> Result<Option<u64>, ()> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::IF_MATCH, HeaderValue::from_str(value).map_err(|_| ())?);
+        if_match(&headers).map_err(|_| ())
+    }
+
+    #[test]
+    fn if_match_takes_the_etag_forms_the_document_names_and_nothing_else() {
+        for (value, version) in [("\"3\"", Some(3)), ("W/\"3\"", Some(3)), ("3", Some(3)), ("*", None)] {
+            assert_eq!(parsed(value), Ok(version), "{value}");
+        }
+        assert_eq!(parsed("\"9999999999999999999\""), Ok(Some(9_999_999_999_999_999_999)));
+        for bad in [
+            "",
+            "\"3",
+            "3\"",
+            "W/3",
+            "\"\"3\"\"",
+            "W/W/\"3\"",
+            "\"-1\"",
+            "\"x\"",
+            "\"18446744073709551616\"",
+            "W/83681504702565570699052",
+        ] {
+            assert_eq!(parsed(bad), Err(()), "{bad}");
+        }
+    }
 }

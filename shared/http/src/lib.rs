@@ -13,13 +13,13 @@ pub mod query;
 pub mod respond;
 pub mod webhooks;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 
 use kyc_app::Deps;
 
@@ -29,6 +29,16 @@ pub use problem::Problem;
 
 /// The OpenAPI document of what these routers serve.
 pub const OPENAPI: &str = include_str!("../../../infra/openapi.json");
+
+/// Where clients reach this API (scheme, host, optional port; no path), named in the
+/// `servers` of the OpenAPI document it serves. Added as a request extension by a
+/// deployment that knows it (`kyc-local --public-url`); otherwise `KYC_PUBLIC_URL`,
+/// else the request's `X-Forwarded-Proto` / `X-Forwarded-Host` / `Host` decide.
+#[derive(Debug, Clone)]
+pub struct PublicUrl(pub String);
+
+static DOCUMENT: LazyLock<serde_json::Value> =
+    LazyLock::new(|| serde_json::from_str(OPENAPI).unwrap_or(serde_json::Value::Null));
 
 /// What every route handler is given: the use cases' dependencies and how requests
 /// are authenticated (a key store locally, the authorizer's context on Lambda).
@@ -109,10 +119,76 @@ async fn health() -> Response {
     respond::json(StatusCode::OK, &serde_json::json!({ "status": "ok" }), None)
 }
 
-async fn openapi() -> Response {
-    let mut response = (StatusCode::OK, OPENAPI).into_response();
+async fn openapi(public: Option<Extension<PublicUrl>>, headers: HeaderMap) -> Response {
+    let base = public
+        .map(|Extension(PublicUrl(url))| url)
+        .or_else(|| std::env::var("KYC_PUBLIC_URL").ok())
+        .filter(|url| valid_base_url(url))
+        .or_else(|| base_url_from_headers(&headers));
+    let mut response = (StatusCode::OK, served_openapi(base.as_deref())).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
+}
+
+/// The OpenAPI document with `servers` naming `base` (the document as shipped when
+/// there is none). Only the top-level `servers` array is replaced, in the text itself,
+/// so everything else is served byte for byte as shipped (members in their order).
+pub fn served_openapi(base: Option<&str>) -> String {
+    let Some(base) = base else { return OPENAPI.to_string() };
+    let servers = serde_json::json!([{
+        "url": base.trim_end_matches('/'),
+        "description": "this deployment (the URL this document was fetched from)"
+    }]);
+    if let Some((before, after)) = around_servers(OPENAPI) {
+        return format!("{before}\n  \"servers\": {servers}{after}");
+    }
+    // A document laid out otherwise: the same content, re-serialised.
+    let mut document = DOCUMENT.clone();
+    let Some(root) = document.as_object_mut() else { return OPENAPI.to_string() };
+    root.insert("servers".into(), servers);
+    serde_json::to_string_pretty(&document).unwrap_or_else(|_| OPENAPI.to_string())
+}
+
+/// The text before and after the top-level `servers` array of a document indented by
+/// two spaces (as `infra/openapi.json` is).
+fn around_servers(text: &str) -> Option<(&str, &str)> {
+    const START: &str = "\n  \"servers\": [";
+    const END: &str = "\n  ]";
+    let start = text.find(START)?;
+    let end = start + START.len() + text[start + START.len()..].find(END)? + END.len();
+    Some((&text[..start], &text[end..]))
+}
+
+/// `http(s)://host[:port]` with nothing a document reader could trip over.
+fn valid_base_url(url: &str) -> bool {
+    let url = url.trim_end_matches('/');
+    let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    host.is_some_and(valid_host)
+}
+
+fn valid_host(host: &str) -> bool {
+    (1..=255).contains(&host.len())
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_'))
+}
+
+/// The base URL a client used, as a proxy (API Gateway, a load balancer) or the client
+/// itself reports it: the first `X-Forwarded-Proto` (`http` without one) and the first
+/// `X-Forwarded-Host`, else `Host`.
+fn base_url_from_headers(headers: &HeaderMap) -> Option<String> {
+    let first = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let host = first("x-forwarded-host").or_else(|| first(header::HOST.as_str())).filter(|h| valid_host(h))?;
+    let scheme = match first("x-forwarded-proto").map(|p| p.to_ascii_lowercase()).as_deref() {
+        Some("https") => "https",
+        _ => "http",
+    };
+    Some(format!("{scheme}://{host}"))
 }
 
 async fn not_found() -> Response {
@@ -140,4 +216,41 @@ async fn access_log(request: Request, next: axum::middleware::Next) -> Response 
         "request"
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_served_document_differs_from_the_shipped_one_in_servers_only() {
+        let served = served_openapi(Some("https://api.example.com/"));
+        let value: serde_json::Value = serde_json::from_str(&served).expect("still JSON");
+        assert_eq!(value["servers"][0]["url"], "https://api.example.com");
+        let (before, after) = around_servers(OPENAPI).expect("the shipped layout");
+        assert!(served.starts_with(before) && served.ends_with(after));
+        assert_eq!(served_openapi(None), OPENAPI);
+    }
+
+    #[test]
+    fn a_base_url_comes_from_the_proxy_headers_or_host_and_only_if_well_formed() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, HeaderValue::from_static(value));
+            }
+            map
+        };
+        let url = |pairs: &[(&'static str, &'static str)]| base_url_from_headers(&headers(pairs));
+        assert_eq!(url(&[("host", "a.example:8080")]), Some("http://a.example:8080".into()));
+        assert_eq!(
+            url(&[("host", "x"), ("x-forwarded-host", "b.example"), ("x-forwarded-proto", "https, http")]),
+            Some("https://b.example".into())
+        );
+        assert_eq!(url(&[("host", "a/b")]), None);
+        assert_eq!(url(&[]), None);
+        assert!(
+            valid_base_url("https://kyc.example.com/") && !valid_base_url("ftp://x") && !valid_base_url("https://")
+        );
+    }
 }

@@ -42,9 +42,11 @@ pub async fn update_endpoint(
     Caller(by): Caller,
     Path(id): Path<String>,
     body: JsonBody,
-) -> Result<Response, ApiError> {
-    let input: EndpointInput = kyc_app::json::parse_input(body.value)?;
-    Ok(json(StatusCode::OK, &webhooks::update_endpoint(&api.deps, &by.tenant, &id, input).await?, None))
+) -> Response {
+    post_json(api, by, body, StatusCode::OK, |deps, t, input: EndpointInput, key| async move {
+        webhooks::update_endpoint(&deps, &t.tenant, &id, input, key.as_ref()).await
+    })
+    .await
 }
 
 pub async fn delete_endpoint(

@@ -33,8 +33,25 @@ pub struct DocumentRequest {
     pub side: Option<Side>,
     pub content_type: Option<String>,
     pub file_name: Option<String>,
+    #[serde(default, deserialize_with = "whole_number")]
     pub director_index: Option<u32>,
     pub data: Option<DocumentDataInput>,
+}
+
+/// A JSON integer, also when written with a zero fraction (`2.0` is the integer 2 in
+/// JSON Schema), from 0 to `u32::MAX`; `null` is absent.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else { return Ok(None) };
+    let whole = match number.as_u64() {
+        Some(n) => Some(n),
+        None => {
+            number.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX)).map(|f| f as u64)
+        }
+    };
+    whole
+        .and_then(|n| u32::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("must be a whole number from 0 to {}", u32::MAX)))
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -225,4 +242,25 @@ pub async fn request_upload(
 ) -> Result<DocumentUpload, AppError> {
     let change = RequestUpload { deps, by, request };
     mutate(deps, &by.tenant, lead_id, None, idempotency, change).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(json: &str) -> Result<Option<u32>, String> {
+        serde_json::from_str::<DocumentRequest>(json).map(|r| r.director_index).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_director_index_is_a_whole_number_however_it_is_written() {
+        assert_eq!(index(r#"{"director_index": 2}"#), Ok(Some(2)));
+        assert_eq!(index(r#"{"director_index": 2.0}"#), Ok(Some(2)));
+        assert_eq!(index(r#"{"director_index": 4294967295}"#), Ok(Some(u32::MAX)));
+        assert_eq!(index(r#"{"director_index": null}"#), Ok(None));
+        assert_eq!(index("{}"), Ok(None));
+        for bad in ["2.5", "-1", "4294967296", "1e10", "\"1\""] {
+            assert!(index(&format!(r#"{{"director_index": {bad}}}"#)).is_err(), "{bad}");
+        }
+    }
 }

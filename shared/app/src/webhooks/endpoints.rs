@@ -261,16 +261,20 @@ pub async fn get_endpoint(deps: &Deps, tenant: &TenantId, id: &str) -> Result<En
     Ok(load_endpoint(deps, tenant, id).await?.view(false))
 }
 
+/// Replaces `before` with `after` (guarded: a concurrent change is `Contention`), with
+/// the answer of a keyed request recorded in the same transaction.
 async fn replace(
     deps: &Deps,
     tenant: &TenantId,
     before: &EndpointRecord,
     after: &EndpointRecord,
+    idempotency: Option<&Idempotency>,
+    answer: &Endpoint,
 ) -> Result<(), AppError> {
-    match deps.table.transact(vec![guarded_put(tenant, before, after)?]).await {
-        Ok(()) => Ok(()),
-        Err(TableError::ConditionFailed { .. }) => Err(AppError::Contention),
-        Err(e) => Err(e.into()),
+    let writes = vec![guarded_put(tenant, before, after)?];
+    match idempotency::commit(deps.table.as_ref(), writes, idempotency, answer).await {
+        Err(AppError::Store(TableError::ConditionFailed { .. })) => Err(AppError::Contention),
+        other => other,
     }
 }
 
@@ -279,6 +283,7 @@ pub async fn update_endpoint(
     tenant: &TenantId,
     id: &str,
     input: EndpointInput,
+    idempotency: Option<&Idempotency>,
 ) -> Result<Endpoint, AppError> {
     validate_input(deps, &input, false).await?;
     let before = load_endpoint(deps, tenant, id).await?;
@@ -300,8 +305,9 @@ pub async fn update_endpoint(
         }
     }
     after.updated_at = deps.clock.now().max(before.updated_at + Duration::milliseconds(1));
-    replace(deps, tenant, &before, &after).await?;
-    Ok(after.view(false))
+    let view = after.view(false);
+    replace(deps, tenant, &before, &after, idempotency, &view).await?;
+    Ok(view)
 }
 
 pub async fn delete_endpoint(deps: &Deps, tenant: &TenantId, id: &str) -> Result<(), AppError> {

@@ -24,6 +24,7 @@ use crate::requirement::Requirement;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::EnumIter)]
 pub enum DocumentKind {
     Passport,
     DriversLicense,
@@ -94,13 +95,14 @@ impl DocumentKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::EnumIter)]
 pub enum Side {
     Front,
     Back,
 }
 
 /// The accepted upload types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumIter)]
 pub enum ContentType {
     #[serde(rename = "image/jpeg")]
     Jpeg,
@@ -140,6 +142,7 @@ impl ContentType {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::EnumIter)]
 pub enum DocumentStatus {
     PendingUpload,
     Uploaded,
@@ -170,6 +173,7 @@ pub struct DocumentData {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::EnumIter)]
 pub enum CheckResult {
     Pass,
     Warn,

@@ -15,6 +15,7 @@ use crate::status::Status;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::EnumIter)]
 pub enum LeadType {
     #[default]
     Individual,
@@ -133,6 +134,7 @@ pub struct Signals {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::EnumIter)]
 pub enum RiskLevel {
     Low,
     Medium,

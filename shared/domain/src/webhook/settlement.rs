@@ -50,6 +50,7 @@ pub fn should_disable(first_failure_at: Option<DateTime<Utc>>, now: DateTime<Utc
 /// The state of one recorded delivery attempt, as the deliveries API shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::EnumIter)]
 pub enum DeliveryStatus {
     /// Failed, and another attempt is scheduled.
     Pending,
