@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use aws_lambda_events::dynamodb::Event;
 
-use serde::Serialize;
 use serde_json::Value;
 
 use kyc_app::Deps;
 use kyc_app::ports::table::{Attr, Item, Key};
+use kyc_lambda::{BatchResponse, ItemFailure};
 
 /// The item a stream record's new image holds, if it is one of ours.
 pub fn item_of(image: &Value) -> Option<Item> {
@@ -26,21 +26,6 @@ pub fn item_of(image: &Value) -> Option<Item> {
         }
     }
     Some(Item { key: Key::new(string("pk")?, string("sk")?), attrs, body: string("body")? })
-}
-
-/// The stream's partial batch response: the first record not relayed, from which the
-/// event source mapping retries (records before it are not sent again).
-#[derive(Debug, Default, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchResponse {
-    pub batch_item_failures: Vec<ItemFailure>,
-}
-
-#[derive(Debug, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct ItemFailure {
-    /// The record's sequence number.
-    pub item_identifier: String,
 }
 
 /// Relays every record in order. A failure is reported at the first record not
@@ -179,8 +164,9 @@ mod moto {
         }
     }
 
-    #[tokio::test]
-    async fn a_batch_reads_each_tenants_endpoints_once_and_queues_in_one_go() {
+    /// A table and a deliveries queue on moto, and one `acme` endpoint subscribed to
+    /// every event.
+    async fn relay_on_moto() -> (TestApi, kyc_aws::DynamoTable, Arc<SqsQueue>) {
         let sqs = aws_sdk_sqs::Client::new(&backends::moto_config().await);
         let (url, _) = kyc_aws::queue::create_queue(&sqs, &format!("deliveries-{}", backends::uuid_like()), None)
             .await
@@ -192,6 +178,12 @@ mod moto {
         let tenant = kyc_app::TenantId::parse("acme").expect("tenant");
         let input = serde_json::from_value(json!({"url": "http://127.0.0.1:9/hook", "events": ["*"]})).expect("input");
         kyc_app::webhooks::create_endpoint(&api.deps, &tenant, input, None).await.expect("endpoint");
+        (api, table, queue)
+    }
+
+    #[tokio::test]
+    async fn a_batch_reads_each_tenants_endpoints_once_and_queues_in_one_go() {
+        let (api, table, queue) = relay_on_moto().await;
         let mut items = Vec::new();
         for _ in 0..5 {
             let lead = api.create(json!({})).await;
@@ -211,17 +203,7 @@ mod moto {
 
     #[tokio::test]
     async fn a_record_that_cannot_be_relayed_is_reported_and_those_before_it_are_not_sent_again() {
-        let sqs = aws_sdk_sqs::Client::new(&backends::moto_config().await);
-        let (url, _) = kyc_aws::queue::create_queue(&sqs, &format!("deliveries-{}", backends::uuid_like()), None)
-            .await
-            .expect("queue");
-        let queue = Arc::new(SqsQueue::new(sqs, url));
-        let table = backends::dynamo_table().await;
-        let mut api = TestApi::new(Arc::new(table.clone()));
-        api.deps.queue = queue.clone();
-        let tenant = kyc_app::TenantId::parse("acme").expect("tenant");
-        let input = serde_json::from_value(json!({"url": "http://127.0.0.1:9/hook", "events": ["*"]})).expect("input");
-        kyc_app::webhooks::create_endpoint(&api.deps, &tenant, input, None).await.expect("endpoint");
+        let (api, table, queue) = relay_on_moto().await;
         let mut items = Vec::new();
         for _ in 0..3 {
             let lead = api.create(json!({})).await;

@@ -2,28 +2,16 @@
 //! own; failures are reported per message (partial batch response).
 
 use aws_lambda_events::sqs::SqsEvent;
-use serde::Serialize;
 
 use kyc_app::Deps;
 use kyc_app::ports::queue::{ReceivedMessage, Settle};
 use kyc_app::webhooks::sender::{Sender, deliver_batch};
 use kyc_aws::SqsQueue;
+use kyc_lambda::{BatchResponse, ItemFailure};
 
 /// Deliveries in flight at once within one batch (a batch of 100 at 50 ms each is one
 /// round).
 pub const CONCURRENCY: usize = 100;
-
-#[derive(Debug, Default, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchResponse {
-    pub batch_item_failures: Vec<ItemFailure>,
-}
-
-#[derive(Debug, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct ItemFailure {
-    pub item_identifier: String,
-}
 
 /// Whether a message not `Done` must be reported as a batch item failure, so that
 /// Lambda keeps it on the queue. A retry stays (hidden until its next attempt); a dead

@@ -62,6 +62,21 @@ impl Authenticate for AuthorizerContext {
     }
 }
 
+/// A partial batch response (SQS and stream event sources with
+/// `ReportBatchItemFailures`): the items Lambda must keep or retry from.
+#[derive(Debug, Default, serde::Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResponse {
+    pub batch_item_failures: Vec<ItemFailure>,
+}
+
+#[derive(Debug, serde::Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemFailure {
+    /// An SQS message id, or a stream record's sequence number.
+    pub item_identifier: String,
+}
+
 /// Turns an API Gateway event (as in `events/*.json`) into the request the router
 /// sees under `lambda_http::run`: for handler tests that replay real event shapes.
 pub fn request_from_event(event_json: &str) -> Result<http::Request<lambda_http::Body>, serde_json::Error> {
