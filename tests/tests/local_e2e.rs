@@ -231,3 +231,64 @@ async fn the_served_openapi_document_names_the_public_url() {
         reqwest::get(format!("{}/v1/openapi.json", stack.base_url)).await.expect("answers").json().await.expect("json");
     assert_eq!(document["servers"][0]["url"], "https://kyc.example.com");
 }
+
+/// The lead ids of the `kyc.lead_created` bodies the receiver saw from the `from`-th
+/// request on (duplicates folded: delivery is at least once).
+fn delivered_leads(receiver: &kyc_tests::receiver::Receiver, from: usize) -> std::collections::BTreeSet<String> {
+    receiver
+        .received()
+        .iter()
+        .skip(from)
+        .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
+        .filter_map(|event| event["data"]["lead_id"].as_str().map(String::from))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_crash_loses_no_webhook_and_the_restart_delivers_what_the_dead_process_held() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let receiver = kyc_tests::receiver::Receiver::start().await;
+    // The receiver takes its time: when the process dies, the deliveries it started have
+    // reached the receiver but were never answered, so none of them counts as done.
+    receiver.delay(std::time::Duration::from_secs(5));
+    let client = reqwest::Client::new();
+    let mut first = LocalStack::start(data.path(), &format!("acme:{KEY}"));
+    let base = first.base_url.clone();
+    let (status, hook) = send(
+        &client,
+        reqwest::Method::POST,
+        format!("{base}/v1/webhook-endpoints"),
+        Some(json!({"url": receiver.url, "events": ["kyc.lead_created"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{hook}");
+    let mut leads = std::collections::BTreeSet::new();
+    for i in 0..40 {
+        let body = json!({"email": format!("crash{i}@example.com")});
+        let (status, lead) = send(&client, reqwest::Method::POST, format!("{base}/v1/leads"), Some(body)).await;
+        assert_eq!(status, 201, "{lead}");
+        leads.insert(lead["id"].as_str().expect("an id").to_string());
+    }
+    for _ in 0..150 {
+        if !receiver.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!receiver.received().is_empty(), "deliveries were in flight before the crash");
+    first.stop(); // SIGKILL, with deliveries queued and in flight
+    let before_restart = receiver.received().len();
+
+    receiver.delay(std::time::Duration::ZERO);
+    let _second = LocalStack::start(data.path(), &format!("acme:{KEY}"));
+    // Bounded so that a lost delivery fails the test instead of hanging it: the held
+    // messages would otherwise stay hidden for their 90 s visibility.
+    for _ in 0..600 {
+        if delivered_leads(&receiver, before_restart).is_superset(&leads) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let missing: Vec<_> = leads.difference(&delivered_leads(&receiver, before_restart)).cloned().collect();
+    assert!(missing.is_empty(), "every lead's kyc.lead_created is delivered after the restart; missing {missing:?}");
+}
