@@ -151,6 +151,14 @@ async fn documents_uploaded_to_signed_urls_are_scored_and_the_lead_is_approved_w
     assert_eq!(lead["status"], "approved", "{lead}");
 }
 
+/// Registers `url` for `kyc.lead_created`; the endpoint as created (with its secret).
+async fn subscribe_to_lead_created(client: &reqwest::Client, base: &str, url: &str) -> Value {
+    let body = json!({"url": url, "events": ["kyc.lead_created"]});
+    let (status, hook) = send(client, reqwest::Method::POST, format!("{base}/v1/webhook-endpoints"), Some(body)).await;
+    assert_eq!(status, 201, "{hook}");
+    hook
+}
+
 #[tokio::test]
 async fn webhooks_reach_a_loopback_receiver_signed_and_are_retried_with_the_same_id() {
     let data = tempfile::tempdir().expect("temp dir");
@@ -159,14 +167,7 @@ async fn webhooks_reach_a_loopback_receiver_signed_and_are_retried_with_the_same
     let base = stack.base_url.clone();
     let receiver = kyc_tests::receiver::Receiver::start().await;
     receiver.respond_with(&[500]);
-    let (status, hook) = send(
-        &client,
-        reqwest::Method::POST,
-        format!("{base}/v1/webhook-endpoints"),
-        Some(json!({"url": receiver.url, "events": ["kyc.lead_created"]})),
-    )
-    .await;
-    assert_eq!(status, 201, "{hook}");
+    let hook = subscribe_to_lead_created(&client, &base, &receiver.url).await;
     let secret = hook["secret"].as_str().unwrap_or_default().to_string();
     let (status, lead) =
         send(&client, reqwest::Method::POST, format!("{base}/v1/leads"), Some(json!({"email": "a@example.com"}))).await;
@@ -254,14 +255,7 @@ async fn a_crash_loses_no_webhook_and_the_restart_delivers_what_the_dead_process
     let client = reqwest::Client::new();
     let mut first = LocalStack::start(data.path(), &format!("acme:{KEY}"));
     let base = first.base_url.clone();
-    let (status, hook) = send(
-        &client,
-        reqwest::Method::POST,
-        format!("{base}/v1/webhook-endpoints"),
-        Some(json!({"url": receiver.url, "events": ["kyc.lead_created"]})),
-    )
-    .await;
-    assert_eq!(status, 201, "{hook}");
+    subscribe_to_lead_created(&client, &base, &receiver.url).await;
     let mut leads = std::collections::BTreeSet::new();
     for i in 0..40 {
         let body = json!({"email": format!("crash{i}@example.com")});

@@ -219,7 +219,7 @@ fn status_changed(audit: &AuditEvent, change: &StatusChanged) -> Vec<WebhookData
             // A decision recorded without reasons gave none: the contract shows `[]`.
             reasons: audit.reasons.clone().unwrap_or_default(),
             reviewer: reviewer(audit, change),
-            actor: audit.actor.contains(':').then(|| audit.actor.clone()).filter(|a| !a.starts_with("reviewer:")),
+            actor: named_actor(&audit.actor),
         }));
     }
     out
@@ -228,6 +228,13 @@ fn status_changed(audit: &AuditEvent, change: &StatusChanged) -> Vec<WebhookData
 /// Who decided: the reviewer named on the change, else the reviewer the actor names,
 /// `"system"` for the decision policy, `None` (`null`) for an API call that named
 /// nobody.
+/// The actor as the webhook names it: an API key's (`key:<actor>`) or the service's
+/// (`system:<component>`). Events written before actors came from keys (`api`,
+/// `reviewer:<name>`, `system`) name none.
+fn named_actor(actor: &str) -> Option<String> {
+    (actor.starts_with("key:") || actor.starts_with("system:")).then(|| actor.to_string())
+}
+
 fn reviewer(audit: &AuditEvent, change: &StatusChanged) -> Option<String> {
     if let StatusChangeOrigin::Manual { reviewer_label: Some(name), .. } = &change.origin {
         return Some(name.clone());
