@@ -180,9 +180,9 @@ fn subject_of<'a>(lead: &'a Lead, doc: &Document) -> Option<Subject<'a>> {
 /// The status moves the decision policy makes after a scoring, in order: a first
 /// upload starts the lead, then it is approved or sent to review; a decided lead stays
 /// decided, except that a critical finding sends even an approved lead back for a
-/// re-review; a lead a person holds never moves. `all_documents_verified` is false as
-/// well when a document needs a person ([`Document::needs_a_person`]).
-pub fn policy_moves(lead: &Lead, all_documents_verified: bool, risk: &Risk) -> Vec<Status> {
+/// re-review; a lead a person holds never moves. `documents_clear`: no document is
+/// rejected or needs a person ([`Document::needs_a_person`]).
+pub fn policy_moves(lead: &Lead, documents_clear: bool, risk: &Risk) -> Vec<Status> {
     // A person holds the lead: automation records, it does not move it.
     if lead.hold.is_some() {
         return Vec::new();
@@ -198,7 +198,7 @@ pub fn policy_moves(lead: &Lead, all_documents_verified: bool, risk: &Risk) -> V
         moves.push(Status::InProgress);
     }
     let missing = !lead.requirements.missing.is_empty();
-    let target = match risk::decide(lead.level, missing, all_documents_verified, risk) {
+    let target = match risk::decide(lead.level, missing, documents_clear, risk) {
         PolicyDecision::Approve => Status::Approved,
         PolicyDecision::Review { .. } => Status::UnderReview,
     };
