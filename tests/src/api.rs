@@ -232,6 +232,19 @@ impl TestApi {
         reply.body
     }
 
+    /// Requests a document of `acme`'s lead, stores `file` under its key as the device
+    /// would, and raises the storage event. Returns the document id and the outcome.
+    pub async fn upload(&self, lead: &str, request: Value, file: &[u8]) -> (String, kyc_app::scoring::ScoreOutcome) {
+        let reply = self.post(&format!("/v1/leads/{lead}/documents"), request).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        let doc = reply.body["document"]["id"].as_str().expect("document id").to_string();
+        let key = format!("documents/acme/{lead}/{doc}");
+        self.objects.write(&key, file).await.expect("stored");
+        let scoring = kyc_app::scoring::Scoring::new(10 * 1024 * 1024, None).expect("shipped lists load");
+        let outcome = kyc_app::scoring::on_object_created(&self.deps, &scoring, &key).await.expect("scored");
+        (doc, outcome)
+    }
+
     /// The lead's audit trail (its first 100 events).
     pub async fn audit(&self, id: &str) -> Vec<Value> {
         let reply = self.get(&format!("/v1/leads/{id}/audit?limit=100")).await;

@@ -21,16 +21,8 @@ fn enhanced_individual(first: &str, last: &str, born: &str) -> Value {
     })
 }
 
-/// Requests a document, stores `file` under its key as the device would, and raises
-/// the storage event. Returns the document id and the outcome.
 async fn upload(api: &TestApi, lead: &str, request: Value, file: &[u8]) -> (String, ScoreOutcome) {
-    let reply = api.post(&format!("/v1/leads/{lead}/documents"), request).await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    let doc = reply.body["document"]["id"].as_str().expect("document id").to_string();
-    let key = format!("documents/acme/{lead}/{doc}");
-    api.objects.write(&key, file).await.expect("stored");
-    let outcome = on_object_created(&api.deps, &scoring(), &key).await.expect("scored");
-    (doc, outcome)
+    api.upload(lead, request, file).await
 }
 
 async fn document(api: &TestApi, lead: &str, doc: &str) -> Value {

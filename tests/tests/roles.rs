@@ -4,7 +4,6 @@
 
 use serde_json::{Value, json};
 
-use kyc_app::scoring::{Scoring, on_object_created};
 use kyc_http::access::ROUTES;
 use kyc_tests::api::{ACME_ANA_KEY, ACME_BO_KEY, ACME_KEY, ACME_SHOP_KEY, Reply, TestApi};
 use kyc_tests::fixtures;
@@ -80,10 +79,6 @@ async fn the_trail_names_the_keys_actor_and_keeps_a_body_reviewer_as_a_label() {
 
 // ------------------------------------------------------------------ holds
 
-fn scoring() -> Scoring {
-    Scoring::new(10 * 1024 * 1024, None).expect("shipped lists load")
-}
-
 fn enhanced_individual(country: &str) -> Value {
     json!({
         "level": "enhanced",
@@ -93,15 +88,8 @@ fn enhanced_individual(country: &str) -> Value {
     })
 }
 
-/// Requests a document, stores its file as a device would, and raises the storage event.
 async fn upload(api: &TestApi, lead: &str, kind: &str, content_type: &str, file: &[u8]) {
-    let reply =
-        api.post(&format!("/v1/leads/{lead}/documents"), json!({"kind": kind, "content_type": content_type})).await;
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    let doc = reply.body["document"]["id"].as_str().expect("document id").to_string();
-    let key = format!("documents/acme/{lead}/{doc}");
-    api.objects.write(&key, file).await.expect("stored");
-    on_object_created(&api.deps, &scoring(), &key).await.expect("scored");
+    api.upload(lead, json!({"kind": kind, "content_type": content_type}), file).await;
 }
 
 async fn upload_a_perfect_set(api: &TestApi, lead: &str) {
