@@ -198,7 +198,7 @@ pub fn policy_moves(lead: &Lead, documents_clear: bool, risk: &Risk) -> Vec<Stat
         moves.push(Status::InProgress);
     }
     let missing = !lead.requirements.missing.is_empty();
-    let target = match risk::decide(lead.level, missing, documents_clear, risk) {
+    let target = match risk::decide(lead.lead_type, lead.level, missing, documents_clear, risk) {
         PolicyDecision::Approve => Status::Approved,
         PolicyDecision::Review { .. } => Status::UnderReview,
     };
