@@ -16,6 +16,7 @@ pub mod risk;
 pub mod ssrf;
 pub mod status;
 pub mod validation;
+pub mod verification;
 pub mod webhook;
 
 pub use audit::{Action, AuditEvent, GENESIS_HASH};

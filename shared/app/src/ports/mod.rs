@@ -1,5 +1,5 @@
 //! Every port of the application: the small traits the use cases speak to, with
-//! adapters in `kyc-aws` (DynamoDB, S3, SQS, HTTP, DNS) and `kyc-embedded` (SQLite,
+//! adapters in `kyc-aws` (DynamoDB, S3, SQS, HTTP, DNS, Textract, Rekognition) and `kyc-embedded` (SQLite,
 //! files, in-process queue). Ports depend on nothing else of the application.
 
 pub mod clock;
@@ -10,6 +10,7 @@ pub mod queue;
 pub mod resolver;
 pub mod screening;
 pub mod table;
+pub mod verifier;
 
 pub use clock::{Clock, SystemClock};
 pub use http_client::{TransportError, TransportResponse, WebhookTransport};
@@ -19,3 +20,4 @@ pub use queue::{Queue, QueueConsumer};
 pub use resolver::Resolver;
 pub use screening::Screening;
 pub use table::Table;
+pub use verifier::{NoVerifier, StoredFile, Verifier, VerifierOutage};
