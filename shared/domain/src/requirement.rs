@@ -34,6 +34,11 @@ impl Requirement {
     pub fn is_data_field(self) -> bool {
         matches!(self, Requirement::Email | Requirement::Name | Requirement::Country)
     }
+
+    /// Satisfied by an uploaded, verified document.
+    pub fn is_document(&self) -> bool {
+        !self.is_data_field() && *self != Requirement::Screening
+    }
 }
 
 impl fmt::Display for Requirement {

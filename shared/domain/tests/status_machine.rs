@@ -44,6 +44,7 @@ fn lead(status: Status, level: Level) -> Lead {
         requirements: Requirements::default(),
         risk: None,
         compliance_flags: vec![],
+        review_reasons: vec![],
         rejection: None,
         hold: None,
         metadata: Default::default(),

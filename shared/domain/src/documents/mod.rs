@@ -24,7 +24,8 @@ use crate::requirement::Requirement;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[derive(strum::EnumIter)]
+#[derive(strum::EnumIter, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum DocumentKind {
     Passport,
     DriversLicense,
@@ -40,6 +41,11 @@ pub enum DocumentKind {
 }
 
 impl DocumentKind {
+    /// The wire name (`proof_of_address`).
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
     /// Identity documents: they carry a number, an expiry date and possibly an MRZ.
     pub fn is_identity(self) -> bool {
         matches!(

@@ -350,10 +350,10 @@ fn age_on(born: NaiveDate, today: NaiveDate) -> i32 {
 }
 
 /// Whether the name field is used to its last character, so names may be truncated.
-fn name_field_full(lines: &[String]) -> bool {
+pub(crate) fn name_field_full<S: AsRef<str>>(lines: &[S]) -> bool {
     let field = match lines.len() {
-        3 => lines[2].trim(),
-        _ => lines[0].trim(),
+        3 => lines[2].as_ref().trim(),
+        _ => lines[0].as_ref().trim(),
     };
     !field.ends_with('<')
 }
@@ -472,7 +472,7 @@ fn letters(s: &str) -> String {
 }
 
 /// Compared on letters only: spaces, hyphens and fillers are all `<` on an MRZ.
-fn surname_matches(theirs: &str, on_mrz: &str, name_full: bool) -> bool {
+pub(crate) fn surname_matches(theirs: &str, on_mrz: &str, name_full: bool) -> bool {
     let on_mrz = letters(on_mrz);
     transliterations(theirs)
         .iter()
@@ -481,7 +481,7 @@ fn surname_matches(theirs: &str, on_mrz: &str, name_full: bool) -> bool {
 }
 
 /// The first given name on the MRZ against the lead's first name(s).
-fn first_name_matches(theirs: &str, on_mrz: &str, name_full: bool) -> bool {
+pub(crate) fn first_name_matches(theirs: &str, on_mrz: &str, name_full: bool) -> bool {
     let mrz_first = on_mrz.split(' ').next().unwrap_or_default();
     let mrz_all = letters(on_mrz);
     transliterations(theirs).iter().any(|t| {

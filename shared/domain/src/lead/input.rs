@@ -104,6 +104,7 @@ impl LeadData {
             requirements: Default::default(),
             risk: None,
             compliance_flags: Vec::new(),
+            review_reasons: Vec::new(),
             rejection: None,
             hold: None,
             metadata: self.metadata,

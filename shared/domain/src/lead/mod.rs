@@ -3,6 +3,9 @@
 
 pub mod followup;
 pub mod input;
+mod review;
+
+pub use review::ReviewReason;
 
 use std::collections::BTreeMap;
 
@@ -211,6 +214,9 @@ pub struct Lead {
     pub risk: Option<Risk>,
     #[serde(default)]
     pub compliance_flags: Vec<String>,
+    /// For a lead under review: why automation could not decide it. Empty otherwise.
+    #[serde(default)]
+    pub review_reasons: Vec<ReviewReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection: Option<Rejection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -13,6 +13,6 @@ pub mod screening;
 mod verdict;
 
 pub use country_lists::{CountryList, CountryListing, CountryLists, ListedCountries};
-pub use decision::{PolicyDecision, decide};
+pub use decision::{Decided, DecisionInput, PolicyDecision, decide};
 pub use scoring::{RiskInput, RiskPolicy, ScoredRisk, compliance_flags, score};
 pub use verdict::{FileFacts, UploadFacts, UploadVerdict, judge_upload, policy_moves};

@@ -5,12 +5,14 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::documents::mrz::{self, Subject};
+use crate::documents::mrz::{self, CHECK_DOCUMENT_EXPIRY, Subject};
 use crate::documents::{Check, CheckResult, Document, DocumentKind, DocumentStatus, FileInfo};
 use crate::lead::{Lead, LeadType, Risk, RiskLevel};
 use crate::requirement::{Evidence, Requirement, evaluate};
 use crate::risk::screening::{HitKind, ScreeningHit};
-use crate::risk::{self, CountryLists, PolicyDecision, RiskInput, RiskPolicy};
+use crate::ids::DocumentId;
+use crate::risk::{self, CountryLists, Decided, DecisionInput, PolicyDecision, RiskInput, RiskPolicy, decide};
+use crate::verification::{FLAG_VERIFICATION_UNAVAILABLE, same_file};
 use crate::status::{Decision, DecisionOrigin, Status, TransitionError, transition};
 
 /// What the stored file itself shows (independent of the lead's state).
@@ -36,6 +38,21 @@ pub struct UploadFacts<'a> {
     pub leads_same_ip_last_hour: u32,
     pub leads_same_device_last_hour: u32,
     pub screening: &'a [ScreeningHit],
+    /// What the verifier made of this document (see [`MachineChecks`]).
+    pub machine: MachineChecks,
+    /// The comparison of the lead's selfie with this identity document, when the
+    /// selfie came first: it lands on the selfie.
+    pub selfie_face_match: Option<(DocumentId, Check)>,
+}
+
+/// The verifier's checks of one document, made by the scorer from the service's
+/// answers with the pure checks of [`crate::verification`].
+#[derive(Debug, Clone, Default)]
+pub struct MachineChecks {
+    pub checks: Vec<Check>,
+    /// The service stayed unavailable through every attempt: the checks are `warn`
+    /// "verifier unavailable" and a person decides.
+    pub unavailable: bool,
 }
 
 /// What the decision made of the upload.
@@ -49,6 +66,8 @@ pub struct UploadVerdict {
     pub policy_version: String,
     /// The policy's status moves, in order.
     pub moves: Vec<(Status, Status)>,
+    /// The lead's selfie when this identity document's face comparison changed it.
+    pub selfie: Option<Document>,
 }
 
 impl UploadVerdict {
@@ -66,11 +85,21 @@ pub fn judge_upload(
 ) -> Result<UploadVerdict, TransitionError> {
     let lead = facts.lead;
     let mut doc = facts.document;
-    // The file, and what the integrator said is printed on it.
+    // The file, what the integrator said is printed on it, and what a machine read.
     let mut checks = facts.file.checks;
     if let Some(data) = &doc.data {
         checks.extend(mrz::check_data(doc.kind, data, subject_of(lead, &doc), now.date_naive()));
     }
+    if facts.machine.checks.iter().any(|c| c.name == CHECK_DOCUMENT_EXPIRY) {
+        // The expiry read from the document decides; the declared one is compared in
+        // `data_match`.
+        checks.retain(|c| c.name != CHECK_DOCUMENT_EXPIRY);
+    }
+    checks.extend(facts.machine.checks);
+    if facts.machine.unavailable {
+        flag(&mut doc.compliance_flags, FLAG_VERIFICATION_UNAVAILABLE);
+    }
+    checks.push(same_file(facts.file.sha256.as_deref(), &facts.others));
     if facts.duplicate {
         checks.push(Check::fail("duplicate_document", "the same file is attached to another lead of this tenant"));
         flag(&mut doc.compliance_flags, "duplicate_document");
@@ -92,15 +121,32 @@ pub fn judge_upload(
         .filter(|d| d.kind == doc.kind && d.director_index == doc.director_index && d.file.is_some())
         .count() as u32;
     let mut documents = facts.others;
+    let mut selfie = None;
+    if let Some((selfie_id, face_match)) = facts.selfie_face_match
+        && let Some(earlier) = documents.iter_mut().find(|d| d.id == selfie_id)
+        && earlier.status == DocumentStatus::Verified
+    {
+        earlier.checks.retain(|c| c.name != face_match.name);
+        earlier.checks.push(face_match);
+        earlier.status = Document::verdict(&earlier.checks);
+        if earlier.status != DocumentStatus::Verified {
+            earlier.verified_at = None;
+        }
+        selfie = Some(earlier.clone());
+    }
     documents.push(doc.clone());
     let document_checks: Vec<Check> = documents.iter().flat_map(|d| d.checks.iter().cloned()).collect();
 
+    // Documents satisfy requirements while they are verified (a selfie rejected by a
+    // later comparison no longer does); a screening, once run, stays.
     let mut evidence = facts.evidence.clone();
-    if doc.status == DocumentStatus::Verified
-        && let Some(requirement) = doc.kind.satisfies(doc.director_index)
-    {
-        evidence.satisfied.insert(requirement);
-    }
+    evidence.satisfied.retain(|r| !r.is_document());
+    evidence.satisfied.extend(
+        documents
+            .iter()
+            .filter(|d| d.status == DocumentStatus::Verified)
+            .filter_map(|d| d.kind.satisfies(d.director_index)),
+    );
     evidence.satisfied.insert(Requirement::Screening);
 
     let input = RiskInput {
@@ -139,11 +185,9 @@ pub fn judge_upload(
     next.version = lead.version + 1;
     next.updated_at = now;
 
-    // A document a person must look at (a PDF that could not be fully inspected) keeps
-    // the lead from automatic approval as a rejected one does.
-    let all_clear = documents.iter().all(|d| d.status != DocumentStatus::Rejected && !d.needs_a_person());
+    let decided = decide(DecisionInput { lead: &next, documents: &documents, risk: &risk, identity_changed: false });
     let mut moves = Vec::new();
-    for to in policy_moves(&next, all_clear, &risk) {
+    for to in policy_moves(&next, &decided) {
         let decision =
             Decision { to, reasons: vec![], note: None, is_final: false, origin: DecisionOrigin::System, at: now };
         let before = next.status;
@@ -152,7 +196,16 @@ pub fn judge_upload(
         next = Lead { version: next.version, ..moved };
         moves.push((before, to));
     }
-    Ok(UploadVerdict { document: doc, lead: next, evidence, risk, policy_version: scored.policy_version, moves })
+    next.review_reasons = if next.status == Status::UnderReview { decided.reasons } else { Vec::new() };
+    Ok(UploadVerdict {
+        document: doc,
+        lead: next,
+        evidence,
+        risk,
+        policy_version: scored.policy_version,
+        moves,
+        selfie,
+    })
 }
 
 fn subject_of<'a>(lead: &'a Lead, doc: &Document) -> Option<Subject<'a>> {
@@ -177,17 +230,17 @@ fn subject_of<'a>(lead: &'a Lead, doc: &Document) -> Option<Subject<'a>> {
     }
 }
 
-/// The status moves the decision policy makes after a scoring, in order: a first
-/// upload starts the lead, then it is approved or sent to review; a decided lead stays
+/// The status moves of a decision, in order: a first upload starts the lead, then it
+/// is approved, sent to review, or left waiting for its documents; a decided lead stays
 /// decided, except that a critical finding sends even an approved lead back for a
-/// re-review; a lead a person holds never moves. `documents_clear`: no document is
-/// rejected or needs a person ([`Document::needs_a_person`]).
-pub fn policy_moves(lead: &Lead, documents_clear: bool, risk: &Risk) -> Vec<Status> {
+/// re-review; a lead a person holds never moves.
+pub fn policy_moves(lead: &Lead, decided: &Decided) -> Vec<Status> {
     // A person holds the lead: automation records, it does not move it.
     if lead.hold.is_some() {
         return Vec::new();
     }
-    if lead.status == Status::Approved && risk.level == RiskLevel::Critical {
+    let critical = decided.decision == PolicyDecision::Review { alert: true };
+    if lead.status == Status::Approved && critical {
         return vec![Status::UnderReview];
     }
     if lead.is_decided() {
@@ -197,12 +250,14 @@ pub fn policy_moves(lead: &Lead, documents_clear: bool, risk: &Risk) -> Vec<Stat
     if lead.status == Status::NotStarted {
         moves.push(Status::InProgress);
     }
-    let missing = !lead.requirements.missing.is_empty();
-    let target = match risk::decide(lead.lead_type, lead.level, missing, documents_clear, risk) {
+    let current = moves.last().copied().unwrap_or(lead.status);
+    let target = match decided.decision {
         PolicyDecision::Approve => Status::Approved,
         PolicyDecision::Review { .. } => Status::UnderReview,
+        // Waiting never takes a lead back out of review.
+        PolicyDecision::AwaitDocuments => current,
     };
-    if target != lead.status {
+    if target != current {
         moves.push(target);
     }
     moves
@@ -219,7 +274,7 @@ mod tests {
     use crate::documents::{CHECK_PDF_SAFETY, ContentType, DocumentObject};
     use crate::ids::{DocumentId, LeadId};
     use crate::lead::input::LeadData;
-    use crate::lead::{Risk, Source};
+    use crate::lead::Source;
 
     use super::*;
 
@@ -265,6 +320,8 @@ mod tests {
             leads_same_ip_last_hour: 0,
             leads_same_device_last_hour: 0,
             screening: hits,
+            machine: MachineChecks::default(),
+            selfie_face_match: None,
         };
         judge_upload(facts, &RiskPolicy::default(), CountryLists::shipped(), Utc::now()).expect("a legal scoring")
     }
@@ -337,6 +394,64 @@ mod tests {
     }
 
     #[test]
+    fn the_same_file_twice_for_one_lead_rejects_the_second() {
+        let lead = lead(Status::InProgress);
+        let mut first = pending_passport(&lead);
+        first.status = DocumentStatus::Verified;
+        first.file = Some(FileInfo { content_type: ContentType::Png, size_bytes: 2048, sha256: "ab".repeat(32) });
+        let facts = UploadFacts {
+            lead: &lead,
+            evidence: &Evidence::default(),
+            document: Document { kind: DocumentKind::ProofOfAddress, ..pending_passport(&lead) },
+            file: clean_file(),
+            duplicate: false,
+            others: vec![first],
+            leads_same_ip_last_hour: 0,
+            leads_same_device_last_hour: 0,
+            screening: &[],
+            machine: MachineChecks::default(),
+            selfie_face_match: None,
+        };
+        let verdict = judge_upload(facts, &RiskPolicy::default(), CountryLists::shipped(), Utc::now()).expect("legal");
+        assert_eq!(verdict.document.status, DocumentStatus::Rejected);
+        assert_eq!(verdict.failed_checks(), ["same_file"]);
+        assert!(verdict.lead.review_reasons.contains(&crate::lead::ReviewReason::DocumentRejected));
+        assert_eq!(verdict.lead.status, Status::UnderReview);
+    }
+
+    #[test]
+    fn a_failed_face_match_found_by_a_later_identity_document_rejects_the_selfie() {
+        let mut lead = complete_basic_lead();
+        lead.level = crate::lead::Level::Enhanced;
+        let mut selfie = pending_passport(&lead);
+        selfie.kind = DocumentKind::Selfie;
+        selfie.status = DocumentStatus::Verified;
+        selfie.file = Some(FileInfo { content_type: ContentType::Png, size_bytes: 9, sha256: "cd".repeat(32) });
+        selfie.checks = vec![crate::verification::face_match_waiting()];
+        let face_match = Check::fail("face_match", "similarity 42.0 % (match at 95 %)");
+        let facts = UploadFacts {
+            lead: &lead,
+            evidence: &Evidence { satisfied: [Requirement::Selfie].into() },
+            document: pending_passport(&lead),
+            file: clean_file(),
+            duplicate: false,
+            others: vec![selfie.clone()],
+            leads_same_ip_last_hour: 0,
+            leads_same_device_last_hour: 0,
+            screening: &[],
+            machine: MachineChecks::default(),
+            selfie_face_match: Some((selfie.id.clone(), face_match.clone())),
+        };
+        let verdict = judge_upload(facts, &RiskPolicy::default(), CountryLists::shipped(), Utc::now()).expect("legal");
+        let updated = verdict.selfie.expect("the selfie changed");
+        assert_eq!(updated.status, DocumentStatus::Rejected);
+        assert_eq!(updated.checks, [face_match]);
+        assert!(!verdict.evidence.satisfied.contains(&Requirement::Selfie), "a rejected selfie satisfies nothing");
+        assert_eq!(verdict.lead.status, Status::UnderReview);
+        assert!(verdict.lead.review_reasons.contains(&crate::lead::ReviewReason::FaceMatchLow));
+    }
+
+    #[test]
     fn a_file_held_by_another_lead_fails_and_flags_document_and_lead() {
         let lead = lead(Status::NotStarted);
         let verdict = judge(&lead, clean_file(), true, &[]);
@@ -370,32 +485,44 @@ mod tests {
         assert_eq!(verdict.lead.version, lead.version + 1);
     }
 
-    fn risk(level: RiskLevel) -> Risk {
-        Risk { score: 0, level, factors: vec![], scored_at: Utc::now() }
+    fn decided(decision: PolicyDecision) -> Decided {
+        Decided { decision, reasons: vec![] }
     }
+
+    const APPROVE: PolicyDecision = PolicyDecision::Approve;
+    const REVIEW: PolicyDecision = PolicyDecision::Review { alert: false };
+    const ALERT: PolicyDecision = PolicyDecision::Review { alert: true };
+    const AWAIT: PolicyDecision = PolicyDecision::AwaitDocuments;
 
     #[test]
     fn a_first_upload_starts_the_lead_then_the_policy_decides() {
         assert_eq!(
-            policy_moves(&lead(Status::NotStarted), true, &risk(RiskLevel::Low)),
+            policy_moves(&lead(Status::NotStarted), &decided(APPROVE)),
             [Status::InProgress, Status::Approved]
         );
-        assert_eq!(policy_moves(&lead(Status::InProgress), false, &risk(RiskLevel::Low)), [Status::UnderReview]);
-        assert!(policy_moves(&lead(Status::UnderReview), true, &risk(RiskLevel::High)).is_empty(), "already in review");
+        assert_eq!(policy_moves(&lead(Status::InProgress), &decided(REVIEW)), [Status::UnderReview]);
+        assert!(policy_moves(&lead(Status::UnderReview), &decided(REVIEW)).is_empty(), "already in review");
+    }
+
+    #[test]
+    fn a_lead_waiting_for_documents_is_started_but_not_sent_to_review() {
+        assert_eq!(policy_moves(&lead(Status::NotStarted), &decided(AWAIT)), [Status::InProgress]);
+        assert!(policy_moves(&lead(Status::InProgress), &decided(AWAIT)).is_empty());
+        assert!(policy_moves(&lead(Status::UnderReview), &decided(AWAIT)).is_empty(), "never back out of review");
     }
 
     #[test]
     fn a_held_lead_is_never_moved_by_automation() {
         let mut held = lead(Status::UnderReview);
         held.hold = Some(crate::lead::Hold { actor: "key:ana".into(), at: Utc::now() });
-        assert!(policy_moves(&held, true, &risk(RiskLevel::Low)).is_empty(), "not approved though all is well");
-        assert!(policy_moves(&held, true, &risk(RiskLevel::Critical)).is_empty());
+        assert!(policy_moves(&held, &decided(APPROVE)).is_empty(), "not approved though all is well");
+        assert!(policy_moves(&held, &decided(ALERT)).is_empty());
     }
 
     #[test]
     fn a_decided_lead_stays_decided_unless_an_approved_one_turns_critical() {
-        assert!(policy_moves(&lead(Status::Approved), true, &risk(RiskLevel::High)).is_empty());
-        assert!(policy_moves(&lead(Status::Rejected), true, &risk(RiskLevel::Critical)).is_empty());
-        assert_eq!(policy_moves(&lead(Status::Approved), true, &risk(RiskLevel::Critical)), [Status::UnderReview]);
+        assert!(policy_moves(&lead(Status::Approved), &decided(REVIEW)).is_empty());
+        assert!(policy_moves(&lead(Status::Rejected), &decided(ALERT)).is_empty());
+        assert_eq!(policy_moves(&lead(Status::Approved), &decided(ALERT)), [Status::UnderReview]);
     }
 }

@@ -70,3 +70,44 @@ pub struct FaceComparison {
     /// target shows no face.
     pub similarity: Option<f32>,
 }
+
+mod address;
+mod face;
+mod identity;
+
+pub use address::{AddressSubject, CHECK_ADDRESS_PROOF, address_proof, dates_in};
+pub use face::{
+    CHECK_FACE_MATCH, CHECK_FACE_QUALITY, FACE_MATCH_FLOOR, FaceMatchThreshold, face_match, face_match_waiting,
+    face_quality,
+};
+pub use identity::{
+    CHECK_DATA_MATCH, CHECK_IDENTITY_READ, IdentityRead, IdentityReading, MrzInText, ReadSource, data_match,
+    find_mrz, from_identity_fields, icao_to_iso, identity_checks,
+};
+
+use crate::documents::{Check, Document, DocumentStatus};
+
+pub const CHECK_SAME_FILE: &str = "same_file";
+
+/// The detail of a verifier check when the service stayed unavailable through every
+/// attempt; the document also carries the flag [`FLAG_VERIFICATION_UNAVAILABLE`].
+pub const VERIFIER_UNAVAILABLE: &str = "verifier unavailable";
+pub const FLAG_VERIFICATION_UNAVAILABLE: &str = "verification_unavailable";
+
+/// One file satisfies one requirement: `fail` when another document of the lead
+/// holds a file with the same SHA-256. `sha256` is `None` for a file too large to hash.
+pub fn same_file(sha256: Option<&str>, others: &[Document]) -> Check {
+    let Some(sha256) = sha256.filter(|s| !s.is_empty()) else {
+        return Check::warn(CHECK_SAME_FILE, "the file was not read whole, so it was not compared");
+    };
+    let twin = others.iter().find(|d| {
+        d.status != DocumentStatus::PendingUpload && d.file.as_ref().is_some_and(|f| f.sha256 == sha256)
+    });
+    match twin {
+        Some(twin) => Check::fail(
+            CHECK_SAME_FILE,
+            format!("the same file was already uploaded for this lead as its {} document", twin.kind.as_str()),
+        ),
+        None => Check::pass(CHECK_SAME_FILE, "no other document of this lead has the same file"),
+    }
+}
