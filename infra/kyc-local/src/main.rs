@@ -12,12 +12,13 @@ use tracing_subscriber::EnvFilter;
 
 use kyc_app::auth::{KeySpec, Role, StaticKeys, parse_key_list, provision_key};
 use kyc_app::ports::table::Table;
-use kyc_app::ports::{Clock, SystemClock, UuidV7Ids};
+use kyc_app::ports::{Clock, NoVerifier, SystemClock, UuidV7Ids, Verifier};
 use kyc_app::scoring::{DEFAULT_MAX_DOCUMENT_BYTES, Scoring};
 use kyc_app::webhooks::sender::Sender;
 use kyc_app::{Deps, TenantId};
 use kyc_aws::{DnsResolver, HttpTransport};
 use kyc_domain::ssrf::Mode;
+use kyc_domain::verification::FaceMatchThreshold;
 use kyc_domain::webhook::RetrySchedule;
 use kyc_embedded::{LocalObjects, LocalQueue, SqliteTable};
 use kyc_http::{Api, BearerKeys};
@@ -59,6 +60,26 @@ struct Args {
     /// bound address).
     #[arg(long, env = "KYC_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Who reads documents and faces: `none` (nothing is machine-read, so no identity
+    /// is approved automatically) or `aws` (Amazon Textract and Rekognition, with the
+    /// ordinary AWS credential chain; `AWS_ENDPOINT_URL_TEXTRACT` /
+    /// `AWS_ENDPOINT_URL_REKOGNITION` are honoured).
+    #[arg(long, env = "KYC_VERIFIER", default_value = "none")]
+    verifier: VerifierChoice,
+    /// Similarity (percent, 80 to 100) at or above which a selfie matches its identity
+    /// document.
+    #[arg(long, env = "KYC_FACE_MATCH_THRESHOLD", default_value = "95", value_parser = parse_threshold)]
+    face_match_threshold: FaceMatchThreshold,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum VerifierChoice {
+    None,
+    Aws,
+}
+
+fn parse_threshold(text: &str) -> Result<FaceMatchThreshold, String> {
+    FaceMatchThreshold::parse(text)
 }
 
 const DEV_KEY_FILE: &str = "dev-api-key";
@@ -98,8 +119,14 @@ async fn main() -> anyhow::Result<()> {
         Some(path) => Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?),
         None => None,
     };
+    let verifier: Arc<dyn Verifier> = match args.verifier {
+        VerifierChoice::None => Arc::new(NoVerifier),
+        VerifierChoice::Aws => aws_verifier().await?,
+    };
     let scoring = Arc::new(
-        Scoring::new(args.max_document_bytes, list.as_deref()).map_err(|e| anyhow::anyhow!("screening list: {e}"))?,
+        Scoring::new(args.max_document_bytes, list.as_deref())
+            .map_err(|e| anyhow::anyhow!("screening list: {e}"))?
+            .with_verifier(verifier, args.face_match_threshold),
     );
     let schedule = match &args.webhook_retry_schedule {
         Some(spec) => RetrySchedule::parse(spec).map_err(|e| anyhow::anyhow!("KYC_WEBHOOK_RETRY_SCHEDULE: {e}"))?,
@@ -143,11 +170,7 @@ async fn main() -> anyhow::Result<()> {
     let scorer = deps.clone();
     let on_created: objects::OnCreated = Arc::new(move |key: String| {
         let (deps, scoring) = (scorer.clone(), scoring.clone());
-        tokio::spawn(async move {
-            if let Err(e) = kyc_app::scoring::on_object_created(&deps, &scoring, &key).await {
-                tracing::error!(error = %kyc_app::error::report(&e), "scoring an upload failed");
-            }
-        });
+        tokio::spawn(async move { workers::score(&deps, &scoring, &key).await });
     });
     let mut app = kyc_http::router(Api { deps, auth }).merge(objects::router(objects::ObjectRoutes {
         objects,
@@ -163,6 +186,11 @@ async fn main() -> anyhow::Result<()> {
     println!("tenants: {}", keys.iter().map(|k| k.tenant.as_str()).collect::<Vec<_>>().join(", "));
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")?;
     Ok(())
+}
+
+/// Textract and Rekognition, sent the files' bytes (the local store is not S3).
+async fn aws_verifier() -> anyhow::Result<Arc<dyn Verifier>> {
+    bail!("KYC_VERIFIER=aws is not available in this build yet")
 }
 
 /// The key that signs local object URLs, kept in the data dir so links survive restarts.

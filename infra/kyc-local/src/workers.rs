@@ -97,3 +97,28 @@ pub async fn sweep(table: SqliteTable, clock: Arc<dyn kyc_app::ports::Clock>) {
         }
     }
 }
+
+/// Delays between the attempts of a local "S3 event", as Lambda retries an
+/// asynchronous invocation (shorter: nobody waits minutes on a laptop).
+const SCORING_RETRY_DELAYS: [Duration; 2] = [Duration::from_secs(2), Duration::from_secs(4)];
+
+/// Scores one stored upload, retrying a failed attempt as Lambda retries the S3 event:
+/// an unavailable verifier is counted by the scorer, whose last attempt records it.
+pub async fn score(deps: &Deps, scoring: &kyc_app::scoring::Scoring, key: &str) {
+    let mut delays = SCORING_RETRY_DELAYS.iter();
+    loop {
+        match kyc_app::scoring::on_object_created(deps, scoring, key).await {
+            Ok(_) => return,
+            Err(e) => match delays.next() {
+                Some(delay) => {
+                    tracing::warn!(error = %kyc_app::error::report(&e), "scoring an upload failed; will retry");
+                    tokio::time::sleep(*delay).await;
+                }
+                None => {
+                    tracing::error!(error = %kyc_app::error::report(&e), "scoring an upload failed");
+                    return;
+                }
+            },
+        }
+    }
+}

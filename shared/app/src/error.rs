@@ -48,6 +48,10 @@ pub enum AppError {
     Queue(#[from] QueueError),
     #[error("store: {0}")]
     Store(#[from] TableError),
+    /// A reading service stayed unavailable through the adapter's retries: the
+    /// storage event is retried.
+    #[error(transparent)]
+    VerifierUnavailable(#[from] crate::ports::VerifierOutage),
     /// A fault of ours (an item that does not parse, a value that does not
     /// serialise): logged once at the edge with its source chain, never shown.
     #[error("internal: {context}")]

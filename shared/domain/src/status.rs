@@ -110,10 +110,13 @@ pub fn needs_two_approvals(lead: &Lead) -> bool {
     lead.risk.as_ref().is_some_and(|r| matches!(r.level, RiskLevel::High | RiskLevel::Critical))
 }
 
-/// A person's hold follows their moves: moving a lead to `under_review` holds it, moving
-/// it out of `under_review` ends the hold.
+/// A person's hold follows their moves: moving a lead to `under_review` holds it (and
+/// that is why it waits), moving it out of `under_review` ends the hold and its
+/// review reasons.
 pub fn hold_after_manual_move(mut lead: Lead, actor: &str, at: DateTime<Utc>) -> Lead {
     lead.hold = (lead.status == Status::UnderReview).then(|| Hold { actor: actor.to_string(), at });
+    lead.review_reasons =
+        if lead.status == Status::UnderReview { vec![crate::lead::ReviewReason::HeldByReviewer] } else { Vec::new() };
     lead
 }
 
@@ -145,6 +148,10 @@ pub fn transition(lead: &Lead, decision: &Decision) -> Result<Lead, TransitionEr
         note: decision.note.clone(),
         is_final: decision.is_final,
     });
+    // Review reasons say why a lead waits for a person: gone once it leaves review.
+    if to != Status::UnderReview {
+        next.review_reasons.clear();
+    }
     next.version = lead.version + 1;
     next.updated_at = decision.at;
     next.status_changed_at = decision.at;

@@ -139,6 +139,10 @@ impl From<AppError> for Problem {
                 tracing::error!(error = %chain(&e), "object store failed");
                 Problem::new(503, "service_unavailable", "document storage is unavailable; retry shortly")
             }
+            AppError::VerifierUnavailable(e) => {
+                tracing::error!(error = %e, "verifier unavailable");
+                Problem::new(503, "service_unavailable", "document verification is unavailable; retry shortly")
+            }
             AppError::Store(TableError::Unavailable(e)) => {
                 tracing::error!(error = %e, "store unavailable");
                 Problem::new(503, "service_unavailable", "the store is unavailable; retry shortly")

@@ -2,6 +2,7 @@
 //! share.
 
 use kyc_domain::documents::{Document, DocumentStatus};
+use kyc_domain::verification::IdentityRead;
 use kyc_domain::ids::LeadId;
 
 use crate::Deps;
@@ -20,6 +21,33 @@ pub fn document_item(tenant: &TenantId, doc: &Document) -> Result<Item, AppError
         .with_s(layout::KIND, layout::KIND_DOCUMENT)
         .with_s(layout::TENANT, tenant.as_str())
         .with_s(layout::DOCUMENT_STATUS, status_name(doc.status)))
+}
+
+/// A scored document with what a machine read of it (identity documents): kept in the
+/// stored body beside the document, never in the API's answers, for later re-checks.
+pub fn document_item_with_read(tenant: &TenantId, doc: &Document, read: Option<&IdentityRead>) -> Result<Item, AppError> {
+    let Some(read) = read else { return document_item(tenant, doc) };
+    let stored = StoredDocument { document: doc, read: Some(read) };
+    let mut item = document_item(tenant, doc)?;
+    item.body = json::to_body("document", &stored)?;
+    Ok(item)
+}
+
+/// The read data kept with a document, if a machine read it.
+pub fn read_data_of(item: &Item) -> Result<Option<IdentityRead>, AppError> {
+    #[derive(serde::Deserialize)]
+    struct Kept {
+        #[serde(default)]
+        read: Option<IdentityRead>,
+    }
+    Ok(json::from_body::<Kept>("document item", &item.body)?.read)
+}
+
+#[derive(serde::Serialize)]
+struct StoredDocument<'a> {
+    #[serde(flatten)]
+    document: &'a Document,
+    read: Option<&'a IdentityRead>,
 }
 
 pub fn status_name(status: DocumentStatus) -> &'static str {

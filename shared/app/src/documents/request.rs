@@ -132,6 +132,11 @@ fn validate(request: &DocumentRequest, record: &LeadRecord) -> Result<Validated,
         e.add("content_type", "must be image/jpeg, image/png or application/pdf");
         return Err(AppError::Validation(e.0));
     };
+    // Face services take JPEG and PNG only: a selfie in another type could never be
+    // compared with its identity document.
+    if kind == Some(DocumentKind::Selfie) && !matches!(parsed, ContentType::Jpeg | ContentType::Png) {
+        e.add("content_type", "a selfie must be image/jpeg or image/png");
+    }
     match kind {
         Some(kind) if e.is_empty() => Ok(Validated { kind, content_type: parsed, data }),
         _ => Err(AppError::Validation(e.0)),

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use kyc_domain::events::{EventPayload, NoteAdded};
 use kyc_domain::ids::{EventId, LeadId};
-use kyc_domain::lead::Hold;
+use kyc_domain::lead::{Hold, ReviewReason};
 use kyc_domain::status::Status;
 use kyc_domain::validation::Errors;
 
@@ -60,6 +60,9 @@ pub async fn add_note(
         let mut next = lead.clone();
         if lead.status == Status::UnderReview && lead.hold.is_none() {
             next.hold = Some(Hold { actor: by.audit_actor(), at: now });
+            next.review_reasons.push(ReviewReason::HeldByReviewer);
+            next.review_reasons.sort_unstable();
+            next.review_reasons.dedup();
             next.version = lead.version + 1;
             next.updated_at = now;
         }

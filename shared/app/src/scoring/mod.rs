@@ -7,6 +7,9 @@
 //! waiting for its file is skipped, and the document's write is conditioned on it still
 //! waiting, so a second event for the same object changes nothing.
 
+mod machine;
+
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -15,18 +18,20 @@ use sha2::{Digest, Sha256};
 
 use kyc_domain::audit::EventDraft;
 use kyc_domain::documents::FileLimits;
-use kyc_domain::documents::{Document, DocumentStatus};
+use kyc_domain::documents::{CheckResult, Document, DocumentKind, DocumentStatus};
 use kyc_domain::events::{self, EventPayload};
 use kyc_domain::ids::{DocumentId, LeadId};
 use kyc_domain::lead::{Lead, RiskLevel};
 use kyc_domain::risk::{CountryLists, FileFacts, RiskPolicy, UploadFacts, UploadVerdict, judge_upload};
 use kyc_domain::status::Status;
+use kyc_domain::verification::FaceMatchThreshold;
 
 use crate::Deps;
-use crate::documents::record::{document_item, documents_of, parse_document, still_pending};
+use crate::documents::record::{document_item, document_item_with_read, documents_of, parse_document, still_pending};
 use crate::error::AppError;
 use crate::ports::screening::{ListScreening, Screening};
-use crate::ports::table::{Condition, Index, Item, SortKey, Write};
+use crate::ports::table::{Attr, Condition, Index, Item, SortKey, Write};
+use crate::ports::{NoVerifier, StoredFile, Verifier};
 use crate::store::counters::{VELOCITY_COUNTER, velocity_signals};
 use crate::store::idempotency::Replayable;
 use crate::store::page::{self, ListQuery};
@@ -41,7 +46,17 @@ pub struct Scoring {
     pub policy: RiskPolicy,
     pub lists: &'static CountryLists,
     pub screening: Arc<dyn Screening>,
+    /// Reads documents and faces (`KYC_VERIFIER`); [`NoVerifier`] reads nothing.
+    pub verifier: Arc<dyn Verifier>,
+    pub face_match_threshold: FaceMatchThreshold,
+    /// How many scoring attempts of one document may find the verifier unavailable:
+    /// the last of them records "verifier unavailable" instead of failing again. On
+    /// Lambda, the S3 event's attempts (1 + the template's `MaximumRetryAttempts`).
+    pub verifier_attempts: u32,
 }
+
+/// 1 + the risk-scorer's `MaximumRetryAttempts` (2) in the template.
+pub const DEFAULT_VERIFIER_ATTEMPTS: u32 = 3;
 
 pub const DEFAULT_MAX_DOCUMENT_BYTES: u64 = 10 * 1024 * 1024;
 /// Screening hits below this name similarity are not reported.
@@ -58,7 +73,15 @@ impl Scoring {
             policy: RiskPolicy::default(),
             lists: CountryLists::shipped(),
             screening: Arc::new(ListScreening { list, threshold_percent: SCREENING_THRESHOLD_PERCENT }),
+            verifier: Arc::new(NoVerifier),
+            face_match_threshold: FaceMatchThreshold::default(),
+            verifier_attempts: DEFAULT_VERIFIER_ATTEMPTS,
         })
+    }
+
+    /// The same scoring with this verifier and face-match threshold.
+    pub fn with_verifier(self, verifier: Arc<dyn Verifier>, face_match_threshold: FaceMatchThreshold) -> Scoring {
+        Scoring { verifier, face_match_threshold, ..self }
     }
 }
 
@@ -80,14 +103,37 @@ pub enum ScoreOutcome {
 
 impl Replayable for ScoreOutcome {}
 
-/// Handles one "object created" event for `key`.
+/// Handles one "object created" event for `key`. When the verifier is unavailable the
+/// attempt fails (so that the storage event is retried), and is counted; the last
+/// attempt records "verifier unavailable" and leaves the lead to a person.
 pub async fn on_object_created(deps: &Deps, scoring: &Scoring, key: &str) -> Result<ScoreOutcome, AppError> {
     let Some((tenant, lead, doc)) = layout::parse_document_object_key(key) else {
         tracing::warn!("object key is not a document key; ignored");
         return Ok(ScoreOutcome::Ignored);
     };
-    let change = ScoreDocument { deps, scoring, tenant: tenant.clone(), doc: doc.clone(), file: Default::default() };
-    match mutate(deps, &tenant, lead.as_str(), None, None, change).await {
+    let score = |verifier_down: bool| {
+        let change = ScoreDocument {
+            deps,
+            scoring,
+            tenant: tenant.clone(),
+            doc: doc.clone(),
+            verifier_down,
+            file: Default::default(),
+            files: Default::default(),
+            answers: Default::default(),
+            comparisons: Default::default(),
+        };
+        mutate(deps, &tenant, lead.as_str(), None, None, change)
+    };
+    let mut result = score(false).await;
+    if let Err(AppError::VerifierUnavailable(outage)) = &result {
+        let attempts = count_outage(deps, &tenant, &lead, &doc, deps.clock.now()).await?;
+        tracing::warn!(document = %doc, attempts, error = %outage, "verifier unavailable");
+        if attempts >= i64::from(scoring.verifier_attempts) {
+            result = score(true).await;
+        }
+    }
+    match result {
         Err(AppError::NotFound(_)) => {
             tracing::warn!(document = %doc, "object matches no pending document; ignored");
             Ok(ScoreOutcome::Ignored)
@@ -101,37 +147,137 @@ pub async fn on_object_created(deps: &Deps, scoring: &Scoring, key: &str) -> Res
     }
 }
 
+/// Counts one more attempt that found the verifier unavailable; the count so far.
+async fn count_outage(
+    deps: &Deps,
+    tenant: &TenantId,
+    lead: &LeadId,
+    doc: &DocumentId,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let key = layout::verifier_outages_key(tenant, lead, doc);
+    // Kept a week: longer than any storage event's retries.
+    let ttl = (now + Duration::days(7)).timestamp();
+    let add = Write::Add { key: key.clone(), deltas: vec![(layout::VERIFIER_OUTAGES.into(), 1)], ttl: Some(ttl) };
+    deps.table.transact(vec![add]).await?;
+    Ok(deps.table.get(&key).await?.and_then(|item| item.n(layout::VERIFIER_OUTAGES)).unwrap_or(1))
+}
+
+/// A stored file read whole (or as far as the size limit allows).
+struct ReadFile {
+    bytes: Vec<u8>,
+    size: u64,
+}
+
 struct ScoreDocument<'a> {
     deps: &'a Deps,
     scoring: &'a Scoring,
     tenant: TenantId,
     doc: DocumentId,
+    /// The last attempt after the verifier stayed unavailable: record that, ask nothing.
+    verifier_down: bool,
     /// The file is read and checked once per event, not again on each retry of the
     /// transaction when another writer touched the lead meanwhile.
     file: tokio::sync::OnceCell<Option<FileFacts>>,
+    /// Stored files by document, this one's and a face comparison's other side.
+    files: tokio::sync::Mutex<HashMap<DocumentId, Option<Arc<ReadFile>>>>,
+    /// The verifier's answers about this document, asked once per event.
+    answers: tokio::sync::OnceCell<machine::Answers>,
+    /// Face comparisons by (identity document, selfie), asked once per event.
+    comparisons: tokio::sync::Mutex<HashMap<(DocumentId, DocumentId), kyc_domain::documents::Check>>,
 }
 
 impl ScoreDocument<'_> {
-    /// Reads the stored file (at most the size limit + 1 byte, which tells "too large"
-    /// without reading a huge object) and checks it, once; `None` when there is no file.
+    /// A document's stored file, at most the size limit + 1 byte (which tells "too
+    /// large" without reading a huge object); `None` when there is no file.
+    async fn stored(&self, lead: &LeadId, doc: &DocumentId) -> Result<Option<Arc<ReadFile>>, AppError> {
+        let mut files = self.files.lock().await;
+        if let Some(file) = files.get(doc) {
+            return Ok(file.clone());
+        }
+        let key = layout::document_object_key(&self.tenant, lead, doc);
+        let read = self.deps.objects.read_prefix(&key, self.scoring.limits.max_bytes + 1).await?;
+        let file = read.map(|prefix| Arc::new(ReadFile { bytes: prefix.bytes, size: prefix.size }));
+        files.insert(doc.clone(), file.clone());
+        Ok(file)
+    }
+
+    /// Reads and checks the stored file, once; `None` when there is no file.
     async fn file_facts(&self, lead: &LeadId, doc: &Document) -> Result<Option<FileFacts>, AppError> {
         let facts = self
             .file
             .get_or_try_init(|| async {
-                let limits = &self.scoring.limits;
-                let key = layout::document_object_key(&self.tenant, lead, &doc.id);
-                let Some(prefix) = self.deps.objects.read_prefix(&key, limits.max_bytes + 1).await? else {
+                let Some(file) = self.stored(lead, &doc.id).await? else {
                     return Ok::<_, AppError>(None);
                 };
-                let complete = prefix.bytes.len() as u64 == prefix.size;
+                let complete = file.bytes.len() as u64 == file.size;
                 Ok(Some(FileFacts {
-                    checks: kyc_domain::documents::inspect(doc.content_type, &prefix.bytes, prefix.size, limits),
-                    size: prefix.size,
-                    sha256: complete.then(|| hex::encode(Sha256::digest(&prefix.bytes))),
+                    checks: kyc_domain::documents::inspect(doc.content_type, &file.bytes, file.size, &self.scoring.limits),
+                    size: file.size,
+                    sha256: complete.then(|| hex::encode(Sha256::digest(&file.bytes))),
                 }))
             })
             .await?;
         Ok(facts.clone())
+    }
+
+    /// What the verifier shows of a stored document.
+    fn shown<'f>(doc: &Document, file: &'f ReadFile, key: &'f str) -> StoredFile<'f> {
+        StoredFile { key, content_type: doc.content_type, size: file.size, bytes: &file.bytes }
+    }
+
+    /// The verifier's answers about this document, asked once per event; nothing is
+    /// asked about a file that already failed its own checks (a fake or oversized file
+    /// is rejected whatever a service would say).
+    async fn answers(&self, lead: &LeadId, doc: &Document, file_ok: bool) -> Result<machine::Answers, AppError> {
+        if self.verifier_down {
+            return Ok(machine::Answers::Unavailable);
+        }
+        if !file_ok {
+            return Ok(machine::Answers::NotRead);
+        }
+        let answers = self
+            .answers
+            .get_or_try_init(|| async {
+                let Some(file) = self.stored(lead, &doc.id).await? else {
+                    return Ok::<_, AppError>(machine::Answers::NotRead);
+                };
+                let key = layout::document_object_key(&self.tenant, lead, &doc.id);
+                let today = self.deps.clock.now().date_naive();
+                Ok(machine::ask(self.scoring.verifier.as_ref(), doc.kind, Self::shown(doc, &file, &key), today)
+                    .await?)
+            })
+            .await?;
+        Ok(answers.clone())
+    }
+
+    /// The face comparison of an identity document with a selfie, once per event.
+    async fn compare(
+        &self,
+        lead: &LeadId,
+        identity: &Document,
+        selfie: &Document,
+    ) -> Result<Option<kyc_domain::documents::Check>, AppError> {
+        let pair = (identity.id.clone(), selfie.id.clone());
+        if let Some(check) = self.comparisons.lock().await.get(&pair) {
+            return Ok(Some(check.clone()));
+        }
+        let (Some(identity_file), Some(selfie_file)) =
+            (self.stored(lead, &identity.id).await?, self.stored(lead, &selfie.id).await?)
+        else {
+            return Ok(None);
+        };
+        let identity_key = layout::document_object_key(&self.tenant, lead, &identity.id);
+        let selfie_key = layout::document_object_key(&self.tenant, lead, &selfie.id);
+        let check = machine::compare(
+            self.scoring.verifier.as_ref(),
+            Self::shown(identity, &identity_file, &identity_key),
+            Self::shown(selfie, &selfie_file, &selfie_key),
+            self.scoring.face_match_threshold,
+        )
+        .await?;
+        self.comparisons.lock().await.insert(pair, check.clone());
+        Ok(Some(check))
     }
 
     /// Other leads created from the same signal in this hour and the one before.
@@ -165,6 +311,28 @@ impl ScoreDocument<'_> {
     }
 }
 
+/// The identity document a selfie is compared with: the lead's latest verified
+/// passport, ID card or driving licence, its front side where sides are given.
+fn identity_for_comparison(documents: &[Document]) -> Option<&Document> {
+    documents
+        .iter()
+        .filter(|d| {
+            d.status == DocumentStatus::Verified
+                && d.kind.satisfies(None) == Some(kyc_domain::Requirement::IdentityDocument)
+                && d.side != Some(kyc_domain::documents::Side::Back)
+        })
+        .max_by_key(|d| d.uploaded_at)
+}
+
+/// The lead's verified selfie still waiting for an identity document to compare with.
+fn selfie_waiting(documents: &[Document]) -> Option<&Document> {
+    documents
+        .iter()
+        .filter(|d| d.kind == DocumentKind::Selfie && d.status == DocumentStatus::Verified)
+        .filter(|d| machine::waits_for_comparison(d))
+        .max_by_key(|d| d.uploaded_at)
+}
+
 #[async_trait::async_trait]
 impl AsyncChange<ScoreOutcome> for ScoreDocument<'_> {
     async fn apply(&self, record: &LeadRecord, now: DateTime<Utc>) -> Result<Outcome<ScoreOutcome>, AppError> {
@@ -188,6 +356,34 @@ impl AsyncChange<ScoreOutcome> for ScoreDocument<'_> {
         };
         let mut others = documents_of(self.deps, &self.tenant, &lead.id).await?;
         others.retain(|d| d.id != doc.id);
+
+        // What a machine reads of the document, and the face comparison whichever of
+        // selfie and identity document arrives last makes.
+        let file_ok = file.checks.iter().all(|c| c.result != CheckResult::Fail);
+        let answers = self.answers(&lead.id, &doc, file_ok).await?;
+        let today = now.date_naive();
+        let mut selfie_face_match = None;
+        let face_match = if doc.kind == DocumentKind::Selfie && machine::comparable(&answers) {
+            match identity_for_comparison(&others) {
+                Some(identity) => self.compare(&lead.id, identity, &doc).await?,
+                None => None,
+            }
+        } else {
+            None
+        };
+        let reading = machine::checks_of(&answers, lead, &doc, face_match, today);
+        let verified_identity = doc.kind.satisfies(None) == Some(kyc_domain::Requirement::IdentityDocument)
+            && doc.side != Some(kyc_domain::documents::Side::Back)
+            && file_ok
+            && reading.checks.checks.iter().all(|c| c.result != CheckResult::Fail);
+        if verified_identity
+            && !self.verifier_down
+            && let Some(selfie) = selfie_waiting(&others)
+            && let Some(check) = self.compare(&lead.id, &doc, selfie).await?
+        {
+            selfie_face_match = Some((selfie.id.clone(), check));
+        }
+
         let [(ip, ip_value), (device, device_value)] = velocity_signals(lead);
         let facts = UploadFacts {
             lead,
@@ -199,12 +395,25 @@ impl AsyncChange<ScoreOutcome> for ScoreDocument<'_> {
             leads_same_ip_last_hour: self.velocity(ip, ip_value, now).await?,
             leads_same_device_last_hour: self.velocity(device, device_value, now).await?,
             screening: &self.scoring.screening.screen(lead),
+            machine: reading.checks,
+            selfie_face_match,
         };
         let verdict = judge_upload(facts, &self.scoring.policy, self.scoring.lists, now)?;
         let events = self.events_of(&verdict, lead, now);
 
         let doc = &verdict.document;
-        let mut extra = vec![Write::Put { item: document_item(&self.tenant, doc)?, condition: still_pending() }];
+        let mut extra = vec![Write::Put {
+            item: document_item_with_read(&self.tenant, doc, reading.identity.as_ref())?,
+            condition: still_pending(),
+        }];
+        if let Some(selfie) = &verdict.selfie {
+            // The comparison lands on the selfie, still as it was read above.
+            let verified = Attr::S(crate::documents::record::status_name(DocumentStatus::Verified).into());
+            extra.push(Write::Put {
+                item: document_item(&self.tenant, selfie)?,
+                condition: Condition::AttrEquals(layout::DOCUMENT_STATUS.into(), verified),
+            });
+        }
         if let Some(sha) = doc.file.as_ref().map(|f| &f.sha256).filter(|s| !s.is_empty()) {
             let index = Item::new(layout::file_hash_key(&self.tenant, sha, &lead.id, &doc.id), "{}".into());
             extra.push(Write::Put { item: index, condition: Condition::None });
@@ -265,11 +474,24 @@ impl ScoreDocument<'_> {
                 score: risk.score,
             }),
         };
-        let mut payloads = vec![
-            (EventPayload::DocumentReceived(received), None),
-            (judged, None),
-            (EventPayload::RiskScored(scored), None),
-        ];
+        let mut payloads = vec![(EventPayload::DocumentReceived(received), None), (judged, None)];
+        // The face comparison this document made rejected the lead's selfie.
+        if let Some(selfie) = verdict.selfie.as_ref().filter(|s| s.status == DocumentStatus::Rejected) {
+            let rejected = events::DocumentVerdict {
+                lead_id: lead_id.clone(),
+                lead_version,
+                document_id: selfie.id.clone(),
+                kind: selfie.kind,
+                failed_checks: selfie
+                    .checks
+                    .iter()
+                    .filter(|c| c.result == CheckResult::Fail)
+                    .map(|c| c.name.clone())
+                    .collect(),
+            };
+            payloads.push((EventPayload::DocumentRejected(rejected), None));
+        }
+        payloads.push((EventPayload::RiskScored(scored), None));
         for (from, to) in &verdict.moves {
             let moved = events::StatusChanged {
                 lead_id: lead_id.clone(),

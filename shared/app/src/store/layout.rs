@@ -82,6 +82,15 @@ pub fn document_key(tenant: &TenantId, lead: &LeadId, doc: &DocumentId) -> Key {
     Key::new(lead_pk(tenant, lead), format!("{DOCUMENT_SK_PREFIX}{doc}"))
 }
 
+/// How many scoring attempts of a document found the verifier unavailable: an atomic
+/// counter beside the document, so that the last attempt knows it is the last.
+pub fn verifier_outages_key(tenant: &TenantId, lead: &LeadId, doc: &DocumentId) -> Key {
+    Key::new(lead_pk(tenant, lead), format!("VO#{doc}"))
+}
+
+/// The counter's number attribute.
+pub const VERIFIER_OUTAGES: &str = "outages";
+
 // ------------------------------------------------------------------ secondary indexes
 
 /// GSI1: one partition per tenant and status, oldest status change first.

@@ -15,4 +15,4 @@ mod verdict;
 pub use country_lists::{CountryList, CountryListing, CountryLists, ListedCountries};
 pub use decision::{Decided, DecisionInput, PolicyDecision, decide};
 pub use scoring::{RiskInput, RiskPolicy, ScoredRisk, compliance_flags, score};
-pub use verdict::{FileFacts, UploadFacts, UploadVerdict, judge_upload, policy_moves};
+pub use verdict::{FileFacts, MachineChecks, UploadFacts, UploadVerdict, judge_upload, policy_moves};

@@ -5,14 +5,14 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::documents::mrz::{self, CHECK_DOCUMENT_EXPIRY, Subject};
-use crate::documents::{Check, CheckResult, Document, DocumentKind, DocumentStatus, FileInfo};
-use crate::lead::{Lead, LeadType, Risk, RiskLevel};
+use crate::documents::mrz::{self, CHECK_DOCUMENT_EXPIRY};
+use crate::documents::{Check, CheckResult, Document, DocumentStatus, FileInfo};
+use crate::lead::{Lead, Risk, RiskLevel};
 use crate::requirement::{Evidence, Requirement, evaluate};
 use crate::risk::screening::{HitKind, ScreeningHit};
 use crate::ids::DocumentId;
 use crate::risk::{self, CountryLists, Decided, DecisionInput, PolicyDecision, RiskInput, RiskPolicy, decide};
-use crate::verification::{FLAG_VERIFICATION_UNAVAILABLE, same_file};
+use crate::verification::{FLAG_VERIFICATION_UNAVAILABLE, same_file, subject_of};
 use crate::status::{Decision, DecisionOrigin, Status, TransitionError, transition};
 
 /// What the stored file itself shows (independent of the lead's state).
@@ -208,28 +208,6 @@ pub fn judge_upload(
     })
 }
 
-fn subject_of<'a>(lead: &'a Lead, doc: &Document) -> Option<Subject<'a>> {
-    match (lead.lead_type, doc.kind) {
-        (LeadType::Business, DocumentKind::DirectorId) => {
-            let director = lead.business.as_ref()?.directors.get(doc.director_index? as usize)?;
-            Some(Subject {
-                first_name: &director.first_name,
-                last_name: &director.last_name,
-                date_of_birth: director.date_of_birth,
-            })
-        }
-        (LeadType::Individual, _) => {
-            let person = lead.individual.as_ref()?;
-            Some(Subject {
-                first_name: &person.first_name,
-                last_name: &person.last_name,
-                date_of_birth: person.date_of_birth,
-            })
-        }
-        _ => None,
-    }
-}
-
 /// The status moves of a decision, in order: a first upload starts the lead, then it
 /// is approved, sent to review, or left waiting for its documents; a decided lead stays
 /// decided, except that a critical finding sends even an approved lead back for a
@@ -271,7 +249,7 @@ fn flag(flags: &mut Vec<String>, code: &str) {
 
 #[cfg(test)]
 mod tests {
-    use crate::documents::{CHECK_PDF_SAFETY, ContentType, DocumentObject};
+    use crate::documents::{CHECK_PDF_SAFETY, ContentType, DocumentKind, DocumentObject};
     use crate::ids::{DocumentId, LeadId};
     use crate::lead::input::LeadData;
     use crate::lead::Source;

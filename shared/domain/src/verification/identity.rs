@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::documents::mrz::{
     self, CHECK_DOCUMENT_EXPIRY, Mrz, MrzError, Subject, first_name_matches, surname_matches,
 };
-use crate::documents::{Check, DocumentData};
+use crate::documents::{Check, Document, DocumentData, DocumentKind};
+use crate::lead::{Lead, LeadType};
 use crate::verification::{DocumentText, IdentityFields};
 
 pub const CHECK_IDENTITY_READ: &str = "identity_read";
@@ -176,6 +177,41 @@ pub fn icao_to_iso(code: &str) -> Option<String> {
         _ => {}
     }
     isocountry::CountryCode::for_alpha3(code).ok().map(|c| c.alpha2().to_string())
+}
+
+/// The person an identity document should name: the individual, or the director the
+/// document is for.
+pub fn subject_of<'a>(lead: &'a Lead, doc: &Document) -> Option<Subject<'a>> {
+    match (lead.lead_type, doc.kind) {
+        (LeadType::Business, DocumentKind::DirectorId) => {
+            let director = lead.business.as_ref()?.directors.get(doc.director_index? as usize)?;
+            Some(Subject {
+                first_name: &director.first_name,
+                last_name: &director.last_name,
+                date_of_birth: director.date_of_birth,
+            })
+        }
+        (LeadType::Individual, _) => {
+            let person = lead.individual.as_ref()?;
+            Some(Subject {
+                first_name: &person.first_name,
+                last_name: &person.last_name,
+                date_of_birth: person.date_of_birth,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// That person's nationality (ISO alpha-2), where the lead gives it.
+pub fn nationality_of<'a>(lead: &'a Lead, doc: &Document) -> Option<&'a str> {
+    match (lead.lead_type, doc.kind) {
+        (LeadType::Business, DocumentKind::DirectorId) => {
+            lead.business.as_ref()?.directors.get(doc.director_index? as usize)?.nationality.as_deref()
+        }
+        (LeadType::Individual, _) => lead.individual.as_ref()?.nationality.as_deref(),
+        _ => None,
+    }
 }
 
 /// The checks of an identity document's machine reading: `identity_read` always,

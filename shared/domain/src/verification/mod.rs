@@ -82,7 +82,7 @@ pub use face::{
 };
 pub use identity::{
     CHECK_DATA_MATCH, CHECK_IDENTITY_READ, IdentityRead, IdentityReading, MrzInText, ReadSource, data_match,
-    find_mrz, from_identity_fields, icao_to_iso, identity_checks,
+    find_mrz, from_identity_fields, icao_to_iso, identity_checks, nationality_of, subject_of,
 };
 
 use crate::documents::{Check, Document, DocumentStatus};
