@@ -177,9 +177,8 @@ impl AwsVerifier {
         if size == 0 {
             return Some("the file is empty".to_string());
         }
-        (size > limit).then(|| {
-            format!("the file is larger than the {} MB {service} takes {how}", limit / (1024 * 1024))
-        })
+        (size > limit)
+            .then(|| format!("the file is larger than the {} MB {service} takes {how}", limit / (1024 * 1024)))
     }
 }
 
@@ -192,19 +191,20 @@ enum Failure {
 /// Sorts a failed call: the codes `refusal` knows are answers about the file; anything
 /// else (throttling, 5xx, timeouts, transport, access denied, unknown codes) is an
 /// outage, the SDK having already retried what is retryable.
-fn sort_failure<E, R>(
+fn sort_failure<E>(
     service: &'static str,
     operation: &'static str,
-    err: &SdkError<E, R>,
+    err: &SdkError<E>,
     refusal: impl Fn(&str) -> Option<String>,
 ) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match err.as_service_error() {
         Some(service_error) => {
-            let code = service_error.code().unwrap_or("unknown");
+            let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
+            let unknown = format!("HTTP {status} without an error code");
+            let code = service_error.code().unwrap_or(&unknown);
             match refusal(code) {
                 Some(reason) => {
                     tracing::info!(service, operation, code, "verifier refused the file");
