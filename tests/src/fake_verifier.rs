@@ -188,7 +188,8 @@ impl FakeVerifier {
 
     /// `CompareFaces` of `source` (the identity document) with `target` (the selfie)
     /// answers this similarity for the target's first face (0 for its others, and for
-    /// pairs not scripted). Both images need faces (`set_faces`).
+    /// pairs not scripted). Both images need faces (`set_faces`): as the service does,
+    /// `CompareFaces` answers `InvalidParameterException` when either shows none.
     pub fn set_similarity(&self, source: &Image, target: &Image, similarity: f32) {
         self.with(|s| s.similarities.insert((source.clone(), target.clone()), similarity));
     }
@@ -347,8 +348,9 @@ fn respond(s: &FakeState, operation: Operation, images: &[Image], request: &Valu
         }
         Operation::CompareFaces => {
             let target = images.get(1).ok_or_else(|| Failure::about_the_file("InvalidParameterException"))?;
-            // As the service does: no face in the source image is a parameter error.
-            if script(first).faces.is_empty() {
+            // As the service does: no face in either image is a parameter error, which
+            // does not say which image.
+            if script(first).faces.is_empty() || script(target).faces.is_empty() {
                 return Err(Failure::about_the_file("InvalidParameterException"));
             }
             let threshold = request.get("SimilarityThreshold").and_then(Value::as_f64).unwrap_or(80.0) as f32;

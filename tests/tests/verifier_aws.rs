@@ -255,6 +255,8 @@ async fn when_the_selfie_shows_no_face_should_answer_no_similarity() {
         .await;
 
     assert_eq!(read(comparison.expect("no outage")), FaceComparison { similarity: None });
+    // The service answers "no face" without saying where: the selfie was checked.
+    assert_eq!((fake.calls(Operation::CompareFaces), fake.calls(Operation::DetectFaces)), (1, 1));
 }
 
 #[tokio::test]
@@ -270,6 +272,23 @@ async fn when_the_identity_document_shows_no_face_should_refuse_the_comparison()
         .await;
 
     assert_eq!(refusal(comparison.expect("a result, not an outage")), "no face found on the identity document");
+    assert_eq!((fake.calls(Operation::CompareFaces), fake.calls(Operation::DetectFaces)), (1, 1));
+}
+
+#[tokio::test]
+async fn when_faces_are_found_in_both_images_should_compare_with_one_call() {
+    let fake = FakeVerifier::start().await;
+    let (passport, selfie) = (png("passport"), png("selfie"));
+    fake.set_faces(&Image::bytes(&passport), vec![clear_face()]);
+    fake.set_faces(&Image::bytes(&selfie), vec![clear_face()]);
+
+    let comparison = sending_bytes(&fake)
+        .await
+        .compare_faces(file("id", ContentType::Png, &passport), file("selfie", ContentType::Png, &selfie))
+        .await;
+
+    assert_eq!(read(comparison.expect("no outage")).similarity, Some(0.0), "a pair not scripted is unlike");
+    assert_eq!(fake.total_calls(), 1);
 }
 
 #[tokio::test]

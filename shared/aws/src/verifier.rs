@@ -391,13 +391,32 @@ impl Verifier for AwsVerifier {
                 );
                 Ok(Reading::Read(FaceComparison { similarity }))
             }
-            // CompareFaces answers InvalidParameterException when the source image (the
-            // identity document) shows no face.
+            // CompareFaces answers InvalidParameterException when either image shows no
+            // face, without saying which: the selfie's own faces tell (the service's
+            // documented advice is to call DetectFaces after that answer).
+            Err(err) if err.as_service_error().and_then(|e| e.code()) == Some("InvalidParameterException") => {
+                tracing::info!(
+                    service = REKOGNITION,
+                    operation = "CompareFaces",
+                    "no face in one image; checking the selfie"
+                );
+                match self.detect_faces(selfie).await? {
+                    Reading::Read(Faces { faces }) if faces.is_empty() => {
+                        Ok(Reading::Read(FaceComparison { similarity: None }))
+                    }
+                    Reading::Read(_) => {
+                        Ok(Reading::Refused { reason: "no face found on the identity document".to_string() })
+                    }
+                    _ => Ok(Reading::Refused {
+                        reason: "no face found on the identity document or on the selfie".to_string(),
+                    }),
+                }
+            }
             Err(err) => into_reading(sort_failure(
                 REKOGNITION,
                 "CompareFaces",
                 &err,
-                rekognition_refusal("no face found on the identity document"),
+                rekognition_refusal("the face service could not compare the images"),
             )),
         }
     }
