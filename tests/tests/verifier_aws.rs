@@ -418,6 +418,24 @@ async fn when_throttling_persists_should_report_an_outage_after_every_attempt() 
 }
 
 #[tokio::test]
+async fn when_any_kind_of_throttling_persists_should_report_an_outage_after_every_attempt() {
+    let fake = FakeVerifier::start().await;
+    let verifier = sending_bytes(&fake).await;
+    let selfie = png("selfie");
+    let attempts = quick_policy().max_attempts as usize;
+    for (round, throttle) in
+        [Failure::THROTTLING, Failure::THROTTLED, Failure { status: 400, code: "LimitExceededException" }]
+            .into_iter()
+            .enumerate()
+    {
+        fake.fail_next(Operation::DetectFaces, attempts, throttle.clone());
+        let outage = verifier.detect_faces(file("k", ContentType::Png, &selfie)).await.expect_err("an outage");
+        assert!(outage.detail.contains(throttle.code), "{}", outage.detail);
+        assert_eq!(fake.calls(Operation::DetectFaces), attempts * (round + 1), "{} was retried", throttle.code);
+    }
+}
+
+#[tokio::test]
 async fn when_the_service_does_not_answer_in_time_should_report_an_outage() {
     let fake = FakeVerifier::start().await;
     fake.set_latency(Duration::from_millis(600));

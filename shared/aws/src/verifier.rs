@@ -172,7 +172,7 @@ impl AwsVerifier {
     fn size_refusal(&self, file: &StoredFile<'_>, s3_limit: u64, service: &str) -> Option<String> {
         let (size, limit, how) = match self.access {
             FileAccess::S3 { .. } => (file.size, s3_limit, "from storage"),
-            FileAccess::Bytes => (file.bytes.len() as u64, MAX_BYTES_SENT, "sent directly"),
+            FileAccess::Bytes => (file.bytes.len() as u64, MAX_BYTES_SENT, "in a request"),
         };
         if size == 0 {
             return Some("the file is empty".to_string());
