@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and writes BENCHMARKS.md: DynamoDB calls per operation (against
 # moto), requests per second of a release kyc-local on its embedded store, and the
-# document scorer's throughput and peak memory.
+# document scorer's throughput and peak memory, and machine verification's calls,
+# price and latency per lead lifecycle.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -15,6 +16,7 @@ export KYC_LOCAL_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/kyc-local"
 report="$(cargo bench --locked -p kyc-tests --bench api)"
 scorer="$(cargo bench --locked -p kyc-tests --bench scorer)"
 webhooks="$(cargo bench --locked -p kyc-tests --bench webhooks)"
+verifier="$(cargo bench --locked -p kyc-tests --bench verifier)"
 {
     echo "# Benchmarks"
     echo
@@ -25,5 +27,7 @@ webhooks="$(cargo bench --locked -p kyc-tests --bench webhooks)"
     echo "$scorer"
     echo
     echo "$webhooks"
+    echo
+    echo "$verifier"
 } > BENCHMARKS.md
 cat BENCHMARKS.md

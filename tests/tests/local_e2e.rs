@@ -245,6 +245,27 @@ async fn the_served_openapi_document_names_the_public_url() {
     assert_eq!(document["servers"][0]["url"], "https://kyc.example.com");
 }
 
+#[test]
+fn a_face_match_threshold_below_80_or_an_unknown_verifier_stops_kyc_local_at_start_up() {
+    for (name, value, says) in [
+        ("KYC_FACE_MATCH_THRESHOLD", "70", "outside 80..=100"),
+        ("KYC_VERIFIER", "textract", "invalid value 'textract'"),
+    ] {
+        let data = tempfile::tempdir().expect("temp dir");
+        let out = std::process::Command::new(kyc_tests::local::binary())
+            .args(["--port", "0", "--data-dir"])
+            .arg(data.path())
+            .env("KYC_API_KEYS", format!("acme:{KEY}"))
+            .env(name, value)
+            .output()
+            .expect("kyc-local runs");
+        assert!(!out.status.success(), "{name}={value} must be refused");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{name}={value}: {stderr}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"), "it never serves");
+    }
+}
+
 /// The lead ids of the `kyc.lead_created` bodies the receiver saw from the `from`-th
 /// request on (duplicates folded: delivery is at least once).
 fn delivered_leads(receiver: &kyc_tests::receiver::Receiver, from: usize) -> std::collections::BTreeSet<String> {
