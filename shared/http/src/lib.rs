@@ -103,8 +103,7 @@ pub fn links_routes() -> Router<Api> {
 pub fn link_page_routes() -> Router<Api> {
     Router::new()
         .route("/l/{token}", get(links::page))
-        .route("/l/{token}/open", post(links::open))
-        .route("/l/{token}/session", get(links::session))
+        .route("/l/{token}/session", get(links::session).put(links::open))
         .route("/l/{token}/documents", post(links::request_document))
         .route(link_page::SCRIPT_PATH, get(links::script))
         .route(link_page::STYLE_PATH, get(links::style))

@@ -146,8 +146,9 @@ async fn link_of(api: &Api, token: &str) -> Result<Link, AppError> {
     links::resolve(&api.deps, token).await
 }
 
-/// `POST /l/{token}/open`: the page's first call.
-pub async fn open(State(api): State<Api>, Path(token): Path<String>, _body: JsonBody) -> Response {
+/// `PUT /l/{token}/session`: the page's first call (idempotent: a later call changes
+/// nothing and answers the same as a read).
+pub async fn open(State(api): State<Api>, Path(token): Path<String>) -> Response {
     let answer = async { links::open(&api.deps, &link_of(&api, &token).await?).await };
     match answer.await {
         Ok(session) => link_json(StatusCode::OK, &session),

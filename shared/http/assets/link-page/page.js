@@ -151,5 +151,5 @@
   });
 
   // The first call (never the page's GET, which link scanners also make) opens the link.
-  call('POST', '/open').then(render, function (e) { statusLine.textContent = message(e); });
+  call('PUT', '/session').then(render, function (e) { statusLine.textContent = message(e); });
 })();
