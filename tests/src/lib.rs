@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod backends;
+pub mod browser;
 pub mod clock;
 pub mod contract;
 pub mod fixtures;

@@ -204,7 +204,12 @@ pub fn render(lang: &Lang, base: &str, session: &LinkSession, upload_origin: Opt
         next = t("continue"),
         noscript = t("noscript"),
     );
-    html_response(StatusCode::OK, lang, document(lang, lang.get("title"), &main, true), &content_security_policy(upload_origin))
+    html_response(
+        StatusCode::OK,
+        lang,
+        document(lang, lang.get("title"), &main, true),
+        &content_security_policy(upload_origin),
+    )
 }
 
 /// The page of an expired (410) or unknown (404) link.

@@ -39,7 +39,7 @@ pub const TOKEN_BYTES: usize = 32;
 pub const TOKEN_LEN: usize = TOKEN_PREFIX.len() + 43;
 pub const DEFAULT_TTL_SECONDS: i64 = 7 * 24 * 60 * 60;
 pub const MAX_TTL_SECONDS: i64 = 30 * 24 * 60 * 60;
-pub const MIN_TTL_SECONDS: i64 = 60;
+pub const MIN_TTL_SECONDS: i64 = 1;
 /// An expired link answers "expired" (410) this long, then it is deleted (404).
 const KEEP_AFTER_EXPIRY: TimeDelta = TimeDelta::days(30);
 /// Link item attribute: 1 once the page's first call recorded `link.opened`.
@@ -370,9 +370,8 @@ fn session_of(link: &Link, lead: &Lead, documents: Vec<Document>) -> LinkSession
         })
         .collect();
     let waiting = documents.iter().any(|d| matches!(d.status, DocumentStatus::Uploaded));
-    let complete = lead.is_decided()
-        || lead.status == Status::UnderReview
-        || (steps.iter().all(|s| s.satisfied) && !waiting);
+    let complete =
+        lead.is_decided() || lead.status == Status::UnderReview || (steps.iter().all(|s| s.satisfied) && !waiting);
     LinkSession {
         object: "kyc_link_session",
         link_id: link.id.clone(),
@@ -453,7 +452,8 @@ impl AsyncChange<Opened> for OpenLink<'_> {
             draft.to_status = Some(lead.status);
             events.push(draft);
         }
-        let marked = Write::Put { item: item.with_n(OPENED, 1), condition: Condition::AttrEquals(OPENED.into(), Attr::N(0)) };
+        let marked =
+            Write::Put { item: item.with_n(OPENED, 1), condition: Condition::AttrEquals(OPENED.into(), Attr::N(0)) };
         Ok(Outcome::Changed(Change {
             lead,
             evidence: None,

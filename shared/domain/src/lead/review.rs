@@ -36,4 +36,3 @@ impl ReviewReason {
         self.into()
     }
 }
-
