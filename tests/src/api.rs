@@ -76,6 +76,9 @@ pub struct TestApi {
     pub objects: LocalObjects,
     /// The deliveries queue behind `deps.queue`.
     pub queue: Arc<LocalQueue>,
+    /// What a storage event runs: file checks, the verifier (none unless
+    /// [`TestApi::with_verifier`]), risk and the decision.
+    pub scoring: Arc<kyc_app::scoring::Scoring>,
     router: Router,
     _files: Arc<tempfile::TempDir>,
 }
@@ -127,7 +130,8 @@ impl TestApi {
         };
         let auth: Arc<dyn Authenticate> = Arc::new(BearerKeys(Arc::new(StaticKeys::new(&keys))));
         let router = kyc_http::router(Api { deps: deps.clone(), auth: auth.clone() });
-        TestApi { router, deps, auth, objects, queue, _files: Arc::new(files) }
+        let scoring = Arc::new(kyc_app::scoring::Scoring::new(10 * 1024 * 1024, None).expect("shipped lists load"));
+        TestApi { router, deps, auth, objects, queue, scoring, _files: Arc::new(files) }
     }
 
     pub fn embedded() -> Self {
@@ -156,6 +160,17 @@ impl TestApi {
     pub fn with_resolver(mut self, resolver: Arc<dyn kyc_app::ports::Resolver>) -> Self {
         self.deps.resolver = resolver;
         self.rebuild();
+        self
+    }
+
+    /// The same API whose scorer reads documents with `verifier`.
+    pub fn with_verifier(
+        mut self,
+        verifier: Arc<dyn kyc_app::ports::Verifier>,
+        threshold: kyc_domain::verification::FaceMatchThreshold,
+    ) -> Self {
+        let scoring = (*self.scoring).clone().with_verifier(verifier, threshold);
+        self.scoring = Arc::new(scoring);
         self
     }
 
@@ -235,14 +250,28 @@ impl TestApi {
     /// Requests a document of `acme`'s lead, stores `file` under its key as the device
     /// would, and raises the storage event. Returns the document id and the outcome.
     pub async fn upload(&self, lead: &str, request: Value, file: &[u8]) -> (String, kyc_app::scoring::ScoreOutcome) {
+        let (doc, outcome) = self.try_upload(lead, request, file).await;
+        (doc, outcome.expect("scored"))
+    }
+
+    /// As [`TestApi::upload`], with the scoring's error (a verifier outage) kept.
+    pub async fn try_upload(
+        &self,
+        lead: &str,
+        request: Value,
+        file: &[u8],
+    ) -> (String, Result<kyc_app::scoring::ScoreOutcome, kyc_app::error::AppError>) {
         let reply = self.post(&format!("/v1/leads/{lead}/documents"), request).await;
         assert_eq!(reply.status, 201, "{}", reply.body);
         let doc = reply.body["document"]["id"].as_str().expect("document id").to_string();
         let key = format!("documents/acme/{lead}/{doc}");
         self.objects.write(&key, file).await.expect("stored");
-        let scoring = kyc_app::scoring::Scoring::new(10 * 1024 * 1024, None).expect("shipped lists load");
-        let outcome = kyc_app::scoring::on_object_created(&self.deps, &scoring, &key).await.expect("scored");
-        (doc, outcome)
+        (doc, self.storage_event(&key).await)
+    }
+
+    /// Raises the storage event for `key` (again), as S3 does and retries.
+    pub async fn storage_event(&self, key: &str) -> Result<kyc_app::scoring::ScoreOutcome, kyc_app::error::AppError> {
+        kyc_app::scoring::on_object_created(&self.deps, &self.scoring, key).await
     }
 
     /// The lead's audit trail (its first 100 events).

@@ -104,7 +104,7 @@ async fn document_requests_are_validated_against_the_lead() {
 }
 
 #[tokio::test]
-async fn valid_files_are_verified_and_a_complete_low_risk_enhanced_lead_is_approved() {
+async fn valid_files_are_verified_but_without_a_machine_reading_a_person_decides_and_is_told_why() {
     let api = TestApi::embedded();
     let lead = api.create(enhanced_individual("Ada", "Lovelace", "1990-12-10")).await;
     let id = lead["id"].as_str().unwrap_or_default().to_string();
@@ -115,25 +115,33 @@ async fn valid_files_are_verified_and_a_complete_low_risk_enhanced_lead_is_appro
     assert_eq!(doc["status"], "verified", "{doc}");
     assert!(doc["download"]["url"].is_string(), "a reviewer gets a download link once the file exists");
     assert_eq!(doc["file"]["size_bytes"], fixtures::png(1200, 800, 1).len());
-    // The first upload moved the lead on; documents are still missing, so a reviewer looks.
+    // The first upload started the lead; it waits for the rest of its documents.
     let after_first = api.get(&format!("/v1/leads/{id}")).await.body;
     assert_eq!(after_first["requirements"]["missing"], json!(["proof_of_address", "selfie"]));
-    assert_eq!(after_first["status"], "under_review");
+    assert_eq!(after_first["status"], "in_progress");
+    assert_eq!(after_first["review_reasons"], json!([]));
+    assert_eq!(check_named(&doc, "identity_read")["result"], "warn");
+    assert_eq!(check_named(&doc, "identity_read")["detail"], "not machine-read");
 
     upload(&api, &id, json!({"kind": "proof_of_address", "content_type": "application/pdf"}), &fixtures::pdf()).await;
     upload(&api, &id, json!({"kind": "selfie", "content_type": "image/png"}), &fixtures::png(800, 800, 2)).await;
     let lead = api.get(&format!("/v1/leads/{id}")).await.body;
     assert_eq!(lead["requirements"]["missing"], json!([]));
-    assert_eq!(lead["risk"]["level"], "low", "{}", lead["risk"]);
-    assert_eq!(lead["status"], "approved");
+    assert_eq!(lead["risk"]["level"], "low", "not being machine-read is no risk: {}", lead["risk"]);
+    // KYC_VERIFIER=none: nothing was machine-read, so automation approves nothing.
+    assert_eq!(lead["status"], "under_review");
+    assert_eq!(
+        lead["review_reasons"],
+        json!(["identity_not_machine_read", "face_match_low", "face_quality_low", "address_not_proven"])
+    );
 
     let trail: Vec<AuditEvent> =
         api.audit(&id).await.into_iter().map(|e| serde_json::from_value(e).expect("event")).collect();
     assert_eq!(verify_chain(&trail), Ok(()));
-    let approval =
-        trail.iter().rev().find(|e| e.to_status.map(|s| s.as_str()) == Some("approved")).expect("approval event");
-    assert_eq!(approval.actor, "system:risk-scorer");
-    assert!(approval.data["factors"].is_array(), "the decision names the factors that drove it");
+    let review =
+        trail.iter().rev().find(|e| e.to_status.map(|s| s.as_str()) == Some("under_review")).expect("review event");
+    assert_eq!(review.actor, "system:risk-scorer");
+    assert!(review.data["factors"].is_array(), "the decision names the factors that drove it");
 }
 
 /// A complete enhanced lead up to its proof of address: passport and selfie uploaded.

@@ -67,7 +67,7 @@ pub struct RiskPolicy {
 impl Default for RiskPolicy {
     fn default() -> Self {
         RiskPolicy {
-            version: "2026-11-1".to_string(),
+            version: "2026-11-2".to_string(),
             medium_from: 25,
             high_from: 50,
             critical_from: 75,
@@ -289,7 +289,12 @@ fn documents(input: &RiskInput, policy: &RiskPolicy, factors: &mut Vec<RiskFacto
         let detail = format!("document check `{name}` failed{}", times(*count));
         factors.push(factor("document_check_failed", RiskCategory::Document, policy.document_check_failed, detail));
     }
-    for (name, count) in warned.iter().filter(|(name, _)| !failed.contains_key(*name)) {
+    // A verification check that only warns says a machine could not establish
+    // something (not machine-read, no comparison yet, the service unavailable): a person
+    // decides that lead, told why by its review reasons, but nothing is known against
+    // it. Only what such a check finds (a fail) is risk.
+    let unverified = |name: &str| crate::verification::VERIFICATION_CHECKS.contains(&name);
+    for (name, count) in warned.iter().filter(|(name, _)| !failed.contains_key(*name) && !unverified(name)) {
         let detail = format!("document check `{name}` gave a warning{}", times(*count));
         factors.push(factor("document_check_warning", RiskCategory::Document, policy.document_check_warning, detail));
     }

@@ -89,6 +89,18 @@ use crate::documents::{Check, Document, DocumentStatus};
 
 pub const CHECK_SAME_FILE: &str = "same_file";
 
+/// The checks of machine verification. Their warnings are the absence of a
+/// verification, not a finding, and are not scored as risk.
+pub const VERIFICATION_CHECKS: [&str; 7] = [
+    CHECK_IDENTITY_READ,
+    CHECK_DATA_MATCH,
+    crate::documents::mrz::CHECK_DOCUMENT_EXPIRY,
+    CHECK_FACE_QUALITY,
+    CHECK_FACE_MATCH,
+    CHECK_ADDRESS_PROOF,
+    CHECK_SAME_FILE,
+];
+
 /// The detail of a verifier check when the service stayed unavailable through every
 /// attempt; the document also carries the flag [`FLAG_VERIFICATION_UNAVAILABLE`].
 pub const VERIFIER_UNAVAILABLE: &str = "verifier unavailable";
