@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and writes BENCHMARKS.md: DynamoDB calls per operation (against
 # moto), requests per second of a release kyc-local on its embedded store, and the
-# document scorer's throughput and peak memory.
+# document scorer's throughput and peak memory, and the hosted KYC link page in headless
+# Chromium (its weight, and the time from the last upload to the status shown).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 infra/scripts/venv.sh >/dev/null
+infra/scripts/browser.sh
 infra/scripts/moto.sh start
 trap 'infra/scripts/moto.sh stop' EXIT
 KYC_TEST_AWS_ENDPOINT="$(cat .tmp/moto.url)"
@@ -15,6 +17,7 @@ export KYC_LOCAL_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/kyc-local"
 report="$(cargo bench --locked -p kyc-tests --bench api)"
 scorer="$(cargo bench --locked -p kyc-tests --bench scorer)"
 webhooks="$(cargo bench --locked -p kyc-tests --bench webhooks)"
+links="$(cargo bench --locked -p kyc-tests --bench link_page)"
 {
     echo "# Benchmarks"
     echo
@@ -25,5 +28,7 @@ webhooks="$(cargo bench --locked -p kyc-tests --bench webhooks)"
     echo "$scorer"
     echo
     echo "$webhooks"
+    echo
+    echo "$links"
 } > BENCHMARKS.md
 cat BENCHMARKS.md
