@@ -40,7 +40,8 @@ async fn link(http: &reqwest::Client, base: &str) -> String {
 async fn one_run(driver: &Driver, http: &reqwest::Client, base: &str, dir: &Path, run: usize) -> (Duration, Value) {
     let page = driver.session(390, 844, "en-US,en", &dir.join(format!("profile-{run}"))).await;
     page.goto(&link(http, base).await).await;
-    page.wait_for("document.querySelector('#status').textContent.startsWith('In progress')", Duration::from_secs(15)).await;
+    page.wait_for("document.querySelector('#status').textContent.startsWith('In progress')", Duration::from_secs(15))
+        .await;
     let entries = page
         .eval(
             "const nav = performance.getEntriesByType('navigation')[0]; \
@@ -95,7 +96,8 @@ async fn main() {
     let mut total = (0usize, 0u64, 0usize);
     for entry in &page_entries {
         let name = entry["name"].as_str().unwrap_or("");
-        let body = http.get(name).header("accept", "text/html").send().await.expect("fetch").bytes().await.expect("body");
+        let body =
+            http.get(name).header("accept", "text/html").send().await.expect("fetch").bytes().await.expect("body");
         let bytes = entry["bytes"].as_u64().unwrap_or(0);
         let gz = gzip_size(&body);
         let label = match entry["type"].as_str() {

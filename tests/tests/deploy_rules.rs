@@ -65,3 +65,43 @@ fn every_open_link_page_route_is_throttled_on_its_own() {
         assert!(lines[at + 2].starts_with("ThrottlingRateLimit: !Ref LinkPage"), "{route}");
     }
 }
+
+/// The lines of one resource of `template.yaml` (from its name to the next resource).
+fn template_resource(name: &str) -> Vec<&'static str> {
+    let template = include_str!("../../template.yaml");
+    let start = format!("  {name}:");
+    let mut lines = template.lines().skip_while(|l| *l != start);
+    let first = lines.next().unwrap_or_else(|| panic!("template.yaml declares {name}"));
+    let rest = lines.take_while(|l| l.is_empty() || l.starts_with("   ") || l.trim_start().starts_with('#'));
+    std::iter::once(first).chain(rest).collect()
+}
+
+#[test]
+fn the_risk_scorer_may_call_every_verifier_operation_the_adapter_calls() {
+    use kyc_tests::fake_verifier::Operation;
+    let scorer = template_resource("RiskScorerFunction");
+    let granted: Vec<&str> = scorer.iter().map(|l| l.trim()).filter_map(|l| l.strip_prefix("- ")).collect();
+    for operation in Operation::ALL {
+        // X-Amz-Target `Textract.AnalyzeID` is the IAM action `textract:AnalyzeID`.
+        let (service, name) = operation.target().split_once('.').expect("Service.Operation");
+        let prefix = if service == "Textract" { "textract" } else { "rekognition" };
+        let action = format!("{prefix}:{name}");
+        assert!(granted.contains(&action.as_str()), "the risk scorer's role lacks {action}");
+    }
+    // The services read the objects with the scorer's own credentials.
+    assert!(granted.contains(&"s3:GetObject"), "the risk scorer reads documents/* itself and through the services");
+}
+
+#[test]
+fn the_risk_scorers_timeout_covers_three_verifier_calls_with_their_retries() {
+    let scorer = template_resource("RiskScorerFunction");
+    let timeout: u64 = scorer
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("Timeout:"))
+        .expect("the risk scorer sets its own timeout")
+        .trim()
+        .parse()
+        .expect("seconds");
+    let call = kyc_aws::CallPolicy::default().operation_timeout.as_secs();
+    assert!(timeout >= 3 * call + 30, "Timeout {timeout} s must cover 3 verifier calls of up to {call} s and the rest");
+}

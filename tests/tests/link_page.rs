@@ -95,8 +95,11 @@ async fn customer_uploads_each_document_and_sees_the_final_status(kyc: &Kyc, dri
     let page = driver.session(390, 844, "en-US,en", &dir.join("profile-en")).await;
     page.goto(url).await;
     assert_eq!(page.eval("return [window.innerWidth, window.innerHeight];", json!([])).await, json!([390, 844]));
-    page.wait_for(&format!("document.querySelector('#status').textContent === {}", en["status_in_progress"]), Duration::from_secs(15))
-        .await;
+    page.wait_for(
+        &format!("document.querySelector('#status').textContent === {}", en["status_in_progress"]),
+        Duration::from_secs(15),
+    )
+    .await;
     assert_eq!(kyc.get(&lead_path).await["status"], "in_progress", "the page's first call opened the link");
     page.screenshot("link-page-opened").await;
     assert_accessible(&page, axe, "opened").await;
@@ -140,12 +143,18 @@ async fn customer_uploads_each_document_and_sees_the_final_status(kyc: &Kyc, dri
     let documents = kyc.get(&format!("{lead_path}/documents")).await["data"].as_array().expect("documents").clone();
     assert_eq!(documents.len(), 3);
     let shown = shown_states(&page).await;
-    for (requirement, kind) in [("identity_document", "passport"), ("proof_of_address", "proof_of_address"), ("selfie", "selfie")] {
+    for (requirement, kind) in
+        [("identity_document", "passport"), ("proof_of_address", "proof_of_address"), ("selfie", "selfie")]
+    {
         let document = documents.iter().find(|d| d["kind"] == kind).expect("uploaded");
         let status = document["status"].as_str().expect("status");
         assert!(matches!(status, "verified" | "rejected"), "{document}");
         assert_eq!(shown[requirement][0], status, "{requirement}: {shown}");
-        assert!(shown[requirement][1].as_str().is_some_and(|t| t.starts_with(en[format!("doc_{status}")].as_str().unwrap_or("?"))));
+        assert!(
+            shown[requirement][1]
+                .as_str()
+                .is_some_and(|t| t.starts_with(en[format!("doc_{status}")].as_str().unwrap_or("?")))
+        );
     }
     let status = lead["status"].as_str().expect("status");
     assert!(matches!(status, "under_review" | "approved" | "rejected"), "the lead waits for nothing more: {status}");
@@ -179,8 +188,11 @@ async fn a_german_browser_gets_the_german_page(kyc: &Kyc, driver: &Driver, axe: 
     let link = kyc.link(json!({"lead": lead("enhanced")})).await;
     let page = driver.session(390, 844, "de-DE,de", &dir.join("profile-de")).await;
     page.goto(link["url"].as_str().expect("url")).await;
-    page.wait_for(&format!("document.querySelector('#status').textContent === {}", de["status_in_progress"]), Duration::from_secs(15))
-        .await;
+    page.wait_for(
+        &format!("document.querySelector('#status').textContent === {}", de["status_in_progress"]),
+        Duration::from_secs(15),
+    )
+    .await;
     assert_eq!(page.eval("return document.documentElement.lang;", json!([])).await, "de");
     assert_eq!(page.eval("return document.querySelector('h1').textContent;", json!([])).await, de["title"]);
     page.screenshot("link-page-de").await;
@@ -194,7 +206,10 @@ async fn a_german_browser_gets_the_german_page(kyc: &Kyc, driver: &Driver, axe: 
 async fn the_hosted_page_works_in_a_real_browser() {
     let axe = axe_source();
     let dir = tempfile::tempdir().expect("temp dir");
-    let kyc = Kyc { stack: LocalStack::start(&dir.path().join("data"), &format!("acme:{KEY}")), http: reqwest::Client::new() };
+    let kyc = Kyc {
+        stack: LocalStack::start(&dir.path().join("data"), &format!("acme:{KEY}")),
+        http: reqwest::Client::new(),
+    };
     let driver = Driver::start().await;
     let run = async {
         customer_uploads_each_document_and_sees_the_final_status(&kyc, &driver, &axe, dir.path()).await;
