@@ -161,17 +161,10 @@ fn every_combination_of_level_type_risk_checks_and_hold_decides_as_the_contract_
                     for held in [false, true] {
                         let (lead, documents) = complete(lead(lead_type, level, held), *machine);
                         let risk = risk(level_of_risk);
-                        let decided = decide(DecisionInput {
-                            lead: &lead,
-                            documents: &documents,
-                            risk: &risk,
-                            identity_changed: false,
-                        });
+                        let decided =
+                            decide(DecisionInput { lead: &lead, documents: &documents, risk: &risk, identity_changed: false });
                         let want = expected(&lead, level_of_risk, *machine, &documents);
-                        assert_eq!(
-                            decided.decision, want,
-                            "{lead_type:?} {level:?} {level_of_risk:?} {machine:?} held={held}"
-                        );
+                        assert_eq!(decided.decision, want, "{lead_type:?} {level:?} {level_of_risk:?} {machine:?} held={held}");
                         assert_eq!(
                             decided.reasons.is_empty(),
                             want == PolicyDecision::Approve,
@@ -227,8 +220,7 @@ fn a_lead_only_missing_documents_waits_without_reasons() {
 #[test]
 fn a_rejected_document_goes_to_a_person_even_while_others_are_missing() {
     use CheckResult::Fail;
-    let (lead, documents) =
-        complete(lead(LeadType::Individual, Level::Enhanced, false), Machine { data_match: Fail, ..ALL_PASS });
+    let (lead, documents) = complete(lead(LeadType::Individual, Level::Enhanced, false), Machine { data_match: Fail, ..ALL_PASS });
     let (decision, reasons) = reasons_of(&lead, &documents, RiskLevel::Low);
     assert_eq!(decision, PolicyDecision::Review { alert: false });
     for reason in [ReviewReason::DataMismatch, ReviewReason::DocumentRejected, ReviewReason::RequirementsMissing] {

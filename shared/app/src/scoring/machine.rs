@@ -77,9 +77,7 @@ async fn read_identity(
     match rules::find_mrz(&text, today) {
         MrzInText::Found(read) => return Ok(IdentityReading::Read(read)),
         MrzInText::Invalid(error) => {
-            return Ok(IdentityReading::Unreadable {
-                reason: format!("the machine-readable zone is invalid: {error}"),
-            });
+            return Ok(IdentityReading::Unreadable { reason: format!("the machine-readable zone is invalid: {error}") });
         }
         MrzInText::Absent => {}
     }
@@ -97,13 +95,7 @@ async fn read_identity(
 
 /// The checks of a document's answers against the lead as it is now. For a selfie,
 /// `face_match` is the comparison with the identity document (`None`: none yet).
-pub fn checks_of(
-    answers: &Answers,
-    lead: &Lead,
-    doc: &Document,
-    face_match: Option<Check>,
-    today: NaiveDate,
-) -> MachineReading {
+pub fn checks_of(answers: &Answers, lead: &Lead, doc: &Document, face_match: Option<Check>, today: NaiveDate) -> MachineReading {
     let mut reading = MachineReading::default();
     match answers {
         Answers::Identity(identity) => {

@@ -212,12 +212,7 @@ impl ScoreDocument<'_> {
                 };
                 let complete = file.bytes.len() as u64 == file.size;
                 Ok(Some(FileFacts {
-                    checks: kyc_domain::documents::inspect(
-                        doc.content_type,
-                        &file.bytes,
-                        file.size,
-                        &self.scoring.limits,
-                    ),
+                    checks: kyc_domain::documents::inspect(doc.content_type, &file.bytes, file.size, &self.scoring.limits),
                     size: file.size,
                     sha256: complete.then(|| hex::encode(Sha256::digest(&file.bytes))),
                 }))
@@ -249,7 +244,8 @@ impl ScoreDocument<'_> {
                 };
                 let key = layout::document_object_key(&self.tenant, lead, &doc.id);
                 let today = self.deps.clock.now().date_naive();
-                Ok(machine::ask(self.scoring.verifier.as_ref(), doc.kind, Self::shown(doc, &file, &key), today).await?)
+                Ok(machine::ask(self.scoring.verifier.as_ref(), doc.kind, Self::shown(doc, &file, &key), today)
+                    .await?)
             })
             .await?;
         Ok(answers.clone())

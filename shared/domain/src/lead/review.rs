@@ -36,3 +36,4 @@ impl ReviewReason {
         self.into()
     }
 }
+

@@ -18,9 +18,7 @@ use crate::verification::{
 pub enum PolicyDecision {
     Approve,
     /// Manual review; `alert` raises a `kyc.compliance_alert`.
-    Review {
-        alert: bool,
-    },
+    Review { alert: bool },
     /// Documents are still to come and nothing found so far needs a person: the lead
     /// stays where it is (`in_progress`).
     AwaitDocuments,

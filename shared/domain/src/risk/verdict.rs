@@ -7,13 +7,13 @@ use chrono::{DateTime, Utc};
 
 use crate::documents::mrz::{self, CHECK_DOCUMENT_EXPIRY};
 use crate::documents::{Check, CheckResult, Document, DocumentStatus, FileInfo};
-use crate::ids::DocumentId;
 use crate::lead::{Lead, Risk, RiskLevel};
 use crate::requirement::{Evidence, Requirement, evaluate};
 use crate::risk::screening::{HitKind, ScreeningHit};
+use crate::ids::DocumentId;
 use crate::risk::{self, CountryLists, Decided, DecisionInput, PolicyDecision, RiskInput, RiskPolicy, decide};
-use crate::status::{Decision, DecisionOrigin, Status, TransitionError, transition};
 use crate::verification::{FLAG_VERIFICATION_UNAVAILABLE, same_file, subject_of};
+use crate::status::{Decision, DecisionOrigin, Status, TransitionError, transition};
 
 /// What the stored file itself shows (independent of the lead's state).
 #[derive(Debug, Clone)]
@@ -251,8 +251,8 @@ fn flag(flags: &mut Vec<String>, code: &str) {
 mod tests {
     use crate::documents::{CHECK_PDF_SAFETY, ContentType, DocumentKind, DocumentObject};
     use crate::ids::{DocumentId, LeadId};
-    use crate::lead::Source;
     use crate::lead::input::LeadData;
+    use crate::lead::Source;
 
     use super::*;
 
@@ -474,7 +474,10 @@ mod tests {
 
     #[test]
     fn a_first_upload_starts_the_lead_then_the_policy_decides() {
-        assert_eq!(policy_moves(&lead(Status::NotStarted), &decided(APPROVE)), [Status::InProgress, Status::Approved]);
+        assert_eq!(
+            policy_moves(&lead(Status::NotStarted), &decided(APPROVE)),
+            [Status::InProgress, Status::Approved]
+        );
         assert_eq!(policy_moves(&lead(Status::InProgress), &decided(REVIEW)), [Status::UnderReview]);
         assert!(policy_moves(&lead(Status::UnderReview), &decided(REVIEW)).is_empty(), "already in review");
     }

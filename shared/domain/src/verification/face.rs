@@ -63,9 +63,7 @@ pub fn face_quality(reading: &Reading<Faces>) -> Check {
     let face = match faces.as_slice() {
         [] => return Check::fail(CHECK_FACE_QUALITY, "no face found in the selfie"),
         [face] => face,
-        more => {
-            return Check::fail(CHECK_FACE_QUALITY, format!("{} faces found; a selfie shows one person", more.len()));
-        }
+        more => return Check::fail(CHECK_FACE_QUALITY, format!("{} faces found; a selfie shows one person", more.len())),
     };
     let mut problems = Vec::new();
     if face.eyes_open != Some(true) {
@@ -155,10 +153,7 @@ mod tests {
         let poor = FaceDetail { eyes_open: Some(false), sharpness: Some(5.0), yaw: Some(60.0), ..good_face() };
         let check = face_quality(&faces(vec![poor]));
         assert_eq!(check.result, CheckResult::Warn);
-        assert_eq!(
-            check.detail,
-            "the eyes are not clearly open; the face is blurred; the face is not turned to the camera"
-        );
+        assert_eq!(check.detail, "the eyes are not clearly open; the face is blurred; the face is not turned to the camera");
     }
 
     fn similarity(s: f32) -> Reading<FaceComparison> {

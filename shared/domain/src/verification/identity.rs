@@ -10,7 +10,9 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::documents::mrz::{self, CHECK_DOCUMENT_EXPIRY, Mrz, MrzError, Subject, first_name_matches, surname_matches};
+use crate::documents::mrz::{
+    self, CHECK_DOCUMENT_EXPIRY, Mrz, MrzError, Subject, first_name_matches, surname_matches,
+};
 use crate::documents::{Check, Document, DocumentData, DocumentKind};
 use crate::lead::{Lead, LeadType};
 use crate::verification::{DocumentText, IdentityFields};
@@ -65,14 +67,10 @@ pub enum IdentityReading {
     Read(IdentityRead),
     /// The document was read but shows no usable identity (an MRZ whose check digits
     /// are wrong, no MRZ and no identity fields): `identity_read` fails.
-    Unreadable {
-        reason: String,
-    },
+    Unreadable { reason: String },
     /// No machine reading took place (not offered, a file the service does not take,
     /// the service unavailable): `identity_read` warns with the reason.
-    NotRead {
-        reason: String,
-    },
+    NotRead { reason: String },
 }
 
 /// What the document's text shows of an MRZ.
@@ -136,8 +134,7 @@ pub fn from_identity_fields(fields: &IdentityFields) -> Option<IdentityRead> {
     if surname.is_empty() {
         return None;
     }
-    let given_names =
-        [field("FIRST_NAME"), field("MIDDLE_NAME")].into_iter().flatten().map(mrz_style).collect::<Vec<_>>();
+    let given_names = [field("FIRST_NAME"), field("MIDDLE_NAME")].into_iter().flatten().map(mrz_style).collect::<Vec<_>>();
     Some(IdentityRead {
         source: ReadSource::IdentityFields,
         surname,
@@ -237,9 +234,7 @@ pub fn identity_checks(
         ReadSource::IdentityFields => "read from the document's identity fields (no machine-readable zone)",
     };
     let expiry = match read.expiry_date {
-        Some(expiry) if expiry < today => {
-            Check::fail(CHECK_DOCUMENT_EXPIRY, format!("the document read expired on {expiry}"))
-        }
+        Some(expiry) if expiry < today => Check::fail(CHECK_DOCUMENT_EXPIRY, format!("the document read expired on {expiry}")),
         Some(expiry) => Check::pass(CHECK_DOCUMENT_EXPIRY, format!("the document read is valid until {expiry}")),
         None => Check::warn(CHECK_DOCUMENT_EXPIRY, "no expiry date could be read"),
     };
@@ -280,16 +275,14 @@ pub fn data_match(
         compare("nationality", theirs.eq_ignore_ascii_case(on_document));
     }
     if let Some(declared) = declared {
-        if let (Some(theirs), Some(on_document)) =
-            (declared.document_number.as_deref(), read.document_number.as_deref())
+        if let (Some(theirs), Some(on_document)) = (declared.document_number.as_deref(), read.document_number.as_deref())
         {
             compare("document number", alphanumeric(theirs) == alphanumeric(on_document));
         }
         if let (Some(theirs), Some(on_document)) = (declared.expiry_date, read.expiry_date) {
             compare("expiry date", theirs == on_document);
         }
-        if let (Some(theirs), Some(on_document)) =
-            (declared.issuing_country.as_deref(), read.issuing_country.as_deref())
+        if let (Some(theirs), Some(on_document)) = (declared.issuing_country.as_deref(), read.issuing_country.as_deref())
         {
             compare("issuing country", theirs.eq_ignore_ascii_case(on_document));
         }
@@ -398,8 +391,7 @@ mod tests {
 
     #[test]
     fn names_match_without_case_accents_or_punctuation() {
-        let check =
-            data_match(&read(), Some(subject("José-María", "Müller", Some(day(1974, 8, 12)))), Some("de"), None);
+        let check = data_match(&read(), Some(subject("José-María", "Müller", Some(day(1974, 8, 12)))), Some("de"), None);
         assert_eq!(check.result, crate::documents::CheckResult::Pass, "{check:?}");
         assert!(check.detail.contains("surname") && check.detail.contains("nationality"));
     }
@@ -417,10 +409,7 @@ mod tests {
         let lead = subject("Jose", "Mueller", Some(day(1975, 8, 12)));
         let declared = DocumentData { document_number: Some("X1".into()), ..DocumentData::default() };
         let check = data_match(&read(), Some(lead), Some("AT"), Some(&declared));
-        assert_eq!(
-            check.detail,
-            "the document read differs from the lead on: birth date, nationality, document number"
-        );
+        assert_eq!(check.detail, "the document read differs from the lead on: birth date, nationality, document number");
     }
 
     #[test]

@@ -81,8 +81,8 @@ pub use face::{
     face_quality,
 };
 pub use identity::{
-    CHECK_DATA_MATCH, CHECK_IDENTITY_READ, IdentityRead, IdentityReading, MrzInText, ReadSource, data_match, find_mrz,
-    from_identity_fields, icao_to_iso, identity_checks, nationality_of, subject_of,
+    CHECK_DATA_MATCH, CHECK_IDENTITY_READ, IdentityRead, IdentityReading, MrzInText, ReadSource, data_match,
+    find_mrz, from_identity_fields, icao_to_iso, identity_checks, nationality_of, subject_of,
 };
 
 use crate::documents::{Check, Document, DocumentStatus};
@@ -112,9 +112,9 @@ pub fn same_file(sha256: Option<&str>, others: &[Document]) -> Check {
     let Some(sha256) = sha256.filter(|s| !s.is_empty()) else {
         return Check::warn(CHECK_SAME_FILE, "the file was not read whole, so it was not compared");
     };
-    let twin = others
-        .iter()
-        .find(|d| d.status != DocumentStatus::PendingUpload && d.file.as_ref().is_some_and(|f| f.sha256 == sha256));
+    let twin = others.iter().find(|d| {
+        d.status != DocumentStatus::PendingUpload && d.file.as_ref().is_some_and(|f| f.sha256 == sha256)
+    });
     match twin {
         Some(twin) => Check::fail(
             CHECK_SAME_FILE,
