@@ -176,12 +176,19 @@ impl Session {
 
     /// Waits until `condition` (a JS expression) is true, at most `limit`.
     pub async fn wait_for(&self, condition: &str, limit: Duration) {
+        assert!(self.wait_until(condition, limit).await, "timed out waiting for {condition}");
+    }
+
+    /// Whether `condition` (a JS expression) became true within `limit`.
+    pub async fn wait_until(&self, condition: &str, limit: Duration) -> bool {
         let deadline = Instant::now() + limit;
         loop {
             if self.eval(&format!("return !!({condition});"), json!([])).await == true {
-                return;
+                return true;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {condition}");
+            if Instant::now() >= deadline {
+                return false;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

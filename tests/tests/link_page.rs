@@ -134,7 +134,11 @@ async fn customer_uploads_each_document_and_sees_the_final_status(kyc: &Kyc, dri
     upload(&page, 0, &passport, "link-page-passport").await;
     upload(&page, 1, &proof, "link-page-proof-of-address").await;
     upload(&page, 2, &selfie, "link-page-selfie").await;
-    page.wait_for("!document.querySelector('#done').hidden", Duration::from_secs(30)).await;
+    if !page.wait_until("!document.querySelector('#done').hidden", Duration::from_secs(30)).await {
+        let status = page.eval("return document.querySelector('#status').textContent;", json!([])).await;
+        let server = kyc.get(&format!("{lead_path}/documents")).await;
+        panic!("the page never showed the end: {} / {status}; the server: {server}", shown_states(&page).await);
+    }
     page.screenshot("link-page-done").await;
     assert_accessible(&page, axe, "done").await;
 
