@@ -163,6 +163,17 @@ impl FakeVerifier {
         ]
     }
 
+    /// An SDK configuration that sends both services' calls to this fake, with dummy
+    /// credentials, for a verifier in the test's own process.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.url)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "static"))
+            .load()
+            .await
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut FakeState) -> T) -> T {
         f(&mut self.state.lock().expect("fake verifier lock"))
     }

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod contract;
 pub mod fake_verifier;
 pub mod fixtures;
+pub mod identity;
 pub mod local;
 pub mod queue_contract;
 pub mod receiver;

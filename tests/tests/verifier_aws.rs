@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_dynamodb::config::Credentials;
+use aws_config::BehaviorVersion;
 use kyc_app::ports::{StoredFile, Verifier};
 use kyc_aws::{AwsVerifier, CallPolicy, FileAccess};
 use kyc_domain::documents::ContentType;
@@ -28,17 +27,8 @@ fn quick_policy() -> CallPolicy {
     }
 }
 
-async fn sdk_for(fake: &FakeVerifier) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(&fake.url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-        .load()
-        .await
-}
-
 async fn verifier(fake: &FakeVerifier, access: FileAccess) -> AwsVerifier {
-    AwsVerifier::with_policy(&sdk_for(fake).await, access, quick_policy())
+    AwsVerifier::with_policy(&fake.sdk_config().await, access, quick_policy())
 }
 
 async fn sending_bytes(fake: &FakeVerifier) -> AwsVerifier {
@@ -444,7 +434,7 @@ async fn when_the_service_does_not_answer_in_time_should_report_an_outage() {
         operation_timeout: Duration::from_millis(1500),
         ..quick_policy()
     };
-    let verifier = AwsVerifier::with_policy(&sdk_for(&fake).await, FileAccess::Bytes, policy);
+    let verifier = AwsVerifier::with_policy(&fake.sdk_config().await, FileAccess::Bytes, policy);
     let scan = png("scan");
 
     let text = verifier.detect_text(file("k", ContentType::Png, &scan)).await;

@@ -129,7 +129,12 @@ pub async fn scoring(deps: &kyc_app::Deps) -> Result<kyc_app::scoring::Scoring, 
         }
         _ => None,
     };
-    Ok(kyc_app::scoring::Scoring::new(max_bytes, list.as_deref())?)
+    let threshold = match std::env::var("KYC_FACE_MATCH_THRESHOLD") {
+        Ok(v) if !v.is_empty() => kyc_domain::verification::FaceMatchThreshold::parse(&v)
+            .map_err(|e| format!("KYC_FACE_MATCH_THRESHOLD: {e}"))?,
+        _ => kyc_domain::verification::FaceMatchThreshold::default(),
+    };
+    Ok(kyc_app::scoring::Scoring::new(max_bytes, list.as_deref())?.with_verifier(verifier().await?, threshold))
 }
 
 /// The deliveries queue (`KYC_DELIVERIES_QUEUE_URL`, dead letters to
