@@ -172,6 +172,7 @@ struct LinkDocumentInput {
     kind: Option<DocumentKind>,
     content_type: Option<String>,
     side: Option<Side>,
+    #[serde(default, deserialize_with = "kyc_app::documents::whole_number")]
     director_index: Option<u32>,
 }
 

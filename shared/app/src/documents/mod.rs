@@ -8,5 +8,5 @@ mod request;
 pub use read::{DOWNLOAD_TTL, DocumentWithDownload, Download, get_document, list_documents};
 pub use request::{
     DocumentDataInput, DocumentRequest, DocumentUpload, UPLOAD_TTL, UploadInstruction, request_upload,
-    request_upload_as,
+    request_upload_as, whole_number,
 };

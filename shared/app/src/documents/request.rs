@@ -41,7 +41,7 @@ pub struct DocumentRequest {
 
 /// A JSON integer, also when written with a zero fraction (`2.0` is the integer 2 in
 /// JSON Schema), from 0 to `u32::MAX`; `null` is absent.
-fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
     let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else { return Ok(None) };
     let whole = match number.as_u64() {
         Some(n) => Some(n),

@@ -49,11 +49,29 @@ const OPENED: &str = "opened";
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkInput {
+    /// `null` is not "absent" here: exactly one of `lead_id` and `lead` is given.
+    #[serde(default, deserialize_with = "present")]
     pub lead_id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub lead: Option<LeadInput>,
     pub level: Option<Level>,
     pub redirect_url: Option<String>,
+    #[serde(default, deserialize_with = "whole_seconds")]
     pub expires_in: Option<i64>,
+}
+
+/// A member that, when present, must be a `T` (never `null`).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
+/// Seconds as a JSON integer, also when written with a zero fraction (`60.0`); `null`
+/// is absent.
+fn whole_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else { return Ok(None) };
+    let whole =
+        number.as_i64().or_else(|| number.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64));
+    whole.map(Some).ok_or_else(|| serde::de::Error::custom("must be a whole number of seconds"))
 }
 
 /// A new link as the integrator sees it. The token rides along for the URL only: it is
