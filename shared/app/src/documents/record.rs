@@ -2,8 +2,8 @@
 //! share.
 
 use kyc_domain::documents::{Document, DocumentStatus};
-use kyc_domain::ids::LeadId;
 use kyc_domain::verification::IdentityRead;
+use kyc_domain::ids::LeadId;
 
 use crate::Deps;
 use crate::error::AppError;
@@ -25,11 +25,7 @@ pub fn document_item(tenant: &TenantId, doc: &Document) -> Result<Item, AppError
 
 /// A scored document with what a machine read of it (identity documents): kept in the
 /// stored body beside the document, never in the API's answers, for later re-checks.
-pub fn document_item_with_read(
-    tenant: &TenantId,
-    doc: &Document,
-    read: Option<&IdentityRead>,
-) -> Result<Item, AppError> {
+pub fn document_item_with_read(tenant: &TenantId, doc: &Document, read: Option<&IdentityRead>) -> Result<Item, AppError> {
     let Some(read) = read else { return document_item(tenant, doc) };
     let stored = StoredDocument { document: doc, read: Some(read) };
     let mut item = document_item(tenant, doc)?;
