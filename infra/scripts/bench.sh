@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and writes BENCHMARKS.md: DynamoDB calls per operation (against
 # moto), requests per second of a release kyc-local on its embedded store, and the
-# document scorer's throughput and peak memory, and machine verification's calls,
-# price and latency per lead lifecycle.
+# document scorer's throughput and peak memory, machine verification's calls, price
+# and latency per lead lifecycle, and the hosted KYC link page in headless Chromium (its
+# weight, and the time from the last upload to the status shown).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 infra/scripts/venv.sh >/dev/null
+infra/scripts/browser.sh
 infra/scripts/moto.sh start
 trap 'infra/scripts/moto.sh stop' EXIT
 KYC_TEST_AWS_ENDPOINT="$(cat .tmp/moto.url)"
@@ -17,6 +19,7 @@ report="$(cargo bench --locked -p kyc-tests --bench api)"
 scorer="$(cargo bench --locked -p kyc-tests --bench scorer)"
 webhooks="$(cargo bench --locked -p kyc-tests --bench webhooks)"
 verifier="$(cargo bench --locked -p kyc-tests --bench verifier)"
+links="$(cargo bench --locked -p kyc-tests --bench link_page)"
 {
     echo "# Benchmarks"
     echo
@@ -29,5 +32,7 @@ verifier="$(cargo bench --locked -p kyc-tests --bench verifier)"
     echo "$webhooks"
     echo
     echo "$verifier"
+    echo
+    echo "$links"
 } > BENCHMARKS.md
 cat BENCHMARKS.md

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod backends;
+pub mod browser;
 pub mod clock;
 pub mod contract;
 pub mod fake_verifier;

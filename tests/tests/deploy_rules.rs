@@ -33,6 +33,39 @@ async fn every_header_an_upload_url_signs_passes_the_buckets_cors_preflight() {
     }
 }
 
+#[test]
+fn the_buckets_cors_rule_allows_only_the_pages_own_origin() {
+    let template = include_str!("../../template.yaml");
+    let start = template.find("AllowedOrigins:").expect("a CORS origins rule");
+    let rule: String = template[start..].lines().take(4).collect::<Vec<_>>().join("\n");
+    assert!(!rule.contains('*'), "no wildcard origin: {rule}");
+    assert!(rule.contains("${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"), "the API's own origin: {rule}");
+}
+
+/// Every route that API Gateway serves without the authorizer under `/l/` and
+/// `/assets/` (the KYC link page) has its own throttling route setting.
+#[test]
+fn every_open_link_page_route_is_throttled_on_its_own() {
+    let template = include_str!("../../template.yaml");
+    let lines: Vec<&str> = template.lines().map(str::trim).collect();
+    let mut open_routes = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(path) = line.strip_prefix("Path: ") else { continue };
+        if !(path.starts_with("/l/") || path.starts_with("/assets/")) {
+            continue;
+        }
+        let method = lines[i - 1].strip_prefix("Method: ").expect("the method above the path");
+        assert_eq!(lines.get(i + 2), Some(&"Authorizer: NONE"), "{method} {path} is open");
+        open_routes.push(format!("\"{method} {path}\":"));
+    }
+    assert_eq!(open_routes.len(), 6, "{open_routes:?}");
+    for route in &open_routes {
+        let at = lines.iter().position(|l| l == route).unwrap_or_else(|| panic!("no RouteSettings entry {route}"));
+        assert!(lines[at + 1].starts_with("ThrottlingBurstLimit: !Ref LinkPage"), "{route}");
+        assert!(lines[at + 2].starts_with("ThrottlingRateLimit: !Ref LinkPage"), "{route}");
+    }
+}
+
 /// The lines of one resource of `template.yaml` (from its name to the next resource).
 fn template_resource(name: &str) -> Vec<&'static str> {
     let template = include_str!("../../template.yaml");
