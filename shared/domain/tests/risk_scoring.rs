@@ -143,7 +143,7 @@ fn when_nothing_applies_should_score_zero_low_and_record_the_policy_version() {
     assert_eq!(result.risk.level, RiskLevel::Low);
     assert!(result.risk.factors.is_empty());
     assert_eq!(result.risk.scored_at, at());
-    assert_eq!(result.policy_version, "2026-11-1");
+    assert_eq!(result.policy_version, "2026-11-2");
 }
 
 // ---- geography -------------------------------------------------------------------
@@ -289,6 +289,22 @@ fn when_a_document_check_warned_should_add_a_warning_factor_unless_the_same_chec
     assert_eq!(codes(&result), ["document_check_failed", "document_check_warning"]);
     assert_eq!(result.risk.factors[1].detail, "document check `image_resolution` gave a warning");
     assert_eq!(result.risk.factors[1].points, RiskPolicy::default().document_check_warning);
+}
+
+#[test]
+fn when_a_machine_could_not_verify_a_document_should_not_count_it_as_risk_but_a_finding_should() {
+    let lead = clean_lead();
+    // Not read, not compared, the service unavailable: absences of evidence, for a person.
+    let unverified = [
+        Check::warn("identity_read", "not machine-read"),
+        Check::warn("face_match", "waiting for an identity document to compare with"),
+        Check::warn("address_proof", "verifier unavailable"),
+    ];
+    assert!(scored(&RiskInput { document_checks: &unverified, ..input(&lead) }).risk.factors.is_empty());
+    // What a machine found against the lead is risk.
+    let found = [Check::fail("face_match", "similarity 42.0 % (match at 95 %)")];
+    let result = scored(&RiskInput { document_checks: &found, ..input(&lead) });
+    assert_eq!(codes(&result), ["document_check_failed"]);
 }
 
 #[test]
