@@ -13,7 +13,8 @@ use tracing_subscriber::EnvFilter;
 use kyc_app::auth::{KeySpec, Role, StaticKeys, parse_key_list, provision_key};
 use kyc_app::ports::table::Table;
 use kyc_app::ports::{Clock, NoVerifier, SystemClock, UuidV7Ids, Verifier};
-use kyc_app::scoring::{DEFAULT_MAX_DOCUMENT_BYTES, Scoring};
+use kyc_app::ports::screening::ScreeningSource;
+use kyc_app::scoring::{DEFAULT_MAX_DOCUMENT_BYTES, RiskRules, Scoring};
 use kyc_app::webhooks::sender::Sender;
 use kyc_app::{Deps, TenantId};
 use kyc_aws::{DnsResolver, HttpTransport};
@@ -123,9 +124,15 @@ async fn main() -> anyhow::Result<()> {
         VerifierChoice::None => Arc::new(NoVerifier),
         VerifierChoice::Aws => aws_verifier().await?,
     };
+    // One screening list for lead writes and the scorer, loaded on its first use.
+    let risk = Arc::new(match list {
+        Some(bytes) => RiskRules::lazy(ScreeningSource::Bytes(bytes)),
+        None => RiskRules::shipped_sample(),
+    });
     let scoring = Arc::new(
-        Scoring::new(args.max_document_bytes, list.as_deref())
+        Scoring::new(args.max_document_bytes, None)
             .map_err(|e| anyhow::anyhow!("screening list: {e}"))?
+            .with_screening(risk.screening.clone())
             .with_verifier(verifier, args.face_match_threshold),
     );
     let schedule = match &args.webhook_retry_schedule {
@@ -151,6 +158,7 @@ async fn main() -> anyhow::Result<()> {
         queue: queue.clone(),
         resolver: Arc::new(DnsResolver),
         mode: Mode::Local,
+        risk,
     };
     let auth = Arc::new(BearerKeys(Arc::new(StaticKeys::new(&keys))));
     let transport = HttpTransport::new(Mode::Local).map_err(|e| anyhow::anyhow!("webhook client: {e}"))?;

@@ -143,7 +143,7 @@ fn when_nothing_applies_should_score_zero_low_and_record_the_policy_version() {
     assert_eq!(result.risk.level, RiskLevel::Low);
     assert!(result.risk.factors.is_empty());
     assert_eq!(result.risk.scored_at, at());
-    assert_eq!(result.policy_version, "2026-11-1");
+    assert_eq!(result.policy_version, RiskPolicy::default().version);
 }
 
 // ---- geography -------------------------------------------------------------------

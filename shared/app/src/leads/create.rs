@@ -1,5 +1,6 @@
-//! Creating a lead: validated input, its first audit event, the external-id guard and
-//! the counters, in one transaction.
+//! Creating a lead: validated input, its first audit event, the scoring of its data
+//! (risk, the level it calls for, a move to review when it is critical, and their
+//! events), the external-id guard and the counters, in one transaction.
 
 use serde::Deserialize;
 
@@ -16,6 +17,7 @@ use crate::auth::Principal;
 use crate::error::AppError;
 use crate::json;
 use crate::ports::table::{Item, TableError};
+use crate::scoring::lead::{DataChange, score_data};
 use crate::store::idempotency::{self, Idempotency};
 use crate::store::lead_record::{event_item, put_new};
 use crate::store::unit_of_work::event;
@@ -48,17 +50,30 @@ pub async fn create_lead(
         lead_type: lead.lead_type,
         level: lead.level,
     });
-    let event = event(deps, now, by.audit_actor(), payload).chain(&ChainHead::genesis())?;
+    let created = event(deps, now, by.audit_actor(), payload);
+    let change = DataChange { tenant, before: None, lead, evidence: &evidence, identity_pending: false };
+    let scored = score_data(deps, change, now).await?;
+
+    // One chain from the genesis: created, then what its scoring caused.
+    let mut head = ChainHead::genesis();
+    let mut event_writes = Vec::new();
+    for draft in std::iter::once(created).chain(scored.events) {
+        let event = draft.chain(&head)?;
+        head = event.head();
+        event_writes.push(put_new(event_item(tenant, &scored.lead, &event)?));
+    }
     let record = LeadRecord {
         tenant: tenant.clone(),
-        lead,
-        evidence,
+        lead: scored.lead,
+        evidence: scored.evidence,
         follow_ups: FollowUps::default(),
         first_approval: None,
-        head: event.head(),
+        identity_pending: false,
+        head,
     };
 
-    let mut writes = vec![put_new(record.to_item()?), put_new(event_item(tenant, &record.lead, &event)?)];
+    let mut writes = vec![put_new(record.to_item()?)];
+    writes.extend(event_writes);
     let mut guard_at = None;
     if let Some(external_id) = &record.lead.external_id {
         let guard = ExternalIdGuard { lead_id: record.lead.id.clone() };
