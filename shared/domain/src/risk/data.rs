@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::documents::{Check, Document};
+use crate::documents::{Check, Document, DocumentStatus};
 use crate::lead::{Lead, Level, Risk, RiskLevel};
 use crate::requirement::{Evidence, Requirement, evaluate};
 use crate::risk::escalation::raise_for;
@@ -76,8 +76,16 @@ pub fn judge_data(
     if let Some((_, to)) = raised {
         next.level = to;
     }
-    // The screening ran on the data the lead now has.
+    // Documents satisfy requirements while they are verified (one a re-check rejected
+    // no longer does); the screening ran on the data the lead now has.
     let mut evidence = facts.evidence.clone();
+    evidence.satisfied.retain(|r| !r.is_document());
+    evidence.satisfied.extend(
+        documents
+            .iter()
+            .filter(|d| d.status == DocumentStatus::Verified)
+            .filter_map(|d| d.kind.satisfies(d.director_index)),
+    );
     evidence.satisfied.insert(Requirement::Screening);
     next.risk = Some(risk.clone());
     next.requirements = evaluate(&next, &evidence);
