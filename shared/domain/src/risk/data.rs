@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::documents::{Check, Document, DocumentStatus};
+use crate::documents::{Check, Document};
 use crate::lead::{Lead, Level, Risk, RiskLevel};
-use crate::requirement::{Evidence, Requirement, evaluate};
+use crate::requirement::{Evidence, evaluate};
 use crate::risk::escalation::raise_for;
 use crate::risk::screening::ScreeningHit;
-use crate::risk::verdict::flag_risk;
+use crate::risk::verdict::{flag_risk, screened_evidence};
 use crate::risk::{self, CountryLists, DecisionInput, RiskInput, RiskPolicy, decide};
 use crate::status::{Decision, DecisionOrigin, Status, TransitionError, transition};
 
@@ -78,15 +78,7 @@ pub fn judge_data(
     }
     // Documents satisfy requirements while they are verified (one a re-check rejected
     // no longer does); the screening ran on the data the lead now has.
-    let mut evidence = facts.evidence.clone();
-    evidence.satisfied.retain(|r| !r.is_document());
-    evidence.satisfied.extend(
-        documents
-            .iter()
-            .filter(|d| d.status == DocumentStatus::Verified)
-            .filter_map(|d| d.kind.satisfies(d.director_index)),
-    );
-    evidence.satisfied.insert(Requirement::Screening);
+    let evidence = screened_evidence(facts.evidence, documents);
     next.risk = Some(risk.clone());
     next.requirements = evaluate(&next, &evidence);
     flag_risk(&mut next.compliance_flags, facts.screening, &risk);

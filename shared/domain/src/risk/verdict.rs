@@ -143,15 +143,7 @@ pub fn judge_upload(
 
     // Documents satisfy requirements while they are verified (a selfie rejected by a
     // later comparison no longer does); a screening, once run, stays.
-    let mut evidence = facts.evidence.clone();
-    evidence.satisfied.retain(|r| !r.is_document());
-    evidence.satisfied.extend(
-        documents
-            .iter()
-            .filter(|d| d.status == DocumentStatus::Verified)
-            .filter_map(|d| d.kind.satisfies(d.director_index)),
-    );
-    evidence.satisfied.insert(Requirement::Screening);
+    let evidence = screened_evidence(facts.evidence, &documents);
 
     let input = RiskInput {
         lead,
@@ -240,6 +232,21 @@ pub fn policy_moves(lead: &Lead, decided: &Decided) -> Vec<Status> {
         moves.push(target);
     }
     moves
+}
+
+/// The evidence behind the requirements: the documents while they are verified, and
+/// the screening that has now run (a screening, once run, stays).
+pub(super) fn screened_evidence(evidence: &Evidence, documents: &[Document]) -> Evidence {
+    let mut evidence = evidence.clone();
+    evidence.satisfied.retain(|r| !r.is_document());
+    evidence.satisfied.extend(
+        documents
+            .iter()
+            .filter(|d| d.status == DocumentStatus::Verified)
+            .filter_map(|d| d.kind.satisfies(d.director_index)),
+    );
+    evidence.satisfied.insert(Requirement::Screening);
+    evidence
 }
 
 /// Adds the compliance flags a risk and its screening hits call for (flags are never
