@@ -15,6 +15,7 @@ export KYC_LOCAL_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/kyc-local"
 report="$(cargo bench --locked -p kyc-tests --bench api)"
 scorer="$(cargo bench --locked -p kyc-tests --bench scorer)"
 webhooks="$(cargo bench --locked -p kyc-tests --bench webhooks)"
+screening="$(cargo bench --locked -p kyc-tests --bench screening)"
 {
     echo "# Benchmarks"
     echo
@@ -25,5 +26,7 @@ webhooks="$(cargo bench --locked -p kyc-tests --bench webhooks)"
     echo "$scorer"
     echo
     echo "$webhooks"
+    echo
+    echo "$screening"
 } > BENCHMARKS.md
 cat BENCHMARKS.md

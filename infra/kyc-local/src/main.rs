@@ -31,6 +31,8 @@ mod workers;
 #[derive(Debug, Parser)]
 #[command(name = "kyc-local", version, about)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Port to listen on (0 picks a free one).
     #[arg(long, env = "KYC_PORT", default_value_t = 3000)]
     port: u16,
@@ -85,6 +87,23 @@ fn parse_threshold(text: &str) -> Result<FaceMatchThreshold, String> {
 
 const DEV_KEY_FILE: &str = "dev-api-key";
 
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Builds the compact index of a screening list (`targets.simple.csv`), for
+    /// `KYC_SCREENING_LIST` here or `ScreeningListKey` on AWS, and exits.
+    ScreeningIndex { csv: PathBuf, out: PathBuf },
+}
+
+/// `kyc-local screening-index CSV OUT`.
+fn build_screening_index(csv: &Path, out: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(csv).with_context(|| format!("cannot read {}", csv.display()))?;
+    let list = kyc_domain::risk::screening::parse_targets_simple(bytes.as_slice())
+        .map_err(|e| anyhow::anyhow!("screening list: {e}"))?;
+    std::fs::write(out, list.to_index()).with_context(|| format!("cannot write {}", out.display()))?;
+    println!("{} entries indexed into {}", list.len(), out.display());
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -92,6 +111,9 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if let Some(Command::ScreeningIndex { csv, out }) = &args.command {
+        return build_screening_index(csv, out);
+    }
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create data dir {}", args.data_dir.display()))?;
 
