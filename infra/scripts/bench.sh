@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and writes BENCHMARKS.md: DynamoDB calls per operation (against
 # moto), requests per second of a release kyc-local on its embedded store, and the
-# document scorer's throughput and peak memory.
+# document scorer's throughput and peak memory, machine verification's calls, price
+# and latency per lead lifecycle, and the hosted KYC link page in headless Chromium (its
+# weight, and the time from the last upload to the status shown).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 infra/scripts/venv.sh >/dev/null
+infra/scripts/browser.sh
 infra/scripts/moto.sh start
 trap 'infra/scripts/moto.sh stop' EXIT
 KYC_TEST_AWS_ENDPOINT="$(cat .tmp/moto.url)"
@@ -15,6 +18,8 @@ export KYC_LOCAL_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/kyc-local"
 report="$(cargo bench --locked -p kyc-tests --bench api)"
 scorer="$(cargo bench --locked -p kyc-tests --bench scorer)"
 webhooks="$(cargo bench --locked -p kyc-tests --bench webhooks)"
+verifier="$(cargo bench --locked -p kyc-tests --bench verifier)"
+links="$(cargo bench --locked -p kyc-tests --bench link_page)"
 screening="$(cargo bench --locked -p kyc-tests --bench screening)"
 {
     echo "# Benchmarks"
@@ -26,6 +31,10 @@ screening="$(cargo bench --locked -p kyc-tests --bench screening)"
     echo "$scorer"
     echo
     echo "$webhooks"
+    echo
+    echo "$verifier"
+    echo
+    echo "$links"
     echo
     echo "$screening"
 } > BENCHMARKS.md

@@ -6,7 +6,8 @@
      schema `examples`) validates against its schema (JSON Schema 2020-12, formats checked);
   3. house rules: every POST and PATCH takes the `Idempotency-Key` header and documents
      its 400 (malformed key) and 422 (`idempotency_key_reused`); every 4xx/5xx response
-     is `application/problem+json` with the `Problem` schema; every entry of an
+     is `application/problem+json` with the `Problem` schema (an operation marked
+     `x-html-refusals`, a page for people, may offer `text/html` beside it); every entry of an
      operation's `x-state-dependent-refusals` is well-formed and names a status the
      operation documents; and every example audit trail (`{"data": [AuditEvent...]}`)
      is a valid hash chain as the document defines it.
@@ -138,7 +139,12 @@ def check_house_rules(doc: dict) -> list[str]:
                 if not status[:1] in {"4", "5"}:
                     continue
                 content = resolve(doc, response).get("content", {})
-                if list(content) != ["application/problem+json"]:
+                # A page for people (`x-html-refusals`) may also answer its refusals
+                # as HTML, chosen by the request's Accept header.
+                allowed = [["application/problem+json"]]
+                if op.get("x-html-refusals") is True:
+                    allowed.append(["application/problem+json", "text/html"])
+                if list(content) not in allowed:
                     errors.append(f"{name} {status}: must be application/problem+json only")
                 elif content["application/problem+json"].get("schema", {}).get("$ref") != PROBLEM_REF:
                     errors.append(f"{name} {status}: schema must be {PROBLEM_REF}")

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test and check of the project, from a fresh clone, with nothing installed
 # by hand: the Python tools (moto, cfn-lint, the SAM translator, an OpenAPI validator,
-# schemathesis, openapi-python-client) go into ./.venv, moto is started on a free
+# schemathesis, openapi-python-client) go into ./.venv, Chromium and chromedriver
+# (Debian's) and axe-core (npm, into .tmp/node) for the hosted page's browser tests are
+# installed when missing (infra/scripts/browser.sh), moto is started on a free
 # loopback port for the DynamoDB tests and stopped afterwards, whatever happens. After
 # the cargo tests, schemathesis and a client generated from the OpenAPI document run
 # against a fresh kyc-local (infra/scripts/schemathesis.sh).
@@ -19,6 +21,9 @@ echo "==> SAM template: translated offline, then cfn-lint on both forms"
 
 echo "==> OpenAPI document"
 .venv/bin/python infra/scripts/check-openapi.py
+
+echo "==> Browser test tools: Debian's chromium and chromium-driver, axe-core (npm)"
+infra/scripts/browser.sh
 
 echo "==> moto (AWS-compatible endpoint) on loopback"
 infra/scripts/moto.sh start

@@ -670,6 +670,13 @@ async fn the_openapi_document_describes_every_route_and_nothing_else() {
         "GET /v1/events",
         "GET /v1/metrics",
         "GET /v1/metrics/pipeline",
+        "POST /v1/kyc-links",
+        "GET /l/{token}",
+        "GET /l/{token}/session",
+        "PUT /l/{token}/session",
+        "POST /l/{token}/documents",
+        "GET /assets/link-page.js",
+        "GET /assets/link-page.css",
     ];
     served.sort();
     assert_eq!(documented, served);

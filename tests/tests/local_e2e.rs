@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 
-use kyc_tests::fixtures;
+use kyc_tests::fake_verifier::FakeVerifier;
+use kyc_tests::identity::{ADA, script_bill, script_passport, script_selfie};
 use kyc_tests::local::LocalStack;
 
 const KEY: &str = "e2e-secret-key-1";
@@ -75,8 +76,14 @@ async fn wait_for_verdict(client: &reqwest::Client, base: &str, lead: &str, doc:
 
 #[tokio::test]
 async fn documents_uploaded_to_signed_urls_are_scored_and_the_lead_is_approved_with_no_manual_event() {
+    // kyc-local reads documents with the AWS verifier, pointed at a fake Textract and
+    // Rekognition through the standard endpoint variables.
+    let fake = FakeVerifier::start().await;
+    let mut env: Vec<(&str, String)> = fake.env();
+    env.push(("KYC_VERIFIER", "aws".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let data = tempfile::tempdir().expect("temp dir");
-    let stack = LocalStack::start(data.path(), &format!("acme:{KEY}"));
+    let stack = LocalStack::start_with(data.path(), &format!("acme:{KEY}"), &env);
     let client = reqwest::Client::new();
     let base = stack.base_url.clone();
     let (status, lead) = send(
@@ -84,19 +91,23 @@ async fn documents_uploaded_to_signed_urls_are_scored_and_the_lead_is_approved_w
         reqwest::Method::POST,
         format!("{base}/v1/leads"),
         Some(json!({
-            "level": "enhanced", "email": "grace@example.com",
-            "individual": {"first_name": "Grace", "last_name": "Hopper", "date_of_birth": "1986-12-09"},
-            "address": {"line1": "1 Navy Way", "city": "Arlington", "country": "US"}
+            "level": "enhanced", "email": "ada@example.com",
+            "individual": {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-12-10"},
+            "address": {"line1": "1 High St", "city": "York", "postal_code": "YO1 7HH", "country": "GB"}
         })),
     )
     .await;
     assert_eq!(status, 201, "{lead}");
     let id = lead["id"].as_str().expect("id").to_string();
 
+    let passport = script_passport(&fake, &ADA, 1);
+    let files = [
+        ("passport", "image/png", passport.clone()),
+        ("proof_of_address", "application/pdf", script_bill(&fake, &ADA, 3, 2)),
+        ("selfie", "image/png", script_selfie(&fake, &passport, 98.5, 3)),
+    ];
     let mut uploads = Vec::new();
-    for (i, (kind, content_type)) in
-        [("passport", "image/png"), ("proof_of_address", "application/pdf"), ("selfie", "image/png")].iter().enumerate()
-    {
+    for (kind, content_type, file) in files {
         let (status, reply) = send(
             &client,
             reqwest::Method::POST,
@@ -105,7 +116,6 @@ async fn documents_uploaded_to_signed_urls_are_scored_and_the_lead_is_approved_w
         )
         .await;
         assert_eq!(status, 201, "{reply}");
-        let file = if *content_type == "application/pdf" { fixtures::pdf() } else { fixtures::png(1200, 900, i as u8) };
         uploads.push((reply, file));
     }
 
@@ -149,6 +159,8 @@ async fn documents_uploaded_to_signed_urls_are_scored_and_the_lead_is_approved_w
     }
     let (_, lead) = send(&client, reqwest::Method::GET, format!("{base}/v1/leads/{id}"), None).await;
     assert_eq!(lead["status"], "approved", "{lead}");
+    // One read per document and one face comparison, sent as bytes.
+    assert_eq!(fake.total_calls(), 4);
 }
 
 /// Registers `url` for `kyc.lead_created`; the endpoint as created (with its secret).
@@ -231,6 +243,27 @@ async fn the_served_openapi_document_names_the_public_url() {
     let document: Value =
         reqwest::get(format!("{}/v1/openapi.json", stack.base_url)).await.expect("answers").json().await.expect("json");
     assert_eq!(document["servers"][0]["url"], "https://kyc.example.com");
+}
+
+#[test]
+fn a_face_match_threshold_below_80_or_an_unknown_verifier_stops_kyc_local_at_start_up() {
+    for (name, value, says) in [
+        ("KYC_FACE_MATCH_THRESHOLD", "70", "outside 80..=100"),
+        ("KYC_VERIFIER", "textract", "invalid value 'textract'"),
+    ] {
+        let data = tempfile::tempdir().expect("temp dir");
+        let out = std::process::Command::new(kyc_tests::local::binary())
+            .args(["--port", "0", "--data-dir"])
+            .arg(data.path())
+            .env("KYC_API_KEYS", format!("acme:{KEY}"))
+            .env(name, value)
+            .output()
+            .expect("kyc-local runs");
+        assert!(!out.status.success(), "{name}={value} must be refused");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{name}={value}: {stderr}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"), "it never serves");
+    }
 }
 
 /// The lead ids of the `kyc.lead_created` bodies the receiver saw from the `from`-th

@@ -149,12 +149,22 @@ async fn every_request_example_in_the_document_is_accepted() {
     // Local mode takes loopback webhook URLs; production mode public ones (resolved here).
     let local = TestApi::embedded();
     let production = TestApi::embedded().in_production_mode().with_resolver(Arc::new(PublicResolver));
-    for (method, path, example) in examples {
+    for (method, path, mut example) in examples {
+        if path == "/v1/kyc-links" && example.get("lead_id").is_some() {
+            example["lead_id"] = local.complete_lead().await["id"].clone();
+        }
         let url = example["url"].as_str().unwrap_or("");
         let api =
             if path.starts_with("/v1/webhook-endpoints") && !url.contains("127.0.0.1") { &production } else { &local };
         let target = if path.contains("/v1/leads/{id}") {
             path.replace("{id}", &lead_for(api, &method, &path, &example).await)
+        } else if path.starts_with("/l/{token}") {
+            let mut lead = complete_individual();
+            lead["level"] = json!("enhanced");
+            let link = api.post("/v1/kyc-links", json!({"lead": lead})).await;
+            assert_eq!(link.status, 201, "{}", link.body);
+            let token = link.body["url"].as_str().and_then(|u| u.rsplit('/').next()).expect("a token");
+            path.replace("{token}", token)
         } else if path == "/v1/webhook-endpoints/{id}" {
             let created =
                 api.post("/v1/webhook-endpoints", json!({"url": "https://hooks.example.com/a", "events": ["*"]})).await;

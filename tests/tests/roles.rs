@@ -6,7 +6,10 @@ use serde_json::{Value, json};
 
 use kyc_http::access::ROUTES;
 use kyc_tests::api::{ACME_ANA_KEY, ACME_BO_KEY, ACME_KEY, ACME_SHOP_KEY, Reply, TestApi};
+use kyc_domain::verification::FaceMatchThreshold;
+use kyc_tests::fake_verifier::FakeVerifier;
 use kyc_tests::fixtures;
+use kyc_tests::identity::{ADA, script_bill, script_passport, script_selfie, verifier_for};
 
 /// The test keys of `acme`, one per role.
 const KEYS_BY_ROLE: [(&str, &str); 3] =
@@ -104,21 +107,33 @@ async fn lead(api: &TestApi, id: &str) -> Value {
 
 #[tokio::test]
 async fn a_hold_outlasts_a_perfect_set_of_documents_and_ends_when_a_person_moves_the_lead_on() {
-    let api = TestApi::embedded();
-    let id = id_of(&api.create(enhanced_individual("GB")).await);
-    upload(&api, &id, "passport", "image/png", &fixtures::png(1200, 800, 21)).await;
-    assert_eq!(lead(&api, &id).await["status"], "under_review", "documents are still missing");
-    let note =
-        as_key(&api, ACME_ANA_KEY, "POST", &format!("/v1/leads/{id}/notes"), Some(json!({"body": "calling"}))).await;
-    assert_eq!(note.status, 201, "{}", note.body);
-    assert_eq!(lead(&api, &id).await["hold"]["actor"], "key:ana", "a note on a lead under review holds it");
+    let fake = FakeVerifier::start().await;
+    let api = TestApi::embedded().with_verifier(verifier_for(&fake).await, FaceMatchThreshold::default());
+    let mut data = enhanced_individual("GB");
+    data["address"] = json!({"line1": "1 High St", "city": "York", "postal_code": "YO1 7HH", "country": "GB"});
+    let id = id_of(&api.create(data).await);
+    let passport = script_passport(&fake, &ADA, 21);
+    upload(&api, &id, "passport", "image/png", &passport).await;
+    upload(&api, &id, "selfie", "image/png", &script_selfie(&fake, &passport, 99.0, 22)).await;
+    assert_eq!(lead(&api, &id).await["status"], "in_progress", "the proof of address is still missing");
+    let moved = as_key(
+        &api,
+        ACME_ANA_KEY,
+        "POST",
+        &format!("/v1/leads/{id}/status"),
+        Some(json!({"status": "under_review"})),
+    )
+    .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert_eq!(moved.body["hold"]["actor"], "key:ana");
+    assert_eq!(moved.body["review_reasons"], json!(["held_by_reviewer"]));
 
-    upload(&api, &id, "proof_of_address", "application/pdf", &fixtures::pdf()).await;
-    upload(&api, &id, "selfie", "image/png", &fixtures::png(800, 800, 22)).await;
+    upload(&api, &id, "proof_of_address", "application/pdf", &script_bill(&fake, &ADA, 10, 23)).await;
     let held = lead(&api, &id).await;
     assert_eq!(held["risk"]["level"], "low");
     assert_eq!(held["requirements"]["missing"], json!([]));
     assert_eq!(held["status"], "under_review", "automation never moves a held lead");
+    assert_eq!(held["review_reasons"], json!(["held_by_reviewer"]), "the only thing keeping it");
 
     let approved =
         as_key(&api, ACME_ANA_KEY, "POST", &format!("/v1/leads/{id}/status"), Some(json!({"status": "approved"})))
@@ -126,6 +141,24 @@ async fn a_hold_outlasts_a_perfect_set_of_documents_and_ends_when_a_person_moves
     assert_eq!(approved.status, 200, "{}", approved.body);
     assert_eq!(approved.body["status"], "approved");
     assert!(approved.body.get("hold").is_none(), "moving the lead on ends the hold: {}", approved.body);
+    assert_eq!(approved.body["review_reasons"], json!([]));
+}
+
+#[tokio::test]
+async fn a_note_on_a_lead_under_review_holds_it() {
+    // Without a verifier, a complete enhanced lead waits for a person, unheld.
+    let api = TestApi::embedded();
+    let id = id_of(&api.create(enhanced_individual("GB")).await);
+    upload_a_perfect_set(&api, &id).await;
+    let waiting = lead(&api, &id).await;
+    assert_eq!(waiting["status"], "under_review");
+    assert!(waiting.get("hold").is_none());
+    let note =
+        as_key(&api, ACME_ANA_KEY, "POST", &format!("/v1/leads/{id}/notes"), Some(json!({"body": "calling"}))).await;
+    assert_eq!(note.status, 201, "{}", note.body);
+    let held = lead(&api, &id).await;
+    assert_eq!(held["hold"]["actor"], "key:ana", "a note on a lead under review holds it");
+    assert!(held["review_reasons"].as_array().is_some_and(|r| r.contains(&json!("held_by_reviewer"))), "{held}");
 }
 
 #[tokio::test]

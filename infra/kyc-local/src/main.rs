@@ -220,7 +220,10 @@ async fn main() -> anyhow::Result<()> {
 
 /// Textract and Rekognition, sent the files' bytes (the local store is not S3).
 async fn aws_verifier() -> anyhow::Result<Arc<dyn Verifier>> {
-    bail!("KYC_VERIFIER=aws is not available in this build yet")
+    let sdk = kyc_aws::sdk_config().await;
+    kyc_aws::ensure_offered(sdk.region().map(|r| r.as_ref()), kyc_aws::EndpointOverrides::from_env())
+        .map_err(|e| anyhow::anyhow!("KYC_VERIFIER=aws: {e}"))?;
+    Ok(Arc::new(kyc_aws::AwsVerifier::new(&sdk, kyc_aws::FileAccess::Bytes)))
 }
 
 /// The key that signs local object URLs, kept in the data dir so links survive restarts.

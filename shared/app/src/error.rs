@@ -24,6 +24,9 @@ pub enum AppError {
     NotFound(&'static str),
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    /// A KYC link past its expiry (410 `link_expired`).
+    #[error("link expired")]
+    LinkExpired,
     #[error("lead is decided")]
     LeadDecided,
     #[error("duplicate external id")]

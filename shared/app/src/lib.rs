@@ -4,7 +4,7 @@
 //! - `ports/`: every trait (table, objects, queue, clock, ids, HTTP client, resolver,
 //!   screening, API keys)
 //! - `store/`: the one table layout, the unit of work, counters, idempotency, paging
-//! - `leads/`, `documents/`, `scoring/`, `webhooks/`, `followups`, `metrics`, `auth/`:
+//! - `leads/`, `links/`, `documents/`, `scoring/`, `webhooks/`, `followups`, `metrics`, `auth/`:
 //!   the use cases
 
 pub mod auth;
@@ -13,6 +13,7 @@ pub mod error;
 pub mod followups;
 pub mod json;
 pub mod leads;
+pub mod links;
 pub mod metrics;
 pub mod ports;
 pub mod scoring;

@@ -1,15 +1,17 @@
-//! AWS adapters of the `kyc-app` ports (DynamoDB, S3, SQS), the webhook transport and
-//! DNS resolver, and the shared SDK configuration.
+//! AWS adapters of the `kyc-app` ports (DynamoDB, S3, SQS, Textract and Rekognition),
+//! the webhook transport and DNS resolver, and the shared SDK configuration.
 
 pub mod objects;
 pub mod queue;
 mod sdk;
 pub mod table;
+pub mod verifier;
 pub mod webhook_transport;
 
 pub use objects::{S3Objects, s3_client};
 pub use queue::SqsQueue;
 pub use table::{CallCounts, DynamoTable, create_table};
+pub use verifier::{AwsVerifier, CallPolicy, EndpointOverrides, FileAccess, NotOffered, ensure_offered};
 pub use webhook_transport::{DnsResolver, HttpTransport};
 
 /// The SDK configuration from the environment: region, credentials, and

@@ -48,6 +48,7 @@ prefixed_id!(EventId, "evt_");
 prefixed_id!(DocumentId, "doc_");
 prefixed_id!(EndpointId, "whe_");
 prefixed_id!(DeliveryId, "del_");
+prefixed_id!(LinkId, "link_");
 
 #[cfg(test)]
 mod tests {

@@ -31,6 +31,7 @@ pub const ROUTES: &[(&str, &str, &[Role])] = &[
     ("GET", "/v1/leads/{id}/documents", EVERYONE),
     ("POST", "/v1/leads/{id}/documents", INTEGRATION),
     ("GET", "/v1/leads/{id}/documents/{doc_id}", EVERYONE),
+    ("POST", "/v1/kyc-links", INTEGRATION),
     ("GET", "/v1/events", EVERYONE),
     ("GET", "/v1/metrics", REVIEW),
     ("GET", "/v1/metrics/pipeline", REVIEW),

@@ -97,6 +97,9 @@ impl From<AppError> for Problem {
                     Problem::new(409, "requirements_missing", t.to_string()).with_errors(errors)
                 }
             },
+            AppError::LinkExpired => {
+                Problem::new(410, "link_expired", "this verification link has expired; ask for a new one")
+            }
             AppError::LeadDecided => {
                 Problem::new(409, "lead_decided", "the lead is approved or rejected: only metadata can change")
             }

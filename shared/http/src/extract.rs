@@ -10,6 +10,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, Method, header, request::Parts};
 use serde_json::Value;
 
+use kyc_app::TenantId;
 use kyc_app::auth::{ApiKeys, Principal, bearer_token};
 use kyc_app::store::idempotency::{self, Idempotency};
 use kyc_domain::audit::canonical_json;
@@ -142,6 +143,18 @@ pub fn idempotency_of(
     body: &JsonBody,
     status: u16,
 ) -> Result<Option<Idempotency>, ApiError> {
+    idempotency_scoped(api, &by.tenant, &by.key_id, body, status)
+}
+
+/// As [`idempotency_of`], for a caller that is not an API key (a KYC link: `scope` is
+/// its id, so its keys never meet an API key's).
+pub fn idempotency_scoped(
+    api: &Api,
+    tenant: &TenantId,
+    scope: &str,
+    body: &JsonBody,
+    status: u16,
+) -> Result<Option<Idempotency>, ApiError> {
     let Some(value) = body.headers.get(idempotency::HEADER) else { return Ok(None) };
     let refused = || ApiError::bad_parameter("Idempotency-Key", "must be 1-255 visible ASCII characters");
     let key = value.to_str().map_err(|_| refused())?;
@@ -149,8 +162,8 @@ pub fn idempotency_of(
         return Err(refused());
     }
     Ok(Some(Idempotency {
-        tenant: by.tenant.clone(),
-        scope: by.key_id.clone(),
+        tenant: tenant.clone(),
+        scope: scope.to_string(),
         key: key.to_string(),
         request_hash: idempotency::request_hash(body.method.as_str(), &body.path, &body.canonical),
         now: api.deps.clock.now(),

@@ -7,6 +7,8 @@ pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod leads;
+pub mod link_page;
+pub mod links;
 pub mod metrics;
 pub mod problem;
 pub mod query;
@@ -36,6 +38,12 @@ pub const OPENAPI: &str = include_str!("../../../infra/openapi.json");
 /// else the request's `X-Forwarded-Proto` / `X-Forwarded-Host` / `Host` decide.
 #[derive(Debug, Clone)]
 pub struct PublicUrl(pub String);
+
+/// The origin the hosted page's uploads go to (the documents bucket's, on AWS), allowed
+/// by the page's Content-Security-Policy; `KYC_UPLOAD_ORIGIN` when not given as an
+/// extension. Without one, uploads go to the API's own origin (`kyc-local`).
+#[derive(Debug, Clone)]
+pub struct UploadOrigin(pub String);
 
 static DOCUMENT: LazyLock<serde_json::Value> =
     LazyLock::new(|| serde_json::from_str(OPENAPI).unwrap_or(serde_json::Value::Null));
@@ -85,6 +93,22 @@ pub fn metrics_routes() -> Router<Api> {
         .route("/v1/metrics/pipeline", get(metrics::get_pipeline))
 }
 
+/// KYC link creation (`links-api`, authenticated).
+pub fn links_routes() -> Router<Api> {
+    Router::new().route("/v1/kyc-links", post(links::create_link))
+}
+
+/// The hosted verification page, its assets and its JSON calls (`links-api`): open,
+/// authorised only by the link token in the path.
+pub fn link_page_routes() -> Router<Api> {
+    Router::new()
+        .route("/l/{token}", get(links::page))
+        .route("/l/{token}/session", get(links::session).put(links::open))
+        .route("/l/{token}/documents", post(links::request_document))
+        .route(link_page::SCRIPT_PATH, get(links::script))
+        .route(link_page::STYLE_PATH, get(links::style))
+}
+
 /// Status transitions (`status-api`).
 pub fn status_routes() -> Router<Api> {
     Router::new().route("/v1/leads/{id}/status", post(leads::change_status))
@@ -93,10 +117,16 @@ pub fn status_routes() -> Router<Api> {
 /// Routes every deployment answers: health, the OpenAPI document, and problem+json
 /// for unknown routes and methods.
 pub fn finish(routes: Router<Api>, api: Api) -> Router {
+    finish_with_open(routes, Router::new(), api)
+}
+
+/// As [`finish`], with `open` routes that take no API key (they authorise themselves).
+pub fn finish_with_open(routes: Router<Api>, open: Router<Api>, api: Api) -> Router {
     routes
-        // Every API route is authenticated and checked against the role table; health
-        // and the document below are open.
+        // Every API route is authenticated and checked against the role table; health,
+        // the document and the `open` routes below are not.
         .route_layer(axum::middleware::from_fn_with_state(api.clone(), access::check))
+        .merge(open)
         .route("/health", get(health))
         .route("/v1/openapi.json", get(openapi))
         .fallback(not_found)
@@ -111,20 +141,28 @@ pub fn router(api: Api) -> Router {
         .merge(metrics_routes())
         .merge(status_routes())
         .merge(documents_routes())
-        .merge(webhooks_routes());
-    finish(all, api)
+        .merge(webhooks_routes())
+        .merge(links_routes());
+    finish_with_open(all, link_page_routes(), api)
 }
 
 async fn health() -> Response {
     respond::json(StatusCode::OK, &serde_json::json!({ "status": "ok" }), None)
 }
 
-async fn openapi(public: Option<Extension<PublicUrl>>, headers: HeaderMap) -> Response {
-    let base = public
+/// Where clients reach this API: the deployment's `PublicUrl`, else `KYC_PUBLIC_URL`,
+/// else what the request's proxy headers or `Host` say.
+pub fn public_base(public: Option<Extension<PublicUrl>>, headers: &HeaderMap) -> Option<String> {
+    public
         .map(|Extension(PublicUrl(url))| url)
         .or_else(|| std::env::var("KYC_PUBLIC_URL").ok())
         .filter(|url| valid_base_url(url))
-        .or_else(|| base_url_from_headers(&headers));
+        .map(|url| url.trim_end_matches('/').to_string())
+        .or_else(|| base_url_from_headers(headers))
+}
+
+async fn openapi(public: Option<Extension<PublicUrl>>, headers: HeaderMap) -> Response {
+    let base = public_base(public, &headers);
     let mut response = (StatusCode::OK, served_openapi(base.as_deref())).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response

@@ -44,6 +44,7 @@ fn title_of(code: &str) -> &'static str {
         "validation_failed" => "The request is not valid",
         "malformed_json" => "The body is not valid JSON",
         "not_found" => "Not found",
+        "link_expired" => "The link has expired",
         "method_not_allowed" => "Method not allowed",
         "invalid_transition" => "The status change is not allowed",
         "requirements_missing" => "Requirements are missing",

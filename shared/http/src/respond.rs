@@ -66,6 +66,17 @@ where
         Ok(key) => key,
         Err(e) => return e.into_response(),
     };
+    let by = by.clone();
+    keyed(api, key, status, move |deps, key| run(deps, by, key)).await
+}
+
+/// Runs a write under its idempotency key `key` (if any), whoever the caller is.
+pub async fn keyed<T, F, Fut>(api: &Api, key: Option<Idempotency>, status: StatusCode, run: F) -> Response
+where
+    T: Replayable,
+    F: FnOnce(Deps, Option<Idempotency>) -> Fut,
+    Fut: Future<Output = Result<T, AppError>>,
+{
     let table = api.deps.table.as_ref();
     if let Some(key) = &key {
         match key.lookup(table).await {
@@ -74,7 +85,7 @@ where
             Err(e) => return ApiError::from(e).into_response(),
         }
     }
-    match run(api.deps.clone(), by.clone(), key.clone()).await {
+    match run(api.deps.clone(), key.clone()).await {
         Ok(output) => respond(status, &output),
         Err(AppError::IdempotencyRace) => match key {
             // A concurrent request with the same key committed first: answer as it did.

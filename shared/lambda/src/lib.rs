@@ -1,5 +1,6 @@
-//! Glue shared by the Lambda functions: JSON logs, and the tenant that the API
-//! Gateway authorizer attached to a request.
+//! Glue shared by the Lambda functions: JSON logs, the tenant that the API Gateway
+//! authorizer attached to a request, and the dependencies each function builds from its
+//! environment (store, queue, scoring, verifier).
 
 use async_trait::async_trait;
 use lambda_http::request::RequestContext;
@@ -142,7 +143,12 @@ pub async fn scoring(deps: &kyc_app::Deps) -> Result<kyc_app::scoring::Scoring, 
         }
         _ => None,
     };
-    Ok(kyc_app::scoring::Scoring::new(max_bytes, list.as_deref())?)
+    let threshold = match std::env::var("KYC_FACE_MATCH_THRESHOLD") {
+        Ok(v) if !v.is_empty() => kyc_domain::verification::FaceMatchThreshold::parse(&v)
+            .map_err(|e| format!("KYC_FACE_MATCH_THRESHOLD: {e}"))?,
+        _ => kyc_domain::verification::FaceMatchThreshold::default(),
+    };
+    Ok(kyc_app::scoring::Scoring::new(max_bytes, list.as_deref())?.with_verifier(verifier().await?, threshold))
 }
 
 /// The deliveries queue (`KYC_DELIVERIES_QUEUE_URL`, dead letters to
@@ -155,4 +161,66 @@ pub async fn deliveries_queue() -> Result<kyc_aws::SqsQueue, lambda_runtime::Err
         queue = queue.with_dead_letter(dlq);
     }
     Ok(queue)
+}
+
+/// `KYC_VERIFIER`: what machine-reads documents and faces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifierChoice {
+    /// Amazon Textract and Rekognition, reading the documents bucket (the default on
+    /// Lambda).
+    Aws,
+    /// Nothing is machine-read: automation never approves an identity.
+    None,
+}
+
+impl VerifierChoice {
+    /// The variable's value; unset or empty is `aws`.
+    pub fn parse(value: Option<&str>) -> Result<VerifierChoice, String> {
+        match value.map(str::trim) {
+            None | Some("") | Some("aws") => Ok(VerifierChoice::Aws),
+            Some("none") => Ok(VerifierChoice::None),
+            Some(other) => Err(format!("KYC_VERIFIER must be `aws` or `none`, not `{other}`")),
+        }
+    }
+}
+
+/// The verifier, from the environment: `KYC_VERIFIER` (`aws` by default, or `none`).
+/// With `aws`, Textract and Rekognition read the objects of `KYC_DOCUMENTS_BUCKET`
+/// themselves (same region, the function's credentials), and the init fails with a
+/// clear error where either service is not offered in the function's region (unless
+/// `AWS_ENDPOINT_URL_TEXTRACT` / `AWS_ENDPOINT_URL_REKOGNITION` name an endpoint).
+/// Called once per cold start.
+pub async fn verifier() -> Result<std::sync::Arc<dyn kyc_app::ports::Verifier>, lambda_runtime::Error> {
+    match VerifierChoice::parse(std::env::var("KYC_VERIFIER").ok().as_deref())? {
+        VerifierChoice::None => Ok(std::sync::Arc::new(kyc_app::ports::NoVerifier)),
+        VerifierChoice::Aws => {
+            let bucket = std::env::var("KYC_DOCUMENTS_BUCKET").map_err(|_| "KYC_DOCUMENTS_BUCKET is not set")?;
+            let sdk = kyc_aws::sdk_config().await;
+            kyc_aws::ensure_offered(sdk.region().map(|r| r.as_ref()), kyc_aws::EndpointOverrides::from_env())?;
+            Ok(std::sync::Arc::new(kyc_aws::AwsVerifier::new(&sdk, kyc_aws::FileAccess::S3 { bucket })))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_kyc_verifier_is_unset_should_use_aws() {
+        assert_eq!(VerifierChoice::parse(None), Ok(VerifierChoice::Aws));
+        assert_eq!(VerifierChoice::parse(Some("")), Ok(VerifierChoice::Aws));
+    }
+
+    #[test]
+    fn when_kyc_verifier_names_an_adapter_should_use_it() {
+        assert_eq!(VerifierChoice::parse(Some("aws")), Ok(VerifierChoice::Aws));
+        assert_eq!(VerifierChoice::parse(Some("none")), Ok(VerifierChoice::None));
+    }
+
+    #[test]
+    fn when_kyc_verifier_is_unknown_should_fail_the_init_naming_the_choices() {
+        let err = VerifierChoice::parse(Some("textract")).expect_err("refused");
+        assert!(err.contains("`aws` or `none`"), "{err}");
+    }
 }

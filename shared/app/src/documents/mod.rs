@@ -6,4 +6,7 @@ pub mod record;
 mod request;
 
 pub use read::{DOWNLOAD_TTL, DocumentWithDownload, Download, get_document, list_documents};
-pub use request::{DocumentDataInput, DocumentRequest, DocumentUpload, UPLOAD_TTL, UploadInstruction, request_upload};
+pub use request::{
+    DocumentDataInput, DocumentRequest, DocumentUpload, UPLOAD_TTL, UploadInstruction, request_upload,
+    request_upload_as, whole_number,
+};

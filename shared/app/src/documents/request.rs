@@ -22,6 +22,7 @@ use crate::store::idempotency::{Idempotency, Replayable};
 use crate::store::lead_record::put_new;
 use crate::store::unit_of_work::event;
 use crate::store::{AsyncChange, Change, LeadRecord, Outcome, layout, mutate};
+use crate::tenant::TenantId;
 
 /// Upload URLs live at most 15 minutes (the contract's bound).
 pub const UPLOAD_TTL: TimeDelta = TimeDelta::minutes(15);
@@ -40,7 +41,7 @@ pub struct DocumentRequest {
 
 /// A JSON integer, also when written with a zero fraction (`2.0` is the integer 2 in
 /// JSON Schema), from 0 to `u32::MAX`; `null` is absent.
-fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
     let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else { return Ok(None) };
     let whole = match number.as_u64() {
         Some(n) => Some(n),
@@ -184,7 +185,8 @@ fn validate_data(e: &mut Errors, d: &DocumentDataInput) -> DocumentData {
 
 struct RequestUpload<'a> {
     deps: &'a Deps,
-    by: &'a Principal,
+    /// Who asks, as the audit trail names them (an API key's actor, or a KYC link).
+    actor: String,
     request: DocumentRequest,
 }
 
@@ -223,7 +225,7 @@ impl AsyncChange<DocumentUpload> for RequestUpload<'_> {
             document_id: document.id.clone(),
             kind: document.kind,
         });
-        let event = event(self.deps, now, self.by.audit_actor(), payload);
+        let event = event(self.deps, now, self.actor.clone(), payload);
         let extra = vec![put_new(document_item(&record.tenant, &document)?)];
         // Requesting a document changes the trail, not the lead's data: its version stays.
         Ok(Outcome::Changed(Change {
@@ -246,8 +248,20 @@ pub async fn request_upload(
     request: DocumentRequest,
     idempotency: Option<&Idempotency>,
 ) -> Result<DocumentUpload, AppError> {
-    let change = RequestUpload { deps, by, request };
-    mutate(deps, &by.tenant, lead_id, None, idempotency, change).await
+    request_upload_as(deps, &by.tenant, by.audit_actor(), lead_id, request, idempotency).await
+}
+
+/// As [`request_upload`], for `actor` (e.g. `link:<id>`, the customer on a KYC link).
+pub async fn request_upload_as(
+    deps: &Deps,
+    tenant: &TenantId,
+    actor: String,
+    lead_id: &str,
+    request: DocumentRequest,
+    idempotency: Option<&Idempotency>,
+) -> Result<DocumentUpload, AppError> {
+    let change = RequestUpload { deps, actor, request };
+    mutate(deps, tenant, lead_id, None, idempotency, change).await
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! (risk, the level it calls for, a move to review when it is critical, and their
 //! events), the external-id guard and the counters, in one transaction.
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use kyc_domain::audit::ChainHead;
@@ -16,9 +17,9 @@ use crate::Deps;
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::json;
-use crate::ports::table::{Item, TableError};
+use crate::ports::table::{Item, TableError, Write};
 use crate::scoring::lead::{DataChange, score_data};
-use crate::store::idempotency::{self, Idempotency};
+use crate::store::idempotency::{self, Idempotency, Replayable};
 use crate::store::lead_record::{event_item, put_new};
 use crate::store::unit_of_work::event;
 use crate::store::{LeadRecord, counters, layout};
@@ -36,59 +37,96 @@ pub async fn create_lead(
     input: LeadInput,
     idempotency: Option<&Idempotency>,
 ) -> Result<Lead, AppError> {
-    let tenant = &by.tenant;
     let now = deps.clock.now();
-    let data = input.validate(now.date_naive()).map_err(AppError::Validation)?;
-    let mut lead = data.into_lead(LeadId::from_uuid(deps.ids.uuid()), Source::Api, now);
-    let evidence = Evidence::default();
-    lead.requirements = evaluate(&lead, &evidence);
+    let fresh = FreshLead::new(deps, input, Source::Api, now)?;
+    fresh.commit(deps, &by.tenant, by.audit_actor(), Vec::new(), Vec::new(), idempotency, Lead::clone).await
+}
 
-    let payload = EventPayload::LeadCreated(events::LeadCreated {
-        lead_id: lead.id.clone(),
-        lead_version: lead.version,
-        source: lead.source,
-        lead_type: lead.lead_type,
-        level: lead.level,
-    });
-    let created = event(deps, now, by.audit_actor(), payload);
-    let change = DataChange { tenant, before: None, lead, evidence: &evidence, identity_pending: false };
-    let scored = score_data(deps, change, now).await?;
+/// A validated lead not stored yet, with its requirements (a lead from the API, or one
+/// created with a KYC link).
+pub struct FreshLead {
+    pub lead: Lead,
+    now: DateTime<Utc>,
+}
 
-    // One chain from the genesis: created, then what its scoring caused.
-    let mut head = ChainHead::genesis();
-    let mut event_writes = Vec::new();
-    for draft in std::iter::once(created).chain(scored.events) {
-        let event = draft.chain(&head)?;
-        head = event.head();
-        event_writes.push(put_new(event_item(tenant, &scored.lead, &event)?));
+impl FreshLead {
+    pub fn new(deps: &Deps, input: LeadInput, source: Source, now: DateTime<Utc>) -> Result<FreshLead, AppError> {
+        let data = input.validate(now.date_naive()).map_err(AppError::Validation)?;
+        let mut lead = data.into_lead(LeadId::from_uuid(deps.ids.uuid()), source, now);
+        lead.requirements = evaluate(&lead, &Evidence::default());
+        Ok(FreshLead { lead, now })
     }
-    let record = LeadRecord {
-        tenant: tenant.clone(),
-        lead: scored.lead,
-        evidence: scored.evidence,
-        follow_ups: FollowUps::default(),
-        first_approval: None,
-        identity_pending: false,
-        head,
-    };
 
-    let mut writes = vec![put_new(record.to_item()?)];
-    writes.extend(event_writes);
-    let mut guard_at = None;
-    if let Some(external_id) = &record.lead.external_id {
-        let guard = ExternalIdGuard { lead_id: record.lead.id.clone() };
-        writes.push(put_new(Item::new(layout::external_id_key(tenant, external_id), json::to_body("guard", &guard)?)));
-        guard_at = Some(writes.len() - 1);
-    }
-    // The funnel metrics and the velocity counters (leads per IP / device per hour).
-    writes.extend(counters::on_created(tenant, &record.lead));
-    match idempotency::commit(deps.table.as_ref(), writes, idempotency, &record.lead).await {
-        Ok(()) => Ok(record.lead),
-        Err(AppError::Store(TableError::ConditionFailed { index })) if Some(index) == guard_at => {
-            let external_id = record.lead.external_id.as_deref().unwrap_or_default();
-            Err(AppError::DuplicateExternalId(existing_holder(deps, tenant, external_id).await?))
+    /// Creates the lead in ONE transaction: the lead, its `lead.created` event, then
+    /// `more` events chained after it (all by `actor`), then the events of the scoring
+    /// of its data (risk, a level raised by it, a move to review when it is critical),
+    /// the external-id guard, the counters, `extra` writes, and the answer made of the
+    /// lead as stored under the idempotency key. Answers that answer.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn commit<T: Replayable>(
+        self,
+        deps: &Deps,
+        tenant: &TenantId,
+        actor: String,
+        more: Vec<EventPayload>,
+        extra: Vec<Write>,
+        idempotency: Option<&Idempotency>,
+        answer: impl FnOnce(&Lead) -> T,
+    ) -> Result<T, AppError> {
+        let FreshLead { lead, now } = self;
+        let created = EventPayload::LeadCreated(events::LeadCreated {
+            lead_id: lead.id.clone(),
+            lead_version: lead.version,
+            source: lead.source,
+            lead_type: lead.lead_type,
+            level: lead.level,
+        });
+        let drafts: Vec<_> =
+            std::iter::once(created).chain(more).map(|payload| event(deps, now, actor.clone(), payload)).collect();
+        let evidence = Evidence::default();
+        let change = DataChange { tenant, before: None, lead, evidence: &evidence, identity_pending: false };
+        let scored = score_data(deps, change, now).await?;
+
+        let mut head = ChainHead::genesis();
+        let mut event_items = Vec::with_capacity(drafts.len() + scored.events.len());
+        for draft in drafts.into_iter().chain(scored.events) {
+            let chained = draft.chain(&head)?;
+            head = chained.head();
+            event_items.push(put_new(event_item(tenant, &scored.lead, &chained)?));
         }
-        Err(e) => Err(e),
+        let record = LeadRecord {
+            tenant: tenant.clone(),
+            lead: scored.lead,
+            evidence: scored.evidence,
+            follow_ups: FollowUps::default(),
+            first_approval: None,
+            identity_pending: false,
+            head,
+        };
+        let answer = answer(&record.lead);
+
+        let mut writes = vec![put_new(record.to_item()?)];
+        writes.extend(event_items);
+        let mut guard_at = None;
+        if let Some(external_id) = &record.lead.external_id {
+            let guard = ExternalIdGuard { lead_id: record.lead.id.clone() };
+            writes.push(put_new(Item::new(
+                layout::external_id_key(tenant, external_id),
+                json::to_body("guard", &guard)?,
+            )));
+            guard_at = Some(writes.len() - 1);
+        }
+        // The funnel metrics and the velocity counters (leads per IP / device per hour).
+        writes.extend(counters::on_created(tenant, &record.lead));
+        writes.extend(extra);
+        match idempotency::commit(deps.table.as_ref(), writes, idempotency, &answer).await {
+            Ok(()) => Ok(answer),
+            Err(AppError::Store(TableError::ConditionFailed { index })) if Some(index) == guard_at => {
+                let external_id = record.lead.external_id.as_deref().unwrap_or_default();
+                Err(AppError::DuplicateExternalId(existing_holder(deps, tenant, external_id).await?))
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -166,7 +166,7 @@ fn unavailable(kind: DocumentKind) -> MachineReading {
 /// Whether a selfie's `face_match` still waits for an identity document.
 pub fn waits_for_comparison(selfie: &Document) -> bool {
     let waiting = rules::face_match_waiting();
-    selfie.checks.iter().any(|c| *c == waiting)
+    selfie.checks.contains(&waiting)
 }
 
 fn address_subject(lead: &Lead) -> Option<AddressSubject<'_>> {

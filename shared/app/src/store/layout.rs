@@ -16,6 +16,7 @@
 //! | day counters | `T#{tenant}#M#{yyyy-mm-dd}` | `C#{shard}` | |
 //! | pipeline counters | `T#{tenant}#P` | `C#{shard}` | |
 //! | API key | `K#{sha256(key)}` | `K` | |
+//! | KYC link | `LT#{sha256(token)}` | `LT` (TTL: 30 d after expiry) | |
 //!
 //! Objects: `documents/{tenant}/{lead}/{doc}`.
 
@@ -154,6 +155,11 @@ pub fn idempotency_key(tenant: &TenantId, scope: &str, key: &str) -> Key {
 
 pub fn api_key_key(key_hash: &str) -> Key {
     Key::new(format!("K#{key_hash}"), "K")
+}
+
+/// A KYC link, found by its token's SHA-256 (the token itself is never stored).
+pub fn link_token_key(token_hash: &str) -> Key {
+    Key::new(format!("LT#{token_hash}"), "LT")
 }
 
 /// Which leads hold a file with this SHA-256 (duplicate documents across leads).
