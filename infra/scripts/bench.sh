@@ -20,6 +20,7 @@ scorer="$(cargo bench --locked -p kyc-tests --bench scorer)"
 webhooks="$(cargo bench --locked -p kyc-tests --bench webhooks)"
 verifier="$(cargo bench --locked -p kyc-tests --bench verifier)"
 links="$(cargo bench --locked -p kyc-tests --bench link_page)"
+screening="$(cargo bench --locked -p kyc-tests --bench screening)"
 {
     echo "# Benchmarks"
     echo
@@ -34,5 +35,7 @@ links="$(cargo bench --locked -p kyc-tests --bench link_page)"
     echo "$verifier"
     echo
     echo "$links"
+    echo
+    echo "$screening"
 } > BENCHMARKS.md
 cat BENCHMARKS.md

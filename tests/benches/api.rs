@@ -50,7 +50,29 @@ async fn dynamodb_calls() -> Vec<(&'static str, CallCounts)> {
 
     let before = table.calls();
     api.patch(&format!("/v1/leads/{id}"), json!({"metadata": {"k": "v"}}), &[]).await;
-    measure("patch lead", before, &table);
+    measure("patch lead (metadata only: not scored)", before, &table);
+
+    // What the scoring of a lead's data costs: its documents are read on a change
+    // (one Query), the velocity counters only when signals are given (two GetItems
+    // per signal: this hour and the one before).
+    let before = table.calls();
+    api.patch(&format!("/v1/leads/{id}"), json!({"address": {"city": "Leeds"}}), &[]).await;
+    measure("patch lead (address: rescored)", before, &table);
+
+    let before = table.calls();
+    api.patch(&format!("/v1/leads/{id}"), json!({"individual": {"first_name": "Augusta"}}), &[]).await;
+    measure("patch lead (name: rescored, identity documents re-checked)", before, &table);
+
+    let before = table.calls();
+    let signals = json!({"signals": {"ip_address": "203.0.113.7", "device_id": "dev-1"}});
+    api.patch(&format!("/v1/leads/{id}"), signals.clone(), &[]).await;
+    measure("patch lead (signals: rescored with velocity)", before, &table);
+
+    let before = table.calls();
+    let mut with_signals = complete_individual();
+    with_signals["signals"] = signals["signals"].clone();
+    api.create(with_signals).await;
+    measure("create lead with signals (ip + device)", before, &table);
 
     let before = table.calls();
     api.post(&format!("/v1/leads/{id}/status"), json!({"status": "under_review"})).await;
@@ -171,6 +193,10 @@ async fn main() {
     println!("| --- | ---: | ---: | ---: | ---: |");
     for (name, c) in &calls {
         println!("| {name} | {} | {} | {} | {} |", c.get_item, c.query, c.transact_write_items, c.total());
+    }
+    if std::env::var_os("KYC_LOCAL_BIN").is_none() {
+        eprintln!("KYC_LOCAL_BIN is not set: kyc-local throughput skipped");
+        return;
     }
     let local = local_throughput().await;
     println!("\n## kyc-local requests per second (embedded SQLite store)\n");

@@ -127,10 +127,16 @@ impl TestApi {
             queue: queue.clone(),
             resolver: Arc::new(DnsResolver),
             mode: kyc_domain::ssrf::Mode::Local,
+            risk: Arc::new(kyc_app::scoring::RiskRules::shipped_sample()),
         };
         let auth: Arc<dyn Authenticate> = Arc::new(BearerKeys(Arc::new(StaticKeys::new(&keys))));
         let router = kyc_http::router(Api { deps: deps.clone(), auth: auth.clone() });
-        let scoring = Arc::new(kyc_app::scoring::Scoring::new(10 * 1024 * 1024, None).expect("shipped lists load"));
+        // The scorer screens with the same list as the lead functions.
+        let scoring = Arc::new(
+            kyc_app::scoring::Scoring::new(10 * 1024 * 1024, None)
+                .expect("shipped lists load")
+                .with_screening(deps.risk.screening.clone()),
+        );
         TestApi { router, deps, auth, objects, queue, scoring, _files: Arc::new(files) }
     }
 

@@ -319,8 +319,9 @@ async fn a_merge_patch_changes_only_what_it_names_and_bumps_the_version() {
     assert_eq!(patched["metadata"], json!({"crm": "7"}));
     assert_eq!(patched["individual"], lead["individual"]);
     let trail = api.audit(&id_of(&lead)).await;
-    assert_eq!(trail.last().map(|e| e["action"].clone()), Some(json!("lead.updated")));
-    assert_eq!(trail.last().map(|e| e["data"]["changed"].clone()), Some(json!(["address", "metadata"])));
+    let actions: Vec<&str> = trail.iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(actions, ["lead.created", "risk.scored", "lead.updated", "risk.scored"], "an address is scored");
+    assert_eq!(trail[2]["data"]["changed"], json!(["address", "metadata"]));
 }
 
 #[tokio::test]
@@ -330,7 +331,8 @@ async fn a_level_change_recomputes_requirements() {
     let reply = api.patch(&format!("/v1/leads/{}", id_of(&lead)), json!({"level": "premium"}), &[]).await;
     assert_eq!(
         reply.body["requirements"]["missing"],
-        json!(["identity_document", "proof_of_address", "selfie", "source_of_funds", "screening"])
+        json!(["identity_document", "proof_of_address", "selfie", "source_of_funds"]),
+        "the lead was screened at its creation"
     );
 }
 
@@ -340,7 +342,7 @@ async fn a_patch_that_changes_nothing_writes_nothing() {
     let lead = api.complete_lead().await;
     let reply = api.patch(&format!("/v1/leads/{}", id_of(&lead)), json!({"email": "ada@example.com"}), &[]).await;
     assert_eq!((reply.status, reply.body["version"].as_u64()), (200, Some(1)));
-    assert_eq!(api.audit(&id_of(&lead)).await.len(), 1);
+    assert_eq!(api.audit(&id_of(&lead)).await.len(), 2, "created and scored, nothing since");
 }
 
 #[tokio::test]
@@ -401,11 +403,12 @@ async fn a_basic_lead_walks_from_creation_to_approval_with_an_audit_event_per_st
     }
     let trail = api.audit(&id_of(&lead)).await;
     let actions: Vec<&str> = trail.iter().filter_map(|e| e["action"].as_str()).collect();
-    assert_eq!(actions, ["lead.created", "status.changed", "status.changed", "status.changed"]);
-    assert_eq!(trail[3]["from_status"], "under_review");
-    assert_eq!(trail[3]["to_status"], "approved");
-    assert_eq!(trail[3]["actor"], "key:acme", "the API key's actor, never the body's reviewer");
-    assert_eq!(trail[3]["data"]["reviewer_label"], "alice");
+    assert_eq!(actions, ["lead.created", "risk.scored", "status.changed", "status.changed", "status.changed"]);
+    assert_eq!(trail[1]["actor"], "system:risk-scorer", "scored by the service in the creating write");
+    assert_eq!(trail[4]["from_status"], "under_review");
+    assert_eq!(trail[4]["to_status"], "approved");
+    assert_eq!(trail[4]["actor"], "key:acme", "the API key's actor, never the body's reviewer");
+    assert_eq!(trail[4]["data"]["reviewer_label"], "alice");
 }
 
 #[tokio::test]
@@ -418,7 +421,7 @@ async fn a_forbidden_move_is_409_invalid_transition_naming_both_statuses() {
     reply.assert_problem(409, "invalid_transition");
     let detail = reply.body["detail"].as_str().unwrap_or_default();
     assert!(detail.contains("approved") && detail.contains("rejected"), "{detail}");
-    assert_eq!(api.audit(&id_of(&lead)).await.len(), 2, "a refused move writes nothing");
+    assert_eq!(api.audit(&id_of(&lead)).await.len(), 3, "a refused move writes nothing");
 }
 
 #[tokio::test]
@@ -498,9 +501,9 @@ async fn a_note_is_201_and_joins_the_audit_trail_without_changing_the_lead() {
     assert_eq!(reply.body["object"], "note");
     assert_eq!(reply.body["body"], "Called the customer");
     let trail = api.audit(&id_of(&lead)).await;
-    assert_eq!(trail[1]["action"], "note.added");
-    assert_eq!(trail[1]["note"], "Called the customer");
-    assert_eq!(trail[1]["id"], reply.body["id"]);
+    assert_eq!(trail[2]["action"], "note.added");
+    assert_eq!(trail[2]["note"], "Called the customer");
+    assert_eq!(trail[2]["id"], reply.body["id"]);
     assert_eq!(api.get(&path).await.body["version"], 1);
     let empty = api.post(&format!("{path}/notes"), json!({"body": ""})).await;
     empty.assert_problem(422, "validation_failed");
@@ -527,11 +530,11 @@ async fn the_audit_trail_is_a_verifiable_hash_chain_that_pages() {
             None => break,
         }
     }
-    assert_eq!(events.len(), 4);
+    assert_eq!(events.len(), 5);
     assert_eq!(events[0]["prev_hash"], GENESIS_HASH);
     let typed: Vec<AuditEvent> =
         events.into_iter().map(|e| serde_json::from_value(e).expect("an audit event")).collect();
-    assert_eq!(typed.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(typed.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
     assert_eq!(verify_chain(&typed), Ok(()));
 }
 
@@ -583,7 +586,7 @@ async fn a_replayed_status_change_does_not_apply_twice() {
     let again = api.post_with(&path, json!({"status": "approved"}), &key).await;
     assert_eq!((first.status, again.status), (200, 200));
     assert_eq!(first.body, again.body);
-    assert_eq!(api.audit(&id_of(&lead)).await.len(), 3, "created, under_review, approved: once");
+    assert_eq!(api.audit(&id_of(&lead)).await.len(), 4, "created, scored, under_review, approved: once");
 }
 
 // ------------------------------------------------------------------- meta routes

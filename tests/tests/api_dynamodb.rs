@@ -19,7 +19,7 @@ async fn a_lead_walks_to_approval_with_a_verifiable_trail_on_dynamodb() {
     api.post(&format!("/v1/leads/{id}/notes"), json!({"body": "checked by phone"})).await;
     let trail: Vec<AuditEvent> =
         api.audit(&id).await.into_iter().map(|e| serde_json::from_value(e).expect("event")).collect();
-    assert_eq!(trail.len(), 5);
+    assert_eq!(trail.len(), 6, "created, scored, three moves, a note");
     assert_eq!(verify_chain(&trail), Ok(()));
     let foreign = api.send("GET", &format!("/v1/leads/{id}"), Some(GLOBEX_KEY), None, &[]).await;
     foreign.assert_problem(404, "not_found");

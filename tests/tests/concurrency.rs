@@ -70,7 +70,7 @@ async fn notes_race(table: Arc<dyn Table>) {
     }
     let trail: Vec<AuditEvent> =
         api.audit(&id).await.into_iter().map(|e| serde_json::from_value(e).expect("audit event")).collect();
-    assert_eq!(trail.len(), 1 + DECIDERS, "every note is in the trail once");
+    assert_eq!(trail.len(), 2 + DECIDERS, "created, scored, and every note once");
     assert_eq!(verify_chain(&trail), Ok(()));
 }
 

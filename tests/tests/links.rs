@@ -47,7 +47,7 @@ async fn a_link_creates_its_lead_with_source_kyc_link_at_the_links_level() {
     assert_eq!((lead["source"].as_str(), lead["level"].as_str()), (Some("kyc_link"), Some("enhanced")));
     assert_eq!(lead["status"], "not_started");
     let trail = api.audit(lead["id"].as_str().expect("id")).await;
-    assert_eq!(actions(&trail), ["lead.created", "link.created"]);
+    assert_eq!(actions(&trail), ["lead.created", "link.created", "risk.scored"], "scored in the creating write");
     assert_eq!(trail[1]["data"]["link_id"], link["id"]);
     assert_eq!(trail[1]["actor"], "key:acme");
 }
@@ -87,7 +87,7 @@ async fn the_pages_get_changes_nothing_and_its_first_call_opens_the_link_once() 
     let read = page_call(&api, "GET", &format!("/l/{token}/session"), None).await;
     assert_eq!(read.status, 200, "{}", read.body);
     assert_eq!(read.body["status"], "not_started", "neither the page nor a read opens the link");
-    assert_eq!(actions(&api.audit(&lead_id).await), ["lead.created", "link.created"]);
+    assert_eq!(actions(&api.audit(&lead_id).await), ["lead.created", "link.created", "risk.scored"]);
 
     let opened = page_call(&api, "PUT", &format!("/l/{token}/session"), None).await;
     assert_eq!(opened.status, 200, "{}", opened.body);
@@ -96,17 +96,17 @@ async fn the_pages_get_changes_nothing_and_its_first_call_opens_the_link_once() 
         opened.body["steps"].as_array().expect("steps").iter().filter_map(|s| s["requirement"].as_str()).collect();
     assert_eq!(steps, ["identity_document", "proof_of_address", "selfie"]);
     let trail = api.audit(&lead_id).await;
-    assert_eq!(actions(&trail), ["lead.created", "link.created", "link.opened", "status.changed"]);
+    assert_eq!(actions(&trail), ["lead.created", "link.created", "risk.scored", "link.opened", "status.changed"]);
     let actor = format!("link:{}", link["id"].as_str().expect("id"));
-    assert!(trail[2..].iter().all(|e| e["actor"] == actor.as_str()), "{trail:?}");
+    assert!(trail[3..].iter().all(|e| e["actor"] == actor.as_str()), "{trail:?}");
     assert_eq!(
-        (trail[3]["from_status"].as_str(), trail[3]["to_status"].as_str()),
+        (trail[4]["from_status"].as_str(), trail[4]["to_status"].as_str()),
         (Some("not_started"), Some("in_progress"))
     );
 
     let again = page_call(&api, "PUT", &format!("/l/{token}/session"), None).await;
     assert_eq!(again.status, 200);
-    assert_eq!(api.audit(&lead_id).await.len(), 4, "a second open records nothing");
+    assert_eq!(api.audit(&lead_id).await.len(), 5, "a second open records nothing");
 }
 
 #[tokio::test]

@@ -48,7 +48,7 @@ async fn a_lead_walks_from_creation_to_approval_over_http_and_survives_a_restart
     }
     let (status, audit) = send(&client, reqwest::Method::GET, format!("{base}/v1/leads/{id}/audit"), None).await;
     assert_eq!(status, 200);
-    assert_eq!(audit["data"].as_array().map(Vec::len), Some(4));
+    assert_eq!(audit["data"].as_array().map(Vec::len), Some(5), "created, scored, three moves");
 
     let unauthorized = client.get(format!("{base}/v1/leads")).send().await.expect("answers");
     assert_eq!(unauthorized.status().as_u16(), 401);

@@ -174,10 +174,12 @@ async fn a_person_moving_a_lead_to_review_holds_it() {
 // ------------------------------------------------------------------ four eyes
 
 /// An enhanced lead whose country is on the FATF call-for-action list: high (here
-/// critical) risk, every document in, waiting for people.
+/// critical) risk, so raised to premium at its creation; every document in, waiting
+/// for people.
 async fn high_risk_lead_in_review(api: &TestApi) -> String {
     let id = id_of(&api.create(enhanced_individual("MM")).await);
     upload_a_perfect_set(api, &id).await;
+    upload(api, &id, "source_of_funds", "application/pdf", &fixtures::pdf_with(b"3 0 obj << /Title (funds) >> endobj\n")).await;
     let lead = lead(api, &id).await;
     assert!(["high", "critical"].contains(&lead["risk"]["level"].as_str().unwrap_or_default()), "{lead}");
     assert_eq!(lead["status"], "under_review");

@@ -13,7 +13,8 @@ use tracing_subscriber::EnvFilter;
 use kyc_app::auth::{KeySpec, Role, StaticKeys, parse_key_list, provision_key};
 use kyc_app::ports::table::Table;
 use kyc_app::ports::{Clock, NoVerifier, SystemClock, UuidV7Ids, Verifier};
-use kyc_app::scoring::{DEFAULT_MAX_DOCUMENT_BYTES, Scoring};
+use kyc_app::ports::screening::ScreeningSource;
+use kyc_app::scoring::{DEFAULT_MAX_DOCUMENT_BYTES, RiskRules, Scoring};
 use kyc_app::webhooks::sender::Sender;
 use kyc_app::{Deps, TenantId};
 use kyc_aws::{DnsResolver, HttpTransport};
@@ -30,6 +31,8 @@ mod workers;
 #[derive(Debug, Parser)]
 #[command(name = "kyc-local", version, about)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Port to listen on (0 picks a free one).
     #[arg(long, env = "KYC_PORT", default_value_t = 3000)]
     port: u16,
@@ -84,6 +87,23 @@ fn parse_threshold(text: &str) -> Result<FaceMatchThreshold, String> {
 
 const DEV_KEY_FILE: &str = "dev-api-key";
 
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Builds the compact index of a screening list (`targets.simple.csv`), for
+    /// `KYC_SCREENING_LIST` here or `ScreeningListKey` on AWS, and exits.
+    ScreeningIndex { csv: PathBuf, out: PathBuf },
+}
+
+/// `kyc-local screening-index CSV OUT`.
+fn build_screening_index(csv: &Path, out: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(csv).with_context(|| format!("cannot read {}", csv.display()))?;
+    let list = kyc_domain::risk::screening::parse_targets_simple(bytes.as_slice())
+        .map_err(|e| anyhow::anyhow!("screening list: {e}"))?;
+    std::fs::write(out, list.to_index()).with_context(|| format!("cannot write {}", out.display()))?;
+    println!("{} entries indexed into {}", list.len(), out.display());
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -91,6 +111,9 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if let Some(Command::ScreeningIndex { csv, out }) = &args.command {
+        return build_screening_index(csv, out);
+    }
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create data dir {}", args.data_dir.display()))?;
 
@@ -123,9 +146,15 @@ async fn main() -> anyhow::Result<()> {
         VerifierChoice::None => Arc::new(NoVerifier),
         VerifierChoice::Aws => aws_verifier().await?,
     };
+    // One screening list for lead writes and the scorer, loaded on its first use.
+    let risk = Arc::new(match list {
+        Some(bytes) => RiskRules::lazy(ScreeningSource::Bytes(bytes)),
+        None => RiskRules::shipped_sample(),
+    });
     let scoring = Arc::new(
-        Scoring::new(args.max_document_bytes, list.as_deref())
+        Scoring::new(args.max_document_bytes, None)
             .map_err(|e| anyhow::anyhow!("screening list: {e}"))?
+            .with_screening(risk.screening.clone())
             .with_verifier(verifier, args.face_match_threshold),
     );
     let schedule = match &args.webhook_retry_schedule {
@@ -151,6 +180,7 @@ async fn main() -> anyhow::Result<()> {
         queue: queue.clone(),
         resolver: Arc::new(DnsResolver),
         mode: Mode::Local,
+        risk,
     };
     let auth = Arc::new(BearerKeys(Arc::new(StaticKeys::new(&keys))));
     let transport = HttpTransport::new(Mode::Local).map_err(|e| anyhow::anyhow!("webhook client: {e}"))?;

@@ -84,6 +84,12 @@ impl From<kyc_domain::audit::DraftError> for AppError {
     }
 }
 
+impl From<crate::ports::screening::ScreeningError> for AppError {
+    fn from(e: crate::ports::screening::ScreeningError) -> Self {
+        AppError::internal_from("cannot screen the lead", e)
+    }
+}
+
 impl From<kyc_domain::webhook::WebhookEventError> for AppError {
     fn from(e: kyc_domain::webhook::WebhookEventError) -> Self {
         AppError::internal_from("cannot read a stored audit event as webhook events", e)

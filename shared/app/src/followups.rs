@@ -62,6 +62,7 @@ impl AsyncChange<Sent> for SendFollowUp<'_> {
             evidence: None,
             follow_ups: Some(next),
             first_approval: None,
+            identity_pending: None,
             events: vec![event],
             extra: Vec::new(),
             output: Sent(true),

@@ -41,4 +41,7 @@ pub struct Deps {
     pub resolver: Arc<dyn Resolver>,
     /// Local mode allows loopback `http://` webhook endpoints; production only public `https://`.
     pub mode: kyc_domain::ssrf::Mode,
+    /// What a lead's risk is scored with when it is created or changed: the policy, the
+    /// country lists and the screening list (loaded on first use).
+    pub risk: Arc<scoring::RiskRules>,
 }

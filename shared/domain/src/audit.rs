@@ -54,10 +54,12 @@ pub enum Action {
     SumsubImported,
     #[serde(rename = "review.first_approval")]
     FirstApproval,
+    #[serde(rename = "level.raised")]
+    LevelRaised,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::LeadCreated,
         Action::LeadUpdated,
         Action::StatusChanged,
@@ -72,6 +74,7 @@ impl Action {
         Action::LinkOpened,
         Action::SumsubImported,
         Action::FirstApproval,
+        Action::LevelRaised,
     ];
 
     /// The stored name (`lead.created`, ...), as serde writes it.
@@ -91,6 +94,7 @@ impl Action {
             Action::LinkOpened => "link.opened",
             Action::SumsubImported => "sumsub.imported",
             Action::FirstApproval => "review.first_approval",
+            Action::LevelRaised => "level.raised",
         }
     }
 }

@@ -55,6 +55,8 @@ pub enum EventPayload {
     SumsubImported(SumsubImported),
     #[serde(rename = "review.first_approval")]
     FirstApproval(FirstApproval),
+    #[serde(rename = "level.raised")]
+    LevelRaised(LevelRaised),
 }
 
 /// A stored `data` object that is not the payload its action calls for, or a payload
@@ -93,6 +95,7 @@ impl EventPayload {
             EventPayload::LinkOpened(_) => Action::LinkOpened,
             EventPayload::SumsubImported(_) => Action::SumsubImported,
             EventPayload::FirstApproval(_) => Action::FirstApproval,
+            EventPayload::LevelRaised(_) => Action::LevelRaised,
         }
     }
 
@@ -112,6 +115,7 @@ impl EventPayload {
             EventPayload::LinkOpened(p) => &p.lead_id,
             EventPayload::SumsubImported(p) => &p.lead_id,
             EventPayload::FirstApproval(p) => &p.lead_id,
+            EventPayload::LevelRaised(p) => &p.lead_id,
         }
     }
 
@@ -132,6 +136,7 @@ impl EventPayload {
             EventPayload::LinkOpened(p) => p.lead_version,
             EventPayload::SumsubImported(p) => p.lead_version,
             EventPayload::FirstApproval(p) => p.lead_version,
+            EventPayload::LevelRaised(p) => p.lead_version,
         }
     }
 
@@ -151,6 +156,7 @@ impl EventPayload {
             EventPayload::LinkOpened(p) => serde_json::to_value(p),
             EventPayload::SumsubImported(p) => serde_json::to_value(p),
             EventPayload::FirstApproval(p) => serde_json::to_value(p),
+            EventPayload::LevelRaised(p) => serde_json::to_value(p),
         };
         data.map_err(|source| PayloadError::Serialise { action: self.action(), source })
     }
@@ -248,16 +254,18 @@ pub enum StatusChangeOrigin {
     /// Through the API: the reviewer label it named, if any, and for a rejection whether
     /// it is final (`final` is written only for rejections).
     Manual { reviewer_label: Option<String>, is_final: Option<bool> },
-    /// By the decision policy, after a document was scored.
+    /// By the decision policy: after a document was scored, or after the lead's data was
+    /// scored at its creation or on a change.
     Policy(PolicyMove),
 }
 
-/// Why the decision policy moved a lead: the document whose scoring led to it and the
-/// risk it found.
+/// Why the decision policy moved a lead: the document whose scoring led to it (none
+/// when the lead's own data was scored, at its creation or on a change) and the risk
+/// it found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyMove {
-    pub document_id: DocumentId,
-    pub kind: DocumentKind,
+    pub document_id: Option<DocumentId>,
+    pub kind: Option<DocumentKind>,
     pub policy_version: String,
     /// Codes of the risk factors found (`ip_country_mismatch`, `sanctions_match`, ...).
     pub factors: Vec<String>,
@@ -308,14 +316,15 @@ impl StatusChangedFields {
             if reviewer_label.is_some() || is_final.is_some() {
                 return Err("a status change is either manual (reviewer, final) or by the policy, not both");
             }
-            match (document_id, kind, policy_version, factors, risk_level) {
-                (Some(document_id), Some(kind), Some(policy_version), Some(factors), Some(risk_level)) => {
+            if document_id.is_some() != kind.is_some() {
+                return Err("a policy move names its document's document_id and kind together, or neither");
+            }
+            match (policy_version, factors, risk_level) {
+                (Some(policy_version), Some(factors), Some(risk_level)) => {
                     StatusChangeOrigin::Policy(PolicyMove { document_id, kind, policy_version, factors, risk_level })
                 }
                 _ => {
-                    return Err(
-                        "a policy move names document_id, kind, policy_version, factors and risk_level together",
-                    );
+                    return Err("a policy move names policy_version, factors and risk_level together");
                 }
             }
         } else {
@@ -342,8 +351,8 @@ impl StatusChangedFields {
                 fields.is_final = *is_final;
             }
             StatusChangeOrigin::Policy(policy) => {
-                fields.document_id = Some(policy.document_id.clone());
-                fields.kind = Some(policy.kind);
+                fields.document_id = policy.document_id.clone();
+                fields.kind = policy.kind;
                 fields.policy_version = Some(policy.policy_version.clone());
                 fields.factors = Some(policy.factors.clone());
                 fields.risk_level = Some(policy.risk_level);
@@ -403,16 +412,38 @@ pub struct DocumentVerdict {
     pub failed_checks: Vec<String>,
 }
 
+impl DocumentVerdict {
+    /// The verdict of a document as it stands, at the lead's `lead_version`.
+    pub fn of(doc: &crate::documents::Document, lead_version: u64) -> DocumentVerdict {
+        DocumentVerdict {
+            lead_id: doc.lead_id.clone(),
+            lead_version,
+            document_id: doc.id.clone(),
+            kind: doc.kind,
+            failed_checks: doc
+                .checks
+                .iter()
+                .filter(|c| c.result == crate::documents::CheckResult::Fail)
+                .map(|c| c.name.clone())
+                .collect(),
+        }
+    }
+}
+
 // ------------------------------------------------------------------------------- risk
 
-/// `risk.scored`: the lead's risk after a document was scored.
+/// `risk.scored`: the lead's risk after a document was scored (which it names), or
+/// after its own data was scored at its creation or on a change (no document: left
+/// out, so every event stored before such scorings existed reads as it was written).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RiskScored {
     pub lead_id: LeadId,
     pub lead_version: u64,
-    pub document_id: DocumentId,
-    pub kind: DocumentKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_id: Option<DocumentId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<DocumentKind>,
     pub score: u32,
     pub level: RiskLevel,
     pub policy_version: String,
@@ -420,6 +451,21 @@ pub struct RiskScored {
     pub factors: Vec<String>,
     /// Stored as `null` (not left out) when the score raised no alert.
     pub alert: Option<RiskAlert>,
+}
+
+/// `level.raised`: the lead's risk called for more than its level asked, so the level
+/// was raised (never lowered) and the requirements rose with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelRaised {
+    pub lead_id: LeadId,
+    pub lead_version: u64,
+    pub from: Level,
+    pub to: Level,
+    /// Codes of the risk factors that called for the raise.
+    pub factors: Vec<String>,
+    /// What the lead lacks at its new level.
+    pub missing: Vec<Requirement>,
 }
 
 /// A compliance alert raised by a score; it becomes `kyc.compliance_alert`.
@@ -494,8 +540,8 @@ mod tests {
 
     fn policy_move() -> PolicyMove {
         PolicyMove {
-            document_id: document_id(),
-            kind: DocumentKind::Passport,
+            document_id: Some(document_id()),
+            kind: Some(DocumentKind::Passport),
             policy_version: "2026-11-1".into(),
             factors: vec!["ip_country_mismatch".into()],
             risk_level: RiskLevel::Medium,
@@ -515,8 +561,8 @@ mod tests {
         let scored = RiskScored {
             lead_id: lead_id.clone(),
             lead_version: 3,
-            document_id: document_id(),
-            kind: DocumentKind::Passport,
+            document_id: Some(document_id()),
+            kind: Some(DocumentKind::Passport),
             score: 12,
             level: RiskLevel::Low,
             policy_version: "2026-11-1".into(),
@@ -585,7 +631,28 @@ mod tests {
                 score: 82,
                 level: RiskLevel::Critical,
                 alert: Some(RiskAlert { code: AlertCode::CriticalRisk, severity: AlertSeverity::Critical, score: 82 }),
+                ..scored.clone()
+            }),
+            EventPayload::RiskScored(RiskScored {
+                document_id: None,
+                kind: None,
+                score: 100,
+                level: RiskLevel::Critical,
+                alert: Some(RiskAlert { code: AlertCode::CriticalRisk, severity: AlertSeverity::Critical, score: 100 }),
                 ..scored
+            }),
+            EventPayload::LevelRaised(LevelRaised {
+                lead_id: lead_id.clone(),
+                lead_version: 1,
+                from: Level::Basic,
+                to: Level::Premium,
+                factors: vec!["geo_sanctioned_country".into()],
+                missing: vec![Requirement::IdentityDocument, Requirement::Screening],
+            }),
+            EventPayload::StatusChanged(StatusChanged {
+                lead_id: lead_id.clone(),
+                lead_version: 1,
+                origin: StatusChangeOrigin::Policy(PolicyMove { document_id: None, kind: None, ..policy_move() }),
             }),
             EventPayload::FollowUpSent(FollowUpSent {
                 lead_id: lead_id.clone(),
@@ -701,6 +768,32 @@ mod tests {
             json!({ "lead_id": lead_id(), "lead_version": 3, "document_id": document_id(), "kind": "passport",
                     "policy_version": "2026-11-1", "factors": ["ip_country_mismatch"], "risk_level": "medium" })
         );
+    }
+
+    #[test]
+    fn a_score_of_the_leads_own_data_names_no_document_and_stores_none() {
+        let scored = one_of_each()
+            .into_iter()
+            .find(|p| matches!(p, EventPayload::RiskScored(s) if s.document_id.is_none()))
+            .expect("a score of the lead's data");
+        let data = scored.to_data().expect("serialises");
+        assert!(data.get("document_id").is_none() && data.get("kind").is_none(), "{data}");
+        assert_eq!(EventPayload::from_data(Action::RiskScored, &data).expect("parses"), scored);
+    }
+
+    #[test]
+    fn a_policy_move_names_its_document_whole_or_not_at_all() {
+        let data = json!({ "lead_id": lead_id(), "lead_version": 3, "kind": "passport", "policy_version": "2026-11-1",
+                           "factors": [], "risk_level": "critical" });
+        assert!(EventPayload::from_data(Action::StatusChanged, &data).is_err(), "a kind without its document");
+        let data = json!({ "lead_id": lead_id(), "lead_version": 3, "policy_version": "2026-11-1",
+                           "factors": ["geo_sanctioned_country"], "risk_level": "critical" });
+        let EventPayload::StatusChanged(change) =
+            EventPayload::from_data(Action::StatusChanged, &data).expect("parses")
+        else {
+            panic!("a status change")
+        };
+        assert!(matches!(change.origin, StatusChangeOrigin::Policy(PolicyMove { document_id: None, .. })));
     }
 
     #[test]

@@ -48,8 +48,8 @@ fn manual(reviewer: Option<&str>, is_final: Option<bool>) -> StatusChangeOrigin 
 
 fn policy(risk_level: RiskLevel) -> StatusChangeOrigin {
     StatusChangeOrigin::Policy(PolicyMove {
-        document_id: document_id(),
-        kind: DocumentKind::Passport,
+        document_id: Some(document_id()),
+        kind: Some(DocumentKind::Passport),
         policy_version: "2026-11-1".into(),
         factors: vec![],
         risk_level,
@@ -78,8 +78,8 @@ fn risk_scored(score: u32, level: RiskLevel, alert: Option<RiskAlert>) -> EventP
     EventPayload::RiskScored(RiskScored {
         lead_id: lead_id(),
         lead_version: 4,
-        document_id: document_id(),
-        kind: DocumentKind::Passport,
+        document_id: Some(document_id()),
+        kind: Some(DocumentKind::Passport),
         score,
         level,
         policy_version: "2026-11-1".into(),
@@ -107,7 +107,8 @@ fn event_types_serialize_as_their_contract_names_and_parse_back() {
             "kyc.document_received",
             "kyc.review_completed",
             "kyc.compliance_alert",
-            "kyc.follow_up_due"
+            "kyc.follow_up_due",
+            "kyc.requirements_updated"
         ]
     );
     for t in EventType::ALL {
@@ -294,6 +295,34 @@ fn a_follow_up_sent_becomes_follow_up_due_with_attempt_and_missing() {
     assert_eq!(
         events[0].data,
         json!({ "lead_id": LEAD_ID, "lead_version": 4, "attempt": 2, "missing": ["proof_of_address", "selfie"] })
+    );
+}
+
+#[test]
+fn a_raised_level_becomes_one_requirements_updated_event_with_the_new_level_and_what_is_missing() {
+    let raised = EventPayload::LevelRaised(kyc_domain::events::LevelRaised {
+        lead_id: lead_id(),
+        lead_version: 1,
+        from: kyc_domain::lead::Level::Basic,
+        to: kyc_domain::lead::Level::Premium,
+        factors: vec!["geo_sanctioned_country".into()],
+        missing: vec![kyc_domain::Requirement::IdentityDocument, kyc_domain::Requirement::Screening],
+    });
+    let audit = EventDraft::new(
+        EventId::parse("evt_0190b5e8c3a47d2e9f1b6a5c4d3e2f10").expect("an event id"),
+        chrono::DateTime::from_timestamp(1_764_374_400, 0).expect("a time"),
+        "system:risk-scorer",
+        raised,
+    )
+    .chain(&kyc_domain::audit::ChainHead::genesis())
+    .expect("links");
+    let events = events_for(&audit).expect("a readable payload");
+    assert_eq!(types(&events), [EventType::RequirementsUpdated]);
+    assert_eq!(events[0].id, audit.id, "the first webhook reuses the audit event's id");
+    assert_eq!(
+        events[0].data,
+        json!({ "lead_id": lead_id(), "lead_version": 1, "level": "premium",
+                "missing": ["identity_document", "screening"] })
     );
 }
 

@@ -96,15 +96,29 @@ pub async fn api_deps() -> Result<kyc_app::Deps, lambda_http::Error> {
     let queue_url = std::env::var("KYC_DELIVERIES_QUEUE_URL").map_err(|_| "KYC_DELIVERIES_QUEUE_URL is not set")?;
     let sdk = kyc_aws::sdk_config().await;
     let table = kyc_aws::DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), table_name);
+    let objects: std::sync::Arc<dyn kyc_app::ports::ObjectStore> =
+        std::sync::Arc::new(kyc_aws::S3Objects::new(kyc_aws::s3_client(&sdk), bucket));
     Ok(kyc_app::Deps {
         table: std::sync::Arc::new(table),
         clock: std::sync::Arc::new(kyc_app::ports::SystemClock),
         ids: std::sync::Arc::new(kyc_app::ports::UuidV7Ids),
-        objects: std::sync::Arc::new(kyc_aws::S3Objects::new(kyc_aws::s3_client(&sdk), bucket)),
+        risk: std::sync::Arc::new(risk_rules(objects.clone())),
+        objects,
         queue: std::sync::Arc::new(kyc_aws::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url)),
         resolver: std::sync::Arc::new(kyc_aws::DnsResolver),
         mode: kyc_domain::ssrf::Mode::Production,
     })
+}
+
+/// What lead writes score risk with: the screening list named by
+/// `KYC_SCREENING_LIST_KEY` in the documents bucket (a compact index or a CSV), else
+/// the sample shipped in the binary; either is loaded on its first use, not here.
+pub fn risk_rules(objects: std::sync::Arc<dyn kyc_app::ports::ObjectStore>) -> kyc_app::scoring::RiskRules {
+    use kyc_app::ports::screening::ScreeningSource;
+    match std::env::var("KYC_SCREENING_LIST_KEY") {
+        Ok(key) if !key.is_empty() => kyc_app::scoring::RiskRules::lazy(ScreeningSource::Object { objects, key }),
+        _ => kyc_app::scoring::RiskRules::shipped_sample(),
+    }
 }
 
 /// An API function's routes' state: its dependencies and the authorizer's tenant.

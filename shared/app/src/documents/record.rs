@@ -68,6 +68,25 @@ pub fn parse_document(item: &Item) -> Result<Document, AppError> {
     json::from_body("document item", &item.body)
 }
 
+/// Every document of a lead with the read data kept with it, oldest first.
+pub async fn documents_with_reads_of(
+    deps: &Deps,
+    tenant: &TenantId,
+    lead: &LeadId,
+) -> Result<Vec<(Document, Option<IdentityRead>)>, AppError> {
+    let partition = layout::lead_pk(tenant, lead);
+    page::list_all(deps.table.as_ref(), partition, layout::DOCUMENT_SK_PREFIX, true, MAX_DOCUMENTS_PER_LEAD, |item| {
+        Ok(vec![(parse_document(item)?, read_data_of(item)?)])
+    })
+    .await
+}
+
+/// The condition that a document is still verified as it was read (a re-check lands
+/// on the document only as it was read).
+pub fn still_verified() -> Condition {
+    Condition::AttrEquals(layout::DOCUMENT_STATUS.into(), Attr::S(status_name(DocumentStatus::Verified).into()))
+}
+
 /// Every document of a lead, oldest first.
 pub async fn documents_of(deps: &Deps, tenant: &TenantId, lead: &LeadId) -> Result<Vec<Document>, AppError> {
     let partition = layout::lead_pk(tenant, lead);

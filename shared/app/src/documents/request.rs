@@ -233,6 +233,7 @@ impl AsyncChange<DocumentUpload> for RequestUpload<'_> {
             evidence: None,
             follow_ups: None,
             first_approval: None,
+            identity_pending: None,
             events: vec![event],
             extra,
             output: DocumentUpload { document, upload: upload.into() },

@@ -1,5 +1,6 @@
-//! Creating a lead: validated input, its first audit event, the external-id guard and
-//! the counters, in one transaction.
+//! Creating a lead: validated input, its first audit event, the scoring of its data
+//! (risk, the level it calls for, a move to review when it is critical, and their
+//! events), the external-id guard and the counters, in one transaction.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -17,6 +18,7 @@ use crate::auth::Principal;
 use crate::error::AppError;
 use crate::json;
 use crate::ports::table::{Item, TableError, Write};
+use crate::scoring::lead::{DataChange, score_data};
 use crate::store::idempotency::{self, Idempotency, Replayable};
 use crate::store::lead_record::{event_item, put_new};
 use crate::store::unit_of_work::event;
@@ -37,9 +39,7 @@ pub async fn create_lead(
 ) -> Result<Lead, AppError> {
     let now = deps.clock.now();
     let fresh = FreshLead::new(deps, input, Source::Api, now)?;
-    let lead = fresh.lead.clone();
-    fresh.commit(deps, &by.tenant, by.audit_actor(), Vec::new(), Vec::new(), idempotency, &lead).await?;
-    Ok(lead)
+    fresh.commit(deps, &by.tenant, by.audit_actor(), Vec::new(), Vec::new(), idempotency, Lead::clone).await
 }
 
 /// A validated lead not stored yet, with its requirements (a lead from the API, or one
@@ -58,8 +58,10 @@ impl FreshLead {
     }
 
     /// Creates the lead in ONE transaction: the lead, its `lead.created` event, then
-    /// `more` events chained after it (all by `actor`), the external-id guard, the
-    /// counters, `extra` writes, and `answer` under the idempotency key.
+    /// `more` events chained after it (all by `actor`), then the events of the scoring
+    /// of its data (risk, a level raised by it, a move to review when it is critical),
+    /// the external-id guard, the counters, `extra` writes, and the answer made of the
+    /// lead as stored under the idempotency key. Answers that answer.
     #[allow(clippy::too_many_arguments)]
     pub async fn commit<T: Replayable>(
         self,
@@ -69,8 +71,8 @@ impl FreshLead {
         more: Vec<EventPayload>,
         extra: Vec<Write>,
         idempotency: Option<&Idempotency>,
-        answer: &T,
-    ) -> Result<(), AppError> {
+        answer: impl FnOnce(&Lead) -> T,
+    ) -> Result<T, AppError> {
         let FreshLead { lead, now } = self;
         let created = EventPayload::LeadCreated(events::LeadCreated {
             lead_id: lead.id.clone(),
@@ -79,21 +81,29 @@ impl FreshLead {
             lead_type: lead.lead_type,
             level: lead.level,
         });
+        let drafts: Vec<_> =
+            std::iter::once(created).chain(more).map(|payload| event(deps, now, actor.clone(), payload)).collect();
+        let evidence = Evidence::default();
+        let change = DataChange { tenant, before: None, lead, evidence: &evidence, identity_pending: false };
+        let scored = score_data(deps, change, now).await?;
+
         let mut head = ChainHead::genesis();
-        let mut event_items = Vec::with_capacity(1 + more.len());
-        for payload in std::iter::once(created).chain(more) {
-            let chained = event(deps, now, actor.clone(), payload).chain(&head)?;
+        let mut event_items = Vec::with_capacity(drafts.len() + scored.events.len());
+        for draft in drafts.into_iter().chain(scored.events) {
+            let chained = draft.chain(&head)?;
             head = chained.head();
-            event_items.push(put_new(event_item(tenant, &lead, &chained)?));
+            event_items.push(put_new(event_item(tenant, &scored.lead, &chained)?));
         }
         let record = LeadRecord {
             tenant: tenant.clone(),
-            lead,
-            evidence: Evidence::default(),
+            lead: scored.lead,
+            evidence: scored.evidence,
             follow_ups: FollowUps::default(),
             first_approval: None,
+            identity_pending: false,
             head,
         };
+        let answer = answer(&record.lead);
 
         let mut writes = vec![put_new(record.to_item()?)];
         writes.extend(event_items);
@@ -109,8 +119,8 @@ impl FreshLead {
         // The funnel metrics and the velocity counters (leads per IP / device per hour).
         writes.extend(counters::on_created(tenant, &record.lead));
         writes.extend(extra);
-        match idempotency::commit(deps.table.as_ref(), writes, idempotency, answer).await {
-            Ok(()) => Ok(()),
+        match idempotency::commit(deps.table.as_ref(), writes, idempotency, &answer).await {
+            Ok(()) => Ok(answer),
             Err(AppError::Store(TableError::ConditionFailed { index })) if Some(index) == guard_at => {
                 let external_id = record.lead.external_id.as_deref().unwrap_or_default();
                 Err(AppError::DuplicateExternalId(existing_holder(deps, tenant, external_id).await?))

@@ -1,5 +1,8 @@
 //! Changing a lead's data with a JSON merge patch (RFC 7396): only the patchable
-//! fields, re-validated whole, one version and one `lead.updated` event per change.
+//! fields, re-validated whole, one version and one `lead.updated` event per change; a
+//! change of what risk is computed from is scored in the same write (with the re-check
+//! of identity documents when who the lead names changed), and the level cannot go
+//! below what the risk requires.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -8,15 +11,17 @@ use kyc_domain::events::{EventPayload, LeadUpdated};
 use kyc_domain::lead::Lead;
 use kyc_domain::lead::input::LeadInput;
 use kyc_domain::requirement::evaluate;
+use kyc_domain::risk::level_floor;
 use kyc_domain::validation::Errors;
 
 use crate::Deps;
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::json;
+use crate::scoring::lead::{DataChange, score_data};
 use crate::store::idempotency::Idempotency;
 use crate::store::unit_of_work::event;
-use crate::store::{Change, LeadRecord, Outcome, mutate};
+use crate::store::{AsyncChange, Change, LeadRecord, Outcome, mutate};
 
 /// Top-level fields a PATCH may carry.
 const PATCHABLE: [&str; 7] = ["email", "individual", "business", "address", "signals", "level", "metadata"];
@@ -47,11 +52,26 @@ pub async fn patch_lead(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors.0));
     }
-    mutate(deps, &by.tenant, id, if_match, idempotency, |record: &LeadRecord, now: DateTime<Utc>| {
+    let change = PatchLead { deps, by, patch };
+    mutate(deps, &by.tenant, id, if_match, idempotency, change).await
+}
+
+/// Fields whose change is a change of what risk is computed from.
+const SCORED: [&str; 5] = ["email", "individual", "business", "address", "signals"];
+
+struct PatchLead<'a> {
+    deps: &'a Deps,
+    by: &'a Principal,
+    patch: Map<String, Value>,
+}
+
+#[async_trait::async_trait]
+impl AsyncChange<Lead> for PatchLead<'_> {
+    async fn apply(&self, record: &LeadRecord, now: DateTime<Utc>) -> Result<Outcome<Lead>, AppError> {
         let lead = &record.lead;
         let current = patchable_fields(lead)?;
         let mut merged = current.clone();
-        merge_patch(&mut merged, &patch);
+        merge_patch(&mut merged, &self.patch);
         let changed: Vec<String> =
             PATCHABLE.iter().filter(|k| current.get(**k) != merged.get(**k)).map(|k| k.to_string()).collect();
         if changed.is_empty() {
@@ -75,12 +95,57 @@ pub async fn patch_lead(
         next.requirements = evaluate(&next, &record.evidence);
         next.version = lead.version + 1;
         next.updated_at = now;
-        let payload =
-            EventPayload::LeadUpdated(LeadUpdated { lead_id: lead.id.clone(), lead_version: next.version, changed });
-        let event = event(deps, now, by.audit_actor(), payload);
-        Ok(Change::one(next.clone(), event, next))
-    })
-    .await
+        let payload = EventPayload::LeadUpdated(LeadUpdated {
+            lead_id: lead.id.clone(),
+            lead_version: next.version,
+            changed: changed.clone(),
+        });
+        let updated = event(self.deps, now, self.by.audit_actor(), payload);
+
+        // A change of what risk is computed from is scored in this same write.
+        let rescore = changed.iter().any(|k| SCORED.contains(&k.as_str()));
+        let scored = if rescore {
+            let change = DataChange {
+                tenant: &record.tenant,
+                before: Some(lead),
+                lead: next.clone(),
+                evidence: &record.evidence,
+                identity_pending: record.identity_pending,
+            };
+            Some(score_data(self.deps, change, now).await?)
+        } else {
+            None
+        };
+        // The level may not go below what the risk (as this change leaves it) requires.
+        if changed.iter().any(|k| k == "level") {
+            let risk = scored.as_ref().map(|s| &s.verdict.risk).or(lead.risk.as_ref());
+            if let Some(risk) = risk.filter(|r| next.level < level_floor(r.level)) {
+                return Err(AppError::field(
+                    "level",
+                    format!(
+                        "cannot be below {} while the lead's risk is {}",
+                        level_floor(risk.level).as_str(),
+                        risk.level.as_str()
+                    ),
+                ));
+            }
+        }
+        let Some(scored) = scored else {
+            return Ok(Change::one(next.clone(), updated, next));
+        };
+        let mut events = vec![updated];
+        events.extend(scored.events);
+        Ok(Outcome::Changed(Change {
+            lead: scored.lead.clone(),
+            evidence: Some(scored.evidence),
+            follow_ups: None,
+            first_approval: None,
+            identity_pending: Some(scored.identity_pending),
+            events,
+            extra: scored.extra,
+            output: scored.lead,
+        }))
+    }
 }
 
 /// The lead's patchable fields as JSON, absent ones left out (merge-patch treats null

@@ -149,6 +149,7 @@ fn first_approval(
         evidence: None,
         follow_ups: None,
         first_approval: Some(FirstApproval { actor: actor.to_string(), at: now }),
+        identity_pending: None,
         events: vec![event],
         extra: Vec::new(),
         output: StatusAnswer::FirstApproval(lead),

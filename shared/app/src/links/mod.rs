@@ -221,8 +221,7 @@ pub async fn create_link(
         let answer = created(&fresh.lead.id);
         let more = vec![link_created(&fresh.lead)];
         let extra = vec![link_write(&stored(&fresh.lead.id), &hash)?];
-        fresh.commit(deps, &by.tenant, by.audit_actor(), more, extra, idempotency, &answer).await?;
-        return Ok(answer);
+        return fresh.commit(deps, &by.tenant, by.audit_actor(), more, extra, idempotency, |_| answer).await;
     }
 
     let lead_id = input.lead_id.unwrap_or_default();
@@ -242,6 +241,7 @@ pub async fn create_link(
             evidence: None,
             follow_ups: None,
             first_approval: None,
+            identity_pending: None,
             events: vec![draft],
             extra: vec![link_write(&stored(&lead.id), &hash)?],
             output: created(&lead.id),
@@ -477,6 +477,7 @@ impl AsyncChange<Opened> for OpenLink<'_> {
             evidence: None,
             follow_ups: None,
             first_approval: None,
+            identity_pending: None,
             events,
             extra: vec![marked],
             output: Opened(true),

@@ -7,7 +7,11 @@
 //! waiting for its file is skipped, and the document's write is conditioned on it still
 //! waiting, so a second event for the same object changes nothing.
 
+pub mod lead;
 mod machine;
+mod rules;
+
+pub use rules::RiskRules;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -64,10 +68,15 @@ pub const SCREENING_THRESHOLD_PERCENT: u32 = 90;
 
 impl Scoring {
     /// Default policy and shipped country lists; `list_csv` is a list in
-    /// `targets.simple.csv` shape (the shipped synthetic sample when `None`).
+    /// `targets.simple.csv` shape or its compact index (the shipped synthetic sample
+    /// when `None`).
     pub fn new(max_document_bytes: u64, list_csv: Option<&[u8]>) -> Result<Scoring, String> {
-        let csv = list_csv.unwrap_or(kyc_domain::risk::screening::SYNTHETIC_SAMPLE_CSV.as_bytes());
-        let list = kyc_domain::risk::screening::parse_targets_simple(csv)?;
+        let list = match list_csv {
+            Some(bytes) => kyc_domain::risk::screening::ScreeningList::load(bytes)?,
+            None => kyc_domain::risk::screening::ScreeningList::from_index(
+                kyc_domain::risk::screening::SYNTHETIC_SAMPLE_INDEX,
+            )?,
+        };
         Ok(Scoring {
             limits: FileLimits { max_bytes: max_document_bytes, ..FileLimits::default() },
             policy: RiskPolicy::default(),
@@ -77,6 +86,12 @@ impl Scoring {
             face_match_threshold: FaceMatchThreshold::default(),
             verifier_attempts: DEFAULT_VERIFIER_ATTEMPTS,
         })
+    }
+
+    /// The same scoring screening with `screening` (shared with the lead functions in
+    /// one process).
+    pub fn with_screening(self, screening: Arc<dyn Screening>) -> Scoring {
+        Scoring { screening, ..self }
     }
 
     /// The same scoring with this verifier and face-match threshold.
@@ -394,9 +409,10 @@ impl AsyncChange<ScoreOutcome> for ScoreDocument<'_> {
             others,
             leads_same_ip_last_hour: self.velocity(ip, ip_value, now).await?,
             leads_same_device_last_hour: self.velocity(device, device_value, now).await?,
-            screening: &self.scoring.screening.screen(lead),
+            screening: &self.scoring.screening.screen(lead).await?,
             machine: reading.checks,
             selfie_face_match,
+            identity_changed: record.identity_pending,
         };
         let verdict = judge_upload(facts, &self.scoring.policy, self.scoring.lists, now)?;
         let events = self.events_of(&verdict, lead, now);
@@ -424,6 +440,7 @@ impl AsyncChange<ScoreOutcome> for ScoreDocument<'_> {
             evidence: Some(verdict.evidence),
             follow_ups: None,
             first_approval: None,
+            identity_pending: None,
             events,
             extra,
             output: outcome,
@@ -462,8 +479,8 @@ impl ScoreDocument<'_> {
         let scored = events::RiskScored {
             lead_id: lead_id.clone(),
             lead_version,
-            document_id: document_id.clone(),
-            kind,
+            document_id: Some(document_id.clone()),
+            kind: Some(kind),
             score: risk.score,
             level: risk.level,
             policy_version: verdict.policy_version.clone(),
@@ -477,28 +494,27 @@ impl ScoreDocument<'_> {
         let mut payloads = vec![(EventPayload::DocumentReceived(received), None), (judged, None)];
         // The face comparison this document made rejected the lead's selfie.
         if let Some(selfie) = verdict.selfie.as_ref().filter(|s| s.status == DocumentStatus::Rejected) {
-            let rejected = events::DocumentVerdict {
-                lead_id: lead_id.clone(),
-                lead_version,
-                document_id: selfie.id.clone(),
-                kind: selfie.kind,
-                failed_checks: selfie
-                    .checks
-                    .iter()
-                    .filter(|c| c.result == CheckResult::Fail)
-                    .map(|c| c.name.clone())
-                    .collect(),
-            };
-            payloads.push((EventPayload::DocumentRejected(rejected), None));
+            payloads.push((EventPayload::DocumentRejected(events::DocumentVerdict::of(selfie, lead_version)), None));
         }
         payloads.push((EventPayload::RiskScored(scored), None));
+        if let Some((from, to)) = verdict.raised {
+            let raised = events::LevelRaised {
+                lead_id: lead_id.clone(),
+                lead_version,
+                from,
+                to,
+                factors: factors.clone(),
+                missing: verdict.lead.requirements.missing.clone(),
+            };
+            payloads.push((EventPayload::LevelRaised(raised), None));
+        }
         for (from, to) in &verdict.moves {
             let moved = events::StatusChanged {
                 lead_id: lead_id.clone(),
                 lead_version,
                 origin: events::StatusChangeOrigin::Policy(events::PolicyMove {
-                    document_id: document_id.clone(),
-                    kind,
+                    document_id: Some(document_id.clone()),
+                    kind: Some(kind),
                     policy_version: verdict.policy_version.clone(),
                     factors: factors.clone(),
                     risk_level: risk.level,

@@ -24,6 +24,9 @@ pub struct LeadRecord {
     pub follow_ups: FollowUps,
     /// The first of two approvals a high-risk lead needs (four eyes), while it stands.
     pub first_approval: Option<FirstApproval>,
+    /// A change of who the lead names whose identity documents were not re-checked in
+    /// its write (too many to fit): the lead waits with `identity_changed`.
+    pub identity_pending: bool,
     pub head: ChainHead,
 }
 
@@ -43,6 +46,8 @@ struct StoredLead {
     follow_ups: FollowUps,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     first_approval: Option<FirstApproval>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    identity_pending: bool,
 }
 
 impl LeadRecord {
@@ -53,6 +58,7 @@ impl LeadRecord {
             evidence: self.evidence.clone(),
             follow_ups: self.follow_ups,
             first_approval: self.first_approval.clone(),
+            identity_pending: self.identity_pending,
         };
         let item = Item::new(layout::lead_key(&self.tenant, &lead.id), json::to_body("lead", &stored)?)
             .with_s(layout::KIND, layout::KIND_LEAD)
@@ -79,6 +85,7 @@ impl LeadRecord {
             evidence: stored.evidence,
             follow_ups: stored.follow_ups,
             first_approval: stored.first_approval,
+            identity_pending: stored.identity_pending,
             head: ChainHead {
                 seq: u64::try_from(seq).map_err(|e| AppError::internal_from("negative chain head", e))?,
                 hash: hash.to_string(),

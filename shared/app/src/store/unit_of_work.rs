@@ -50,6 +50,9 @@ pub struct Change<T> {
     /// A first approval this change records (four eyes). Any change of the lead that
     /// does not record one voids the one standing.
     pub first_approval: Option<FirstApproval>,
+    /// Whether a change of identity still waits for its documents' re-check (`None`:
+    /// unchanged).
+    pub identity_pending: Option<bool>,
     pub events: Vec<EventDraft>,
     pub extra: Vec<Write>,
     pub output: T,
@@ -63,6 +66,7 @@ impl<T> Change<T> {
             evidence: None,
             follow_ups: None,
             first_approval: None,
+            identity_pending: None,
             events: vec![event],
             extra: Vec::new(),
             output,
@@ -130,8 +134,16 @@ pub async fn mutate<T: Replayable>(
             None if change.lead.version == record.lead.version => record.first_approval.clone(),
             None => None,
         };
-        let after =
-            LeadRecord { tenant: tenant.clone(), lead: change.lead, evidence, follow_ups, first_approval, head };
+        let identity_pending = change.identity_pending.unwrap_or(record.identity_pending);
+        let after = LeadRecord {
+            tenant: tenant.clone(),
+            lead: change.lead,
+            evidence,
+            follow_ups,
+            first_approval,
+            identity_pending,
+            head,
+        };
         let mut writes = vec![after.put_after(&record.head)?];
         writes.extend(event_writes);
         writes.extend(change.extra);

@@ -137,12 +137,20 @@ pub struct Signals {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[derive(strum::EnumIter)]
+#[derive(strum::EnumIter, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum RiskLevel {
     Low,
     Medium,
     High,
     Critical,
+}
+
+impl RiskLevel {
+    /// The wire name (as serialised), for messages.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -282,6 +290,9 @@ mod wire_names {
     #[test]
     fn wire_names_are_the_serialised_names() {
         for level in Level::iter() {
+            assert_eq!(serde_json::to_value(level).expect("serialises"), level.as_str());
+        }
+        for level in RiskLevel::iter() {
             assert_eq!(serde_json::to_value(level).expect("serialises"), level.as_str());
         }
         for source in Source::iter() {

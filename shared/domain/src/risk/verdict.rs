@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 
 use crate::documents::mrz::{self, CHECK_DOCUMENT_EXPIRY};
 use crate::documents::{Check, CheckResult, Document, DocumentStatus, FileInfo};
-use crate::lead::{Lead, Risk, RiskLevel};
+use crate::lead::{Lead, Level, Risk, RiskLevel};
 use crate::requirement::{Evidence, Requirement, evaluate};
 use crate::risk::screening::{HitKind, ScreeningHit};
 use crate::ids::DocumentId;
-use crate::risk::{self, CountryLists, Decided, DecisionInput, PolicyDecision, RiskInput, RiskPolicy, decide};
+use crate::risk::{self, CountryLists, Decided, DecisionInput, PolicyDecision, RiskInput, RiskPolicy, decide, raise_for};
 use crate::verification::{FLAG_VERIFICATION_UNAVAILABLE, same_file, subject_of};
 use crate::status::{Decision, DecisionOrigin, Status, TransitionError, transition};
 
@@ -43,6 +43,8 @@ pub struct UploadFacts<'a> {
     /// The comparison of the lead's selfie with this identity document, when the
     /// selfie came first: it lands on the selfie.
     pub selfie_face_match: Option<(DocumentId, Check)>,
+    /// A change of identity still waits for the lead's documents to be re-checked.
+    pub identity_changed: bool,
 }
 
 /// The verifier's checks of one document, made by the scorer from the service's
@@ -68,6 +70,8 @@ pub struct UploadVerdict {
     pub moves: Vec<(Status, Status)>,
     /// The lead's selfie when this identity document's face comparison changed it.
     pub selfie: Option<Document>,
+    /// The level the risk raised: (from, to).
+    pub raised: Option<(Level, Level)>,
 }
 
 impl UploadVerdict {
@@ -139,15 +143,7 @@ pub fn judge_upload(
 
     // Documents satisfy requirements while they are verified (a selfie rejected by a
     // later comparison no longer does); a screening, once run, stays.
-    let mut evidence = facts.evidence.clone();
-    evidence.satisfied.retain(|r| !r.is_document());
-    evidence.satisfied.extend(
-        documents
-            .iter()
-            .filter(|d| d.status == DocumentStatus::Verified)
-            .filter_map(|d| d.kind.satisfies(d.director_index)),
-    );
-    evidence.satisfied.insert(Requirement::Screening);
+    let evidence = screened_evidence(facts.evidence, &documents);
 
     let input = RiskInput {
         lead,
@@ -163,29 +159,25 @@ pub fn judge_upload(
 
     let mut next = lead.clone();
     next.risk = Some(risk.clone());
+    // Requirements rise with risk.
+    let raised = raise_for(next.level, risk.level).map(|to| (next.level, to));
+    if let Some((_, to)) = raised {
+        next.level = to;
+    }
     next.requirements = evaluate(&next, &evidence);
     if facts.duplicate {
         flag(&mut next.compliance_flags, "duplicate_document");
     }
-    for hit in facts.screening {
-        flag(
-            &mut next.compliance_flags,
-            match hit.kind {
-                HitKind::Sanctions => "sanctions_match",
-                HitKind::Pep => "pep_match",
-            },
-        );
-    }
-    for code in risk::compliance_flags(&risk) {
-        flag(&mut next.compliance_flags, &code);
-    }
-    if risk.level == RiskLevel::Critical {
-        flag(&mut next.compliance_flags, "critical_risk");
-    }
+    flag_risk(&mut next.compliance_flags, facts.screening, &risk);
     next.version = lead.version + 1;
     next.updated_at = now;
 
-    let decided = decide(DecisionInput { lead: &next, documents: &documents, risk: &risk, identity_changed: false });
+    let decided = decide(DecisionInput {
+        lead: &next,
+        documents: &documents,
+        risk: &risk,
+        identity_changed: facts.identity_changed,
+    });
     let mut moves = Vec::new();
     for to in policy_moves(&next, &decided) {
         let decision =
@@ -205,6 +197,7 @@ pub fn judge_upload(
         policy_version: scored.policy_version,
         moves,
         selfie,
+        raised,
     })
 }
 
@@ -239,6 +232,41 @@ pub fn policy_moves(lead: &Lead, decided: &Decided) -> Vec<Status> {
         moves.push(target);
     }
     moves
+}
+
+/// The evidence behind the requirements: the documents while they are verified, and
+/// the screening that has now run (a screening, once run, stays).
+pub(super) fn screened_evidence(evidence: &Evidence, documents: &[Document]) -> Evidence {
+    let mut evidence = evidence.clone();
+    evidence.satisfied.retain(|r| !r.is_document());
+    evidence.satisfied.extend(
+        documents
+            .iter()
+            .filter(|d| d.status == DocumentStatus::Verified)
+            .filter_map(|d| d.kind.satisfies(d.director_index)),
+    );
+    evidence.satisfied.insert(Requirement::Screening);
+    evidence
+}
+
+/// Adds the compliance flags a risk and its screening hits call for (flags are never
+/// removed: a compliance officer sees what was ever found).
+pub(super) fn flag_risk(flags: &mut Vec<String>, screening: &[ScreeningHit], risk: &Risk) {
+    for hit in screening {
+        flag(
+            flags,
+            match hit.kind {
+                HitKind::Sanctions => "sanctions_match",
+                HitKind::Pep => "pep_match",
+            },
+        );
+    }
+    for code in risk::compliance_flags(risk) {
+        flag(flags, &code);
+    }
+    if risk.level == RiskLevel::Critical {
+        flag(flags, "critical_risk");
+    }
 }
 
 fn flag(flags: &mut Vec<String>, code: &str) {
@@ -300,6 +328,7 @@ mod tests {
             screening: hits,
             machine: MachineChecks::default(),
             selfie_face_match: None,
+            identity_changed: false,
         };
         judge_upload(facts, &RiskPolicy::default(), CountryLists::shipped(), Utc::now()).expect("a legal scoring")
     }
@@ -389,6 +418,7 @@ mod tests {
             screening: &[],
             machine: MachineChecks::default(),
             selfie_face_match: None,
+            identity_changed: false,
         };
         let verdict = judge_upload(facts, &RiskPolicy::default(), CountryLists::shipped(), Utc::now()).expect("legal");
         assert_eq!(verdict.document.status, DocumentStatus::Rejected);
@@ -419,6 +449,7 @@ mod tests {
             screening: &[],
             machine: MachineChecks::default(),
             selfie_face_match: Some((selfie.id.clone(), face_match.clone())),
+            identity_changed: false,
         };
         let verdict = judge_upload(facts, &RiskPolicy::default(), CountryLists::shipped(), Utc::now()).expect("legal");
         let updated = verdict.selfie.expect("the selfie changed");

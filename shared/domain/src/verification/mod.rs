@@ -74,6 +74,7 @@ pub struct FaceComparison {
 mod address;
 mod face;
 mod identity;
+mod recheck;
 
 pub use address::{AddressSubject, CHECK_ADDRESS_PROOF, address_proof, dates_in};
 pub use face::{
@@ -84,6 +85,7 @@ pub use identity::{
     CHECK_DATA_MATCH, CHECK_IDENTITY_READ, IdentityRead, IdentityReading, MrzInText, ReadSource, data_match,
     find_mrz, from_identity_fields, icao_to_iso, identity_checks, nationality_of, subject_of,
 };
+pub use recheck::{identity_changed, is_rechecked, recheck_identity};
 
 use crate::documents::{Check, Document, DocumentStatus};
 

@@ -12,7 +12,7 @@ use super::events::EventType;
 use crate::documents::DocumentKind;
 use crate::events::{AlertCode, AlertSeverity};
 use crate::ids::{DocumentId, LeadId};
-use crate::lead::{RejectionReason, RiskLevel};
+use crate::lead::{Level, RejectionReason, RiskLevel};
 use crate::requirement::Requirement;
 use crate::status::Status;
 
@@ -122,6 +122,17 @@ pub struct FollowUpDueData {
     pub missing: Vec<Requirement>,
 }
 
+/// `kyc.requirements_updated`: the lead's level was raised because of its risk; what
+/// it now lacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequirementsUpdatedData {
+    pub lead_id: LeadId,
+    pub lead_version: u64,
+    pub level: Level,
+    pub missing: Vec<Requirement>,
+}
+
 /// The body of any webhook event. Serialised untagged: the event's `type` says which.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
@@ -132,6 +143,7 @@ pub enum WebhookData {
     DocumentReceived(DocumentReceivedData),
     ComplianceAlert(ComplianceAlertData),
     FollowUpDue(FollowUpDueData),
+    RequirementsUpdated(RequirementsUpdatedData),
 }
 
 impl WebhookData {
@@ -143,6 +155,7 @@ impl WebhookData {
             WebhookData::DocumentReceived(_) => EventType::DocumentReceived,
             WebhookData::ComplianceAlert(_) => EventType::ComplianceAlert,
             WebhookData::FollowUpDue(_) => EventType::FollowUpDue,
+            WebhookData::RequirementsUpdated(_) => EventType::RequirementsUpdated,
         }
     }
 
@@ -157,6 +170,9 @@ impl WebhookData {
             EventType::DocumentReceived => WebhookData::DocumentReceived(DocumentReceivedData::deserialize(data)?),
             EventType::ComplianceAlert => WebhookData::ComplianceAlert(ComplianceAlertData::deserialize(data)?),
             EventType::FollowUpDue => WebhookData::FollowUpDue(FollowUpDueData::deserialize(data)?),
+            EventType::RequirementsUpdated => {
+                WebhookData::RequirementsUpdated(RequirementsUpdatedData::deserialize(data)?)
+            }
         })
     }
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::data::{
     AlertRisk, ComplianceAlertData, DocumentReceivedData, FollowUpDueData, LeadCreatedData, ReceivedDocument,
-    ReviewCompletedData, ReviewDecision, StatusUpdatedData, WebhookData,
+    RequirementsUpdatedData, ReviewCompletedData, ReviewDecision, StatusUpdatedData, WebhookData,
 };
 use crate::audit::AuditEvent;
 use crate::events::{EventPayload, PayloadError, StatusChangeOrigin, StatusChanged};
@@ -33,16 +33,19 @@ pub enum EventType {
     ComplianceAlert,
     #[serde(rename = "kyc.follow_up_due")]
     FollowUpDue,
+    #[serde(rename = "kyc.requirements_updated")]
+    RequirementsUpdated,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 6] = [
+    pub const ALL: [EventType; 7] = [
         EventType::LeadCreated,
         EventType::StatusUpdated,
         EventType::DocumentReceived,
         EventType::ReviewCompleted,
         EventType::ComplianceAlert,
         EventType::FollowUpDue,
+        EventType::RequirementsUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +56,7 @@ impl EventType {
             EventType::ReviewCompleted => "kyc.review_completed",
             EventType::ComplianceAlert => "kyc.compliance_alert",
             EventType::FollowUpDue => "kyc.follow_up_due",
+            EventType::RequirementsUpdated => "kyc.requirements_updated",
         }
     }
 }
@@ -163,6 +167,12 @@ pub fn events_for(audit: &AuditEvent) -> Result<Vec<WebhookEvent>, WebhookEventE
             lead_id: p.lead_id.clone(),
             lead_version: p.lead_version,
             attempt: p.attempt,
+            missing: p.missing.clone(),
+        })],
+        EventPayload::LevelRaised(p) => vec![WebhookData::RequirementsUpdated(RequirementsUpdatedData {
+            lead_id: p.lead_id.clone(),
+            lead_version: p.lead_version,
+            level: p.to,
             missing: p.missing.clone(),
         })],
         EventPayload::LeadUpdated(_)

@@ -14,7 +14,7 @@ mod signing;
 
 pub use data::{
     AlertRisk, ComplianceAlertData, DocumentReceivedData, FollowUpDueData, LeadCreatedData, ReceivedDocument,
-    ReviewCompletedData, ReviewDecision, StatusUpdatedData, WebhookData,
+    RequirementsUpdatedData, ReviewCompletedData, ReviewDecision, StatusUpdatedData, WebhookData,
 };
 pub use events::{EventType, UnknownEventType, WebhookEvent, WebhookEventError, derived_event_id, events_for};
 pub use retry::{MAX_RETRY_AFTER, RetrySchedule, RetryScheduleError, next_delay, retry_after};

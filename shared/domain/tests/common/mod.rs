@@ -146,8 +146,8 @@ pub fn frozen_trail_drafts() -> Vec<EventDraft> {
             EventPayload::RiskScored(RiskScored {
                 lead_id: lead(),
                 lead_version: 3,
-                document_id: doc(PASSPORT),
-                kind: DocumentKind::Passport,
+                document_id: Some(doc(PASSPORT)),
+                kind: Some(DocumentKind::Passport),
                 score: 35,
                 level: RiskLevel::Medium,
                 policy_version: POLICY.into(),
@@ -164,8 +164,8 @@ pub fn frozen_trail_drafts() -> Vec<EventDraft> {
                     lead_id: lead(),
                     lead_version: 3,
                     origin: StatusChangeOrigin::Policy(PolicyMove {
-                        document_id: doc(PASSPORT),
-                        kind: DocumentKind::Passport,
+                        document_id: Some(doc(PASSPORT)),
+                        kind: Some(DocumentKind::Passport),
                         policy_version: POLICY.into(),
                         factors: strings(&["ip_country_mismatch"]),
                         risk_level: RiskLevel::Medium,
@@ -218,8 +218,8 @@ pub fn frozen_trail_drafts() -> Vec<EventDraft> {
             EventPayload::RiskScored(RiskScored {
                 lead_id: lead(),
                 lead_version: 4,
-                document_id: doc(PROOF),
-                kind: DocumentKind::ProofOfAddress,
+                document_id: Some(doc(PROOF)),
+                kind: Some(DocumentKind::ProofOfAddress),
                 score: 82,
                 level: RiskLevel::Critical,
                 policy_version: POLICY.into(),
@@ -236,8 +236,8 @@ pub fn frozen_trail_drafts() -> Vec<EventDraft> {
                     lead_id: lead(),
                     lead_version: 4,
                     origin: StatusChangeOrigin::Policy(PolicyMove {
-                        document_id: doc(PROOF),
-                        kind: DocumentKind::ProofOfAddress,
+                        document_id: Some(doc(PROOF)),
+                        kind: Some(DocumentKind::ProofOfAddress),
                         policy_version: POLICY.into(),
                         factors: proof_factors,
                         risk_level: RiskLevel::Critical,

@@ -25,7 +25,14 @@ pub const NEAR_EXACT_PERCENT: u32 = 99;
 
 /// A small synthetic list of invented people and companies for tests and local
 /// development. Never use it as a real sanctions list.
-pub const SYNTHETIC_SAMPLE_CSV: &str = include_str!("../../data/screening-sample.csv");
+pub const SYNTHETIC_SAMPLE_CSV: &str = include_str!("../../../data/screening-sample.csv");
+
+/// The same sample in its compact, pre-built form (see [`ScreeningList::to_index`]),
+/// built from the CSV and checked against it by the tests.
+pub const SYNTHETIC_SAMPLE_INDEX: &[u8] = include_bytes!("../../../data/screening-sample.idx");
+
+mod index;
+pub use index::INDEX_MAGIC;
 
 /// Each token the longer name has beyond the shorter one costs this much (as a
 /// fraction) in the token alignment, so that a subset match is never quite exact.
@@ -442,6 +449,13 @@ const LEGAL_FORMS: &[&str] = &[
 ];
 
 impl NormalisedName {
+    /// A name whose tokens were normalised before (a pre-built index).
+    fn from_tokens(tokens: Vec<String>) -> Self {
+        let mut sorted_tokens = tokens.clone();
+        sorted_tokens.sort();
+        NormalisedName { sorted: sorted_tokens.join(" "), joined: tokens.concat(), tokens }
+    }
+
     fn person(raw: &str) -> Self {
         Self::new(raw, HONORIFICS)
     }
@@ -461,10 +475,7 @@ impl NormalisedName {
         let all: Vec<String> = cleaned.split_whitespace().map(str::to_string).collect();
         let kept: Vec<String> = all.iter().filter(|t| !noise.contains(&t.as_str())).cloned().collect();
         // A name that is nothing but a title or a legal form keeps it.
-        let tokens = if kept.is_empty() { all } else { kept };
-        let mut sorted_tokens = tokens.clone();
-        sorted_tokens.sort();
-        NormalisedName { sorted: sorted_tokens.join(" "), joined: tokens.concat(), tokens }
+        NormalisedName::from_tokens(if kept.is_empty() { all } else { kept })
     }
 }
 
