@@ -39,8 +39,16 @@ cargo test --workspace --locked "$@" 2>&1 | tee .tmp/cargo-test.log
 echo "==> OpenAPI contract: schemathesis and a generated client against a fresh kyc-local"
 infra/scripts/schemathesis.sh 2>&1 | tee .tmp/contract.log
 
+echo "==> Python example (examples/python): pytest against a real kyc-local, at most 10 min"
+status=0
+KYC_LOCAL_BIN="${KYC_LOCAL_BIN:-$ROOT/target/debug/kyc-local}" timeout 600 examples/python/test.sh 2>&1 \
+    | tee .tmp/python-example.log || status=$?
+grep -q '^python example: ' .tmp/python-example.log || echo "python example: 0 passed, 1 failed" >> .tmp/python-example.log
+
 # One closing line for the whole run (cargo's last line is a crate's doc-tests), counting
 # the cargo tests and the generated client's steps.
 awk '/^test result:/ { p += $4; f += $6 }
      /^generated client: [0-9]+ passed, [0-9]+ failed/ { p += $3; f += $5 }
-     END { printf "tests: %d passed, %d failed\n", p, f }' .tmp/cargo-test.log .tmp/contract.log
+     /^python example: [0-9]+ passed, [0-9]+ failed/ { p += $3; f += $5 }
+     END { printf "tests: %d passed, %d failed\n", p, f }' .tmp/cargo-test.log .tmp/contract.log .tmp/python-example.log
+exit "$status"
