@@ -236,16 +236,7 @@ pub async fn create_link(
         }
         let draft = event(deps, now, actor.clone(), link_created(lead));
         // A link changes the trail, not the lead: its version stays.
-        Ok(Outcome::Changed(Change {
-            lead: lead.clone(),
-            evidence: None,
-            follow_ups: None,
-            first_approval: None,
-            identity_pending: None,
-            events: vec![draft],
-            extra: vec![link_write(&stored(&lead.id), &hash)?],
-            output: created(&lead.id),
-        }))
+        Ok(Change::one_with(lead.clone(), draft, vec![link_write(&stored(&lead.id), &hash)?], created(&lead.id)))
     })
     .await
 }
