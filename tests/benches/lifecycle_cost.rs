@@ -11,10 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use kyc_app::ports::objects::{Attachment, ObjectError, ObjectPrefix, ObjectStore, PresignedRequest};
 use kyc_app::ports::queue::{OutgoingMessage, Queue, QueueConsumer, QueueError};
 use kyc_app::ports::table::{Key, Page, Query, Table, TableError, Write};
 use kyc_app::webhooks::sender::{Sender, deliver_batch};
@@ -22,6 +20,7 @@ use kyc_domain::verification::FaceMatchThreshold;
 use kyc_domain::webhook::RetrySchedule;
 use kyc_embedded::LocalObjects;
 use kyc_tests::api::TestApi;
+use kyc_tests::counting::CountingObjects;
 use kyc_tests::fake_verifier::{FakeVerifier, Operation};
 use kyc_tests::identity::{ADA, script_bill, script_passport, script_selfie, verifier_for};
 use kyc_tests::receiver::Receiver;
@@ -86,35 +85,6 @@ impl Table for CountingTable {
     }
 }
 
-#[derive(Default)]
-struct ObjectCount {
-    presigned: AtomicU64,
-    gets: AtomicU64,
-}
-
-struct CountingObjects {
-    inner: LocalObjects,
-    count: Arc<ObjectCount>,
-}
-
-#[async_trait]
-impl ObjectStore for CountingObjects {
-    async fn presign_put(&self, key: &str, ct: &str, at: DateTime<Utc>) -> Result<PresignedRequest, ObjectError> {
-        self.count.presigned.fetch_add(1, Ordering::Relaxed);
-        self.inner.presign_put(key, ct, at).await
-    }
-
-    async fn presign_get(&self, key: &str, a: &Attachment, at: DateTime<Utc>) -> Result<PresignedRequest, ObjectError> {
-        self.count.presigned.fetch_add(1, Ordering::Relaxed);
-        self.inner.presign_get(key, a, at).await
-    }
-
-    async fn read_prefix(&self, key: &str, max: u64) -> Result<Option<ObjectPrefix>, ObjectError> {
-        self.count.gets.fetch_add(1, Ordering::Relaxed);
-        self.inner.read_prefix(key, max).await
-    }
-}
-
 /// SQS requests of the relay's sends (one `SendMessageBatch` per 10 messages).
 struct CountingQueue {
     inner: Arc<dyn Queue>,
@@ -148,13 +118,12 @@ async fn main() {
     let fake = FakeVerifier::start().await;
     let receiver = Receiver::start().await;
     let table_count = Arc::new(TableCount::default());
-    let object_count = Arc::new(ObjectCount::default());
     let files_dir = tempfile::tempdir().expect("temp dir");
     let files =
         LocalObjects::new(files_dir.path().to_path_buf(), "http://127.0.0.1:9".into(), b"k").expect("object store");
     let table = Arc::new(CountingTable { inner: kyc_tests::backends::embedded(), count: table_count.clone() });
-    let objects = Arc::new(CountingObjects { inner: files.clone(), count: object_count.clone() });
-    let mut api = TestApi::with_objects(table, objects)
+    let objects = Arc::new(CountingObjects::new(files.clone()));
+    let mut api = TestApi::with_objects(table, objects.clone())
         .with_verifier(verifier_for(&fake).await, FaceMatchThreshold::default());
     let queue_batches = Arc::new(AtomicU64::new(0));
     api.deps.queue = Arc::new(CountingQueue { inner: api.queue.clone(), batches: queue_batches.clone() });
@@ -240,7 +209,7 @@ async fn main() {
     let transactions = table_count.transactions.load(Ordering::Relaxed);
     let rru = table_count.rru.load(Ordering::Relaxed);
     let wru = table_count.wru.load(Ordering::Relaxed);
-    let s3_gets = object_count.gets.load(Ordering::Relaxed);
+    let s3_gets = objects.reads();
     let sqs = queue_batches.load(Ordering::Relaxed) + 2 * sender_batches; // + receive and delete per batch
     let http_requests = 1 + documents.len() as u64;
     // Invocations: authorizer (one, then cached), leads-api, documents-api per request,
