@@ -22,7 +22,10 @@ use kyc_embedded::LocalObjects;
 use kyc_tests::api::TestApi;
 use kyc_tests::counting::CountingObjects;
 use kyc_tests::fake_verifier::{FakeVerifier, Operation};
-use kyc_tests::identity::{ADA, script_bill, script_passport, script_selfie, verifier_for};
+use kyc_aws::FileAccess;
+use kyc_tests::fake_verifier::{Image, clear_face};
+use kyc_tests::fixtures;
+use kyc_tests::identity::{ADA, script_bill_as, script_passport_as, verifier_with_access};
 use kyc_tests::receiver::Receiver;
 
 /// DynamoDB calls and capacity units, as on-demand billing counts them.
@@ -124,7 +127,11 @@ async fn main() {
     let table = Arc::new(CountingTable { inner: kyc_tests::backends::embedded(), count: table_count.clone() });
     let objects = Arc::new(CountingObjects::new(files.clone()));
     let mut api = TestApi::with_objects(table, objects.clone())
-        .with_verifier(verifier_for(&fake).await, FaceMatchThreshold::default());
+        // As on Lambda: the services read the uploads from storage themselves.
+        .with_verifier(
+            verifier_with_access(&fake, FileAccess::S3 { bucket: "documents".into() }).await,
+            FaceMatchThreshold::default(),
+        );
     let queue_batches = Arc::new(AtomicU64::new(0));
     api.deps.queue = Arc::new(CountingQueue { inner: api.queue.clone(), batches: queue_batches.clone() });
 
@@ -146,11 +153,10 @@ async fn main() {
         }))
         .await;
     let id = lead["id"].as_str().expect("lead id").to_string();
-    let passport = script_passport(&fake, &ADA, 1);
     let documents = [
-        ("passport", "image/png", passport.clone()),
-        ("proof_of_address", "application/pdf", script_bill(&fake, &ADA, 10, 2)),
-        ("selfie", "image/png", script_selfie(&fake, &passport, 99.0, 3)),
+        ("passport", "image/png", fixtures::png(1200, 800, 1)),
+        ("proof_of_address", "application/pdf", fixtures::pdf()),
+        ("selfie", "image/png", fixtures::png(800, 800, 2)),
     ];
     let mut keys = Vec::new();
     for (kind, content_type, file) in &documents {
@@ -158,6 +164,15 @@ async fn main() {
         assert_eq!(reply.status, 201, "{}", reply.body);
         let doc = reply.body["document"]["id"].as_str().expect("document id").to_string();
         let key = format!("documents/acme/{id}/{doc}");
+        let image = Image::s3(&key);
+        match *kind {
+            "passport" => script_passport_as(&fake, &image, &ADA),
+            "proof_of_address" => script_bill_as(&fake, &image, &ADA, 10),
+            _ => {
+                fake.set_faces(&image, vec![clear_face()]);
+                fake.set_similarity(&Image::s3(&keys[0]), &image, 99.0);
+            }
+        }
         files.write(&key, file).await.expect("uploaded");
         keys.push(key);
     }
