@@ -23,6 +23,15 @@ if (!KEY) throw new Error('KYC_API_KEY is not set');
 // the leads it created, and answers about those only.
 const ours = new Set();
 
+class KycRefused extends Error {
+  constructor(status, problem) {
+    super(`KYC API answered ${status} ${problem.code}`);
+    this.status = status;
+    // A link's lead fields are named under `lead.` (`lead.address.country`).
+    this.fields = (problem.errors ?? []).map((e) => String(e.field).replace(/^lead\./, ''));
+  }
+}
+
 async function kyc(method, path, body) {
   const answer = await fetch(API + path, {
     method,
@@ -30,16 +39,30 @@ async function kyc(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = await answer.json();
-  if (!answer.ok) throw new Error(`KYC API ${method} ${path}: ${answer.status} ${json.code}`);
+  if (!answer.ok) throw new KycRefused(answer.status, json);
   return json;
 }
 
+async function readJson(req) {
+  let text = '';
+  for await (const chunk of req) {
+    text += chunk;
+    if (text.length > 10_000) throw new KycRefused(413, { code: 'too_large' });
+  }
+  return JSON.parse(text || '{}');
+}
+
 const routes = {
-  // One hosted verification for the customer, at the level this product needs; the
-  // customer comes back here when done.
-  'POST /api/verification': async () => {
+  // One hosted verification for the customer, at the level this product needs, with
+  // what the customer told us at sign-up; the customer comes back here when done.
+  'POST /api/verification': async (customer) => {
     const link = await kyc('POST', '/v1/kyc-links', {
-      lead: { external_id: `acme-customer-${randomUUID()}` },
+      lead: {
+        external_id: `acme-customer-${randomUUID()}`,
+        email: customer.email,
+        individual: { first_name: customer.first_name, last_name: customer.last_name },
+        address: { line1: customer.line1, city: customer.city, postal_code: customer.postal_code, country: customer.country },
+      },
       level: 'enhanced',
       redirect_url: `${PUBLIC_URL}/`,
     });
@@ -74,7 +97,8 @@ createServer(async (req, res) => {
   const status = pathname.match(/^\/api\/verification\/([A-Za-z0-9_]+)$/);
   try {
     if (req.method === 'POST' && pathname === '/api/verification') {
-      return send(res, 201, 'application/json', JSON.stringify(await routes['POST /api/verification']()));
+      const customer = await readJson(req);
+      return send(res, 201, 'application/json', JSON.stringify(await routes['POST /api/verification'](customer)));
     }
     if (req.method === 'GET' && status) {
       const progress = await routes['GET /api/verification/:id'](status[1]);
@@ -85,7 +109,12 @@ createServer(async (req, res) => {
     if (req.method === 'GET' && !pathname.startsWith('/api/')) return serveFile(res, pathname);
     send(res, 404, 'application/json', '{"error":"not found"}');
   } catch (error) {
-    console.error(String(error.message));
+    // The KYC API names the field it refused (problem+json): tell the page which one.
+    if (error instanceof KycRefused && error.status === 422) {
+      return send(res, 422, 'application/json', JSON.stringify({ error: 'invalid', fields: error.fields }));
+    }
+    if (error instanceof SyntaxError) return send(res, 400, 'application/json', '{"error":"not JSON"}');
+    console.error(String(error.message)); // codes only: never the customer's data
     send(res, 502, 'application/json', '{"error":"the KYC service did not answer"}');
   }
 }).listen(PORT, HOST, () => console.log(`example back end on ${PUBLIC_URL}`));

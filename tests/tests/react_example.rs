@@ -26,7 +26,9 @@ fn example_dir() -> PathBuf {
 /// `npm ci` (when the lock changed), `tsc --noEmit` and `vite build`: a type error in
 /// the example fails this test.
 fn build_example() {
-    let output = Command::new(example_dir().join("build.sh")).output().expect("examples/react/build.sh runs (needs node and npm)");
+    let output = Command::new(example_dir().join("build.sh"))
+        .output()
+        .expect("examples/react/build.sh runs (needs node and npm)");
     assert!(
         output.status.success(),
         "the React example does not type-check or build:\n{}\n{}",
@@ -77,7 +79,10 @@ async fn status_shown(page: &Session) -> Value {
 }
 
 async fn wait_for_status(page: &Session, status: &str, limit: Duration) {
-    let condition = format!("document.querySelector('#status') && document.querySelector('#status').dataset.status === {}", json!(status));
+    let condition = format!(
+        "document.querySelector('#status') && document.querySelector('#status').dataset.status === {}",
+        json!(status)
+    );
     if !page.wait_until(&condition, limit).await {
         panic!("the integrator's page never showed {status}: it shows {}", status_shown(page).await);
     }
@@ -88,6 +93,18 @@ async fn upload_on_the_hosted_page(page: &Session, step: usize, file: &Path) {
     page.wait_for(
         &format!("['verified', 'rejected'].includes(document.querySelector('#step-{step}').dataset.state)"),
         Duration::from_secs(30),
+    )
+    .await;
+}
+
+/// Fills the integrator's sign-up form as the customer would, and sends it.
+async fn sign_up(page: &Session, country: &str) {
+    let values = json!({"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
+        "line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": country});
+    page.eval(
+        "for (const [name, value] of Object.entries(arguments[0])) document.getElementById(name).value = value; \
+         document.querySelector('#start').click();",
+        json!([values]),
     )
     .await;
 }
@@ -117,14 +134,21 @@ async fn a_customer_is_followed_from_the_integrators_page_to_approved(
     page.wait_for("document.querySelector('#start') !== null", Duration::from_secs(15)).await;
     let violations = page.serious_accessibility_violations(axe).await;
     assert!(violations.is_empty(), "axe-core, the integrator's page: {violations:#?}");
-    page.eval("document.querySelector('#start').click();", json!([])).await;
+    // A country the KYC API does not know: the page names the field, nothing starts.
+    sign_up(&page, "XX").await;
+    page.wait_for("document.querySelector('#refused') !== null", Duration::from_secs(15)).await;
+    let refusal = page.eval("return document.querySelector('#refused').textContent;", json!([])).await;
+    assert!(refusal.as_str().is_some_and(|t| t.contains("Country")), "{refusal}");
+    assert_eq!(
+        page.eval("return document.querySelector('#country').getAttribute('aria-invalid');", json!([])).await,
+        "true"
+    );
+    sign_up(&page, "GB").await;
     wait_for_status(&page, "not_started", Duration::from_secs(15)).await;
     page.screenshot("react-example-started").await;
 
     // The browser spoke only to the integrator's origin, and nothing it was sent holds the key.
-    let resources = page
-        .eval("return performance.getEntriesByType('resource').map(e => e.name);", json!([]))
-        .await;
+    let resources = page.eval("return performance.getEntriesByType('resource').map(e => e.name);", json!([])).await;
     let resources: Vec<String> =
         resources.as_array().expect("entries").iter().filter_map(|e| e.as_str().map(String::from)).collect();
     assert!(resources.iter().all(|r| r.starts_with(&backend.url)), "{resources:#?}");

@@ -1,5 +1,14 @@
-import { useEffect, useState } from 'react';
-import { isFinal, progressOf, startVerification, type LeadStatus, type Progress, type Verification } from './api';
+import { type FormEvent, useEffect, useState } from 'react';
+import {
+  type Customer,
+  isFinal,
+  progressOf,
+  Refused,
+  startVerification,
+  type LeadStatus,
+  type Progress,
+  type Verification,
+} from './api';
 
 const POLL_MS = 2000;
 // The verification survives a reload and the hosted page's redirect back here.
@@ -52,21 +61,38 @@ function useProgress(leadId: string | undefined): { progress: Progress | null; e
   return { progress, error };
 }
 
+// The sign-up fields, by the KYC API's name for each (what a refusal names).
+const FIELDS: { name: keyof Customer; api: string; label: string; type?: string; autoComplete: string }[] = [
+  { name: 'first_name', api: 'individual.first_name', label: 'First name', autoComplete: 'given-name' },
+  { name: 'last_name', api: 'individual.last_name', label: 'Last name', autoComplete: 'family-name' },
+  { name: 'email', api: 'email', label: 'Email', type: 'email', autoComplete: 'email' },
+  { name: 'line1', api: 'address.line1', label: 'Street address', autoComplete: 'address-line1' },
+  { name: 'city', api: 'address.city', label: 'City', autoComplete: 'address-level2' },
+  { name: 'postal_code', api: 'address.postal_code', label: 'Postal code', autoComplete: 'postal-code' },
+  { name: 'country', api: 'address.country', label: 'Country (two letters, e.g. GB)', autoComplete: 'country' },
+];
+
 export function App() {
   const [verification, setVerification] = useState<Verification | null>(stored);
   const [starting, setStarting] = useState(false);
   const [startFailed, setStartFailed] = useState(false);
+  const [refused, setRefused] = useState<string[]>([]);
   const { progress, error } = useProgress(verification?.lead_id);
 
-  const start = async () => {
+  const start = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const customer = Object.fromEntries(FIELDS.map((f) => [f.name, String(form.get(f.name) ?? '').trim()])) as unknown as Customer;
     setStarting(true);
     setStartFailed(false);
+    setRefused([]);
     try {
-      const started = await startVerification();
+      const started = await startVerification(customer);
       localStorage.setItem(STORED, JSON.stringify(started));
       setVerification(started);
-    } catch {
-      setStartFailed(true);
+    } catch (e) {
+      if (e instanceof Refused) setRefused(e.fields);
+      else setStartFailed(true);
     } finally {
       setStarting(false);
     }
@@ -83,9 +109,29 @@ export function App() {
       <h1>Verify your identity</h1>
       <p>Acme Wallet needs to know who you are before you can move money. It takes a few minutes on your phone.</p>
       {!verification && (
-        <button type="button" id="start" onClick={start} disabled={starting}>
-          {starting ? 'Starting…' : 'Start verification'}
-        </button>
+        <form id="customer" onSubmit={start}>
+          {FIELDS.map((f) => (
+            <p key={f.name}>
+              <label htmlFor={f.name}>{f.label}</label>
+              <input
+                id={f.name}
+                name={f.name}
+                type={f.type ?? 'text'}
+                autoComplete={f.autoComplete}
+                required
+                aria-invalid={refused.includes(f.api)}
+              />
+            </p>
+          ))}
+          {refused.length > 0 && (
+            <p role="alert" id="refused">
+              Please check: {FIELDS.filter((f) => refused.includes(f.api)).map((f) => f.label).join(', ') || refused.join(', ')}.
+            </p>
+          )}
+          <button type="submit" id="start" disabled={starting}>
+            {starting ? 'Starting…' : 'Start verification'}
+          </button>
+        </form>
       )}
       {startFailed && <p role="alert">We could not start the verification. Please try again.</p>}
       {verification && (

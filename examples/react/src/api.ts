@@ -17,13 +17,38 @@ export interface Progress {
   missing: string[];
 }
 
-async function call<T>(method: 'GET' | 'POST', path: string): Promise<T> {
-  const answer = await fetch(path, { method, cache: 'no-store', headers: { accept: 'application/json' } });
+/** What the customer gave at sign-up; the back end passes it on to the KYC API. */
+export interface Customer {
+  first_name: string;
+  last_name: string;
+  email: string;
+  line1: string;
+  city: string;
+  postal_code: string;
+  country: string;
+}
+
+/** The back end refused the customer's data: the KYC API's field names (`address.country`). */
+export class Refused extends Error {
+  constructor(readonly fields: string[]) {
+    super(`refused: ${fields.join(', ')}`);
+  }
+}
+
+async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const answer = await fetch(path, {
+    method,
+    cache: 'no-store',
+    headers: { accept: 'application/json', 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (answer.status === 422) throw new Refused(((await answer.json()) as { fields: string[] }).fields);
   if (!answer.ok) throw new Error(`${method} ${path}: ${answer.status}`);
   return (await answer.json()) as T;
 }
 
-export const startVerification = (): Promise<Verification> => call('POST', '/api/verification');
+export const startVerification = (customer: Customer): Promise<Verification> =>
+  call('POST', '/api/verification', customer);
 
 export const progressOf = (leadId: string): Promise<Progress> =>
   call('GET', `/api/verification/${encodeURIComponent(leadId)}`);
