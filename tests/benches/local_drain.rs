@@ -22,15 +22,6 @@ const KEY: &str = "sk_drain_bench_1";
 const WRITERS: usize = 8;
 const WRITING: Duration = Duration::from_secs(4);
 
-fn delivered(receiver: &Receiver) -> BTreeSet<String> {
-    receiver
-        .received()
-        .iter()
-        .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
-        .filter_map(|event| event["data"]["lead_id"].as_str().map(String::from))
-        .collect()
-}
-
 #[tokio::main]
 async fn main() {
     let data = tempfile::tempdir().expect("temp dir");
@@ -78,18 +69,18 @@ async fn main() {
         leads.extend(writer.await.expect("writer"));
     }
     let writing = started.elapsed();
-    let while_writing = delivered(&receiver).len();
+    let while_writing = receiver.lead_ids(0).len();
     first.stop(); // SIGKILL, with a backlog queued and deliveries in flight
-    let at_kill = delivered(&receiver);
+    let at_kill = receiver.lead_ids(0);
 
     let restarted = Instant::now();
     let _second = LocalStack::start(data.path(), &format!("acme:{KEY}"));
     let limit = Instant::now() + Duration::from_secs(300);
-    while !delivered(&receiver).is_superset(&leads) && Instant::now() < limit {
+    while !receiver.lead_ids(0).is_superset(&leads) && Instant::now() < limit {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let drain = restarted.elapsed();
-    let after = delivered(&receiver);
+    let after = receiver.lead_ids(0);
     let missing = leads.difference(&after).count();
     let backlog = leads.len() - at_kill.intersection(&leads).count();
 

@@ -94,4 +94,15 @@ impl Receiver {
     pub fn received(&self) -> Vec<Received> {
         self.script.lock().expect("lock").received.clone()
     }
+
+    /// The lead ids of the event bodies received from the `from`-th request on
+    /// (duplicates folded: delivery is at least once).
+    pub fn lead_ids(&self, from: usize) -> std::collections::BTreeSet<String> {
+        self.received()
+            .iter()
+            .skip(from)
+            .filter_map(|r| serde_json::from_str::<serde_json::Value>(&r.body).ok())
+            .filter_map(|event| event["data"]["lead_id"].as_str().map(String::from))
+            .collect()
+    }
 }

@@ -271,18 +271,6 @@ fn a_bad_threshold_verifier_or_screening_list_stops_kyc_local_at_start_up() {
     }
 }
 
-/// The lead ids of the `kyc.lead_created` bodies the receiver saw from the `from`-th
-/// request on (duplicates folded: delivery is at least once).
-fn delivered_leads(receiver: &kyc_tests::receiver::Receiver, from: usize) -> std::collections::BTreeSet<String> {
-    receiver
-        .received()
-        .iter()
-        .skip(from)
-        .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
-        .filter_map(|event| event["data"]["lead_id"].as_str().map(String::from))
-        .collect()
-}
-
 #[tokio::test]
 async fn a_crash_loses_no_webhook_and_the_restart_delivers_what_the_dead_process_held() {
     let data = tempfile::tempdir().expect("temp dir");
@@ -316,11 +304,11 @@ async fn a_crash_loses_no_webhook_and_the_restart_delivers_what_the_dead_process
     // Bounded so that a lost delivery fails the test instead of hanging it: the held
     // messages would otherwise stay hidden for their 90 s visibility.
     for _ in 0..600 {
-        if delivered_leads(&receiver, before_restart).is_superset(&leads) {
+        if receiver.lead_ids(before_restart).is_superset(&leads) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let missing: Vec<_> = leads.difference(&delivered_leads(&receiver, before_restart)).cloned().collect();
+    let missing: Vec<_> = leads.difference(&receiver.lead_ids(before_restart)).cloned().collect();
     assert!(missing.is_empty(), "every lead's kyc.lead_created is delivered after the restart; missing {missing:?}");
 }
