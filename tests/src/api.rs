@@ -128,6 +128,7 @@ impl TestApi {
             resolver: Arc::new(DnsResolver),
             mode: kyc_domain::ssrf::Mode::Local,
             risk: Arc::new(kyc_app::scoring::RiskRules::shipped_sample()),
+            keys: Arc::new(kyc_app::sealing::MasterKey::random()),
         };
         let auth: Arc<dyn Authenticate> = Arc::new(BearerKeys(Arc::new(StaticKeys::new(&keys))));
         let router = kyc_http::router(Api { deps: deps.clone(), auth: auth.clone() });
@@ -177,6 +178,13 @@ impl TestApi {
     ) -> Self {
         let scoring = (*self.scoring).clone().with_verifier(verifier, threshold);
         self.scoring = Arc::new(scoring);
+        self
+    }
+
+    /// The same API sealing webhook secrets under `keys`.
+    pub fn with_keys(mut self, keys: Arc<dyn kyc_app::ports::KeyWrapper>) -> Self {
+        self.deps.keys = keys;
+        self.rebuild();
         self
     }
 

@@ -50,6 +50,14 @@ pub async fn dynamo_table() -> DynamoTable {
     DynamoTable::new(client, name)
 }
 
+/// A fresh KMS key of its own on moto, as the master key of webhook secrets.
+pub async fn kms_keys() -> kyc_aws::KmsKeys {
+    let client = aws_sdk_kms::Client::new(&moto_config().await);
+    let created = client.create_key().description("kyc tests: webhook secrets").send().await.expect("a key on moto");
+    let key_id = created.key_metadata().map(|m| m.key_id().to_string()).expect("the key's id");
+    kyc_aws::KmsKeys::new(client, key_id)
+}
+
 pub async fn dynamo() -> Arc<dyn Table> {
     Arc::new(dynamo_table().await)
 }

@@ -246,10 +246,14 @@ async fn after_a_rotation_both_secrets_sign_for_a_day() {
     Relay::new().run(&api).await;
     drain(&api, &sender()).await;
     let request = &receiver.received()[0];
-    let signature = header(request, "webhook-signature");
-    assert_eq!(signature.split(' ').count(), 2, "two signatures during the overlap");
+    assert_eq!(header(request, "webhook-signature").split(' ').count(), 2, "two signatures during the overlap");
+    assert!(signed_by(request, &old) && signed_by(request, &new));
+}
+
+/// Whether one of the request's signatures verifies with `secret`.
+fn signed_by(request: &kyc_tests::receiver::Received, secret: &str) -> bool {
     let (id, ts) = (header(request, "webhook-id"), header(request, "webhook-timestamp").parse().unwrap_or(0));
-    assert!(verify(&old, id, ts, &request.body, signature) && verify(&new, id, ts, &request.body, signature));
+    verify(secret, id, ts, &request.body, header(request, "webhook-signature"))
 }
 
 #[tokio::test]
@@ -488,4 +492,114 @@ async fn the_event_feed_never_exceeds_its_limit_and_resumes_inside_a_pair() {
         }
     }
     assert_eq!(seen, expected, "one at a time: the same events in the same order, none lost or repeated");
+}
+
+/// Every string attribute of every item of a DynamoDB table.
+async fn every_stored_string(client: &aws_sdk_dynamodb::Client, table: &str) -> Vec<String> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let scan = client.scan().table_name(table).send().await.expect("scan");
+    scan.items()
+        .iter()
+        .flat_map(|item| item.values())
+        .filter_map(|v| match v {
+            AttributeValue::S(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn on_dynamodb_webhook_secrets_are_stored_only_sealed_under_kms_and_the_sender_signs_with_them() {
+    let client = kyc_tests::backends::dynamo_client().await;
+    let name = format!("kyc-test-{}", kyc_tests::backends::uuid_like());
+    kyc_aws::create_table(&client, &name).await.expect("table");
+    let table = Arc::new(kyc_aws::DynamoTable::new(client.clone(), name.clone()));
+    let api = TestApi::new(table).with_keys(Arc::new(kyc_tests::backends::kms_keys().await));
+    let receiver = Receiver::start().await;
+    // Created and rotated with idempotency keys: their answers, which hold the
+    // secrets, are kept for replays too.
+    let body = json!({"url": receiver.url, "events": ["*"]});
+    let created = api.post_with("/v1/webhook-endpoints", body.clone(), &[("idempotency-key", "hook-1")]).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let old = created.body["secret"].as_str().expect("the secret, shown once").to_string();
+    let rotate = format!("/v1/webhook-endpoints/{}/rotate-secret", created.body["id"].as_str().unwrap_or_default());
+    let rotated = api.post_with(&rotate, json!({}), &[("idempotency-key", "rotate-1")]).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let new = rotated.body["secret"].as_str().expect("the new secret").to_string();
+
+    let stored = every_stored_string(&client, &name).await;
+    assert!(stored.iter().any(|s| s.contains("wrapped_key")), "the endpoint is stored");
+    for secret in [&old, &new] {
+        let bare = secret.trim_start_matches("whsec_");
+        assert!(!stored.iter().any(|s| s.contains(bare)), "a secret is in the table in clear");
+    }
+
+    // A retried create and a retried rotation answer the same secrets, from the sealed record.
+    let replayed = api.post_with("/v1/webhook-endpoints", body, &[("idempotency-key", "hook-1")]).await;
+    assert_eq!((replayed.status, replayed.body["secret"].as_str()), (201, Some(old.as_str())));
+    let replayed = api.post_with(&rotate, json!({}), &[("idempotency-key", "rotate-1")]).await;
+    assert_eq!((replayed.status, replayed.body["secret"].as_str()), (200, Some(new.as_str())));
+
+    // The sender opens both through KMS and signs with both during the overlap.
+    api.create(json!({})).await;
+    Relay::new().run(&api).await;
+    drain(&api, &sender()).await;
+    let request = &receiver.received()[0];
+    assert!(signed_by(request, &old) && signed_by(request, &new));
+}
+
+#[tokio::test]
+async fn a_function_without_the_master_key_cannot_sign_and_sends_nothing() {
+    let api = TestApi::embedded();
+    let receiver = Receiver::start().await;
+    endpoint(&api, &receiver.url, json!(["*"])).await;
+    api.create(json!({})).await;
+    Relay::new().run(&api).await;
+    let messages = api.queue.receive(10, Duration::from_secs(30)).await.expect("receive");
+    let delivery: DeliveryMessage = serde_json::from_str(&messages[0].body).expect("a delivery message");
+    let keyless = kyc_app::Deps { keys: Arc::new(kyc_app::ports::NoKeys), ..api.deps.clone() };
+    assert!(deliver(&keyless, &sender(), &delivery, 1).await.is_err(), "no secret, no delivery");
+    assert!(receiver.received().is_empty());
+}
+
+#[tokio::test]
+async fn an_endpoint_stored_before_secrets_were_sealed_keeps_signing_until_its_rotation_seals_it() {
+    use kyc_app::ports::table::{Condition, Write};
+    let api = TestApi::embedded();
+    let receiver = Receiver::start().await;
+    let hook = endpoint(&api, &receiver.url, json!(["*"])).await;
+    let id = hook["id"].as_str().unwrap_or_default().to_string();
+    // As an older release stored it: the secret in clear.
+    let key = kyc_app::store::layout::endpoint_key(
+        &kyc_app::TenantId::parse("acme").expect("tenant"),
+        &kyc_domain::ids::EndpointId::parse(&id).expect("endpoint id"),
+    );
+    let mut item = api.deps.table.get(&key).await.expect("read").expect("stored");
+    let legacy = "whsec_bGVnYWN5LXNlY3JldC1vZi0yNC1ieXRlcyEh";
+    let mut body: Value = serde_json::from_str(&item.body).expect("json");
+    body["secret"] = json!(legacy);
+    item.body = body.to_string();
+    api.deps.table.transact(vec![Write::Put { item, condition: Condition::Exists }]).await.expect("written");
+
+    api.create(json!({})).await;
+    Relay::new().run(&api).await;
+    drain(&api, &sender()).await;
+    assert!(signed_by(&receiver.received()[0], legacy));
+
+    let rotated = api.post(&format!("/v1/webhook-endpoints/{id}/rotate-secret"), json!({})).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let stored = api.deps.table.get(&key).await.expect("read").expect("stored").body;
+    assert!(!stored.contains(legacy.trim_start_matches("whsec_")), "the rotation sealed both secrets: {stored}");
+}
+
+#[tokio::test]
+async fn kms_unwraps_a_secrets_data_key_only_under_the_context_it_was_made_for() {
+    use kyc_app::ports::keys::KeyError;
+    use kyc_app::sealing::{open, seal};
+    let kms = kyc_tests::backends::kms_keys().await;
+    let context = |endpoint: &str| vec![("tenant", "acme".to_string()), ("endpoint", endpoint.to_string())];
+    let sealed = seal(&kms, "whsec_c2VjcmV0", &context("whe_1")).await.expect("GenerateDataKey");
+    assert_eq!(open(&kms, &sealed, &context("whe_1")).await.expect("Decrypt"), "whsec_c2VjcmV0");
+    let elsewhere = open(&kms, &sealed, &context("whe_2")).await;
+    assert!(matches!(elsewhere, Err(KeyError::Refused(_))), "{elsewhere:?}");
 }

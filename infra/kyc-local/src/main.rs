@@ -15,6 +15,7 @@ use kyc_app::ports::table::Table;
 use kyc_app::ports::{Clock, NoVerifier, SystemClock, UuidV7Ids, Verifier};
 use kyc_app::ports::screening::ScreeningSource;
 use kyc_app::scoring::{DEFAULT_MAX_DOCUMENT_BYTES, RiskRules, Scoring};
+use kyc_app::sealing::MasterKey;
 use kyc_app::webhooks::sender::Sender;
 use kyc_app::{Deps, TenantId};
 use kyc_aws::{DnsResolver, HttpTransport};
@@ -188,6 +189,7 @@ async fn main() -> anyhow::Result<()> {
         resolver: Arc::new(DnsResolver),
         mode: Mode::Local,
         risk,
+        keys: Arc::new(master_key(&args.data_dir)?),
     };
     let auth = Arc::new(BearerKeys(Arc::new(StaticKeys::new(&keys))));
     let transport = HttpTransport::new(Mode::Local).map_err(|e| anyhow::anyhow!("webhook client: {e}"))?;
@@ -235,13 +237,27 @@ async fn aws_verifier() -> anyhow::Result<Arc<dyn Verifier>> {
 
 /// The key that signs local object URLs, kept in the data dir so links survive restarts.
 fn secret_of(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
-    let path = data_dir.join("object-signing-key");
+    Ok(key_file(data_dir, "object-signing-key")?.to_vec())
+}
+
+/// The master key that seals webhook signing secrets at rest (KMS's part on AWS): the
+/// store holds them only sealed, and this file, not the store, opens them.
+fn master_key(data_dir: &Path) -> anyhow::Result<MasterKey> {
+    Ok(MasterKey::new(key_file(data_dir, "secrets-master-key")?))
+}
+
+/// A 256-bit key kept in the data dir (hex, owner-only), made on the first start.
+fn key_file(data_dir: &Path, name: &str) -> anyhow::Result<[u8; 32]> {
+    let path = data_dir.join(name);
     match std::fs::read_to_string(&path) {
-        Ok(text) => hex::decode(text.trim()).context("object-signing-key is not hex"),
+        Ok(text) => hex::decode(text.trim())
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .with_context(|| format!("{} is not 64 hex digits", path.display())),
         Err(_) => {
-            let secret = rand::random::<[u8; 32]>().to_vec();
-            write_private(&path, &hex::encode(&secret))?;
-            Ok(secret)
+            let key = rand::random::<[u8; 32]>();
+            write_private(&path, &hex::encode(key))?;
+            Ok(key)
         }
     }
 }

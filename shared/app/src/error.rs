@@ -90,6 +90,12 @@ impl From<crate::ports::screening::ScreeningError> for AppError {
     }
 }
 
+impl From<crate::ports::keys::KeyError> for AppError {
+    fn from(e: crate::ports::keys::KeyError) -> Self {
+        AppError::internal_from("cannot seal or open a webhook secret", e)
+    }
+}
+
 impl From<kyc_domain::webhook::WebhookEventError> for AppError {
     fn from(e: kyc_domain::webhook::WebhookEventError) -> Self {
         AppError::internal_from("cannot read a stored audit event as webhook events", e)

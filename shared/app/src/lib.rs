@@ -17,6 +17,7 @@ pub mod links;
 pub mod metrics;
 pub mod ports;
 pub mod scoring;
+pub mod sealing;
 pub mod store;
 pub mod tenant;
 pub mod webhooks;
@@ -44,4 +45,6 @@ pub struct Deps {
     /// What a lead's risk is scored with when it is created or changed: the policy, the
     /// country lists and the screening list (loaded on first use).
     pub risk: Arc<scoring::RiskRules>,
+    /// Wraps the data keys that seal webhook signing secrets at rest.
+    pub keys: Arc<dyn ports::KeyWrapper>,
 }

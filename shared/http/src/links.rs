@@ -47,7 +47,7 @@ fn link_answer(base: &str, link: CreatedLink) -> Response {
 /// A replayed creation: the same link with a new token (only the first one's hash was
 /// kept, so its URL cannot be shown again; it stops working).
 async fn replay(api: &Api, base: &str, key: &Idempotency) -> Response {
-    let stored = match key.lookup(api.deps.table.as_ref()).await {
+    let stored = match key.lookup(api.deps.table.as_ref(), api.deps.keys.as_ref()).await {
         Ok(Lookup::Replay(stored)) => stored,
         Ok(Lookup::Fresh) => return ApiError::from(AppError::Contention).into_response(),
         Err(e) => return ApiError::from(e).into_response(),
@@ -79,7 +79,7 @@ pub async fn create_link(
         Err(e) => return e.into_response(),
     };
     if let Some(key) = &key {
-        match key.lookup(api.deps.table.as_ref()).await {
+        match key.lookup(api.deps.table.as_ref(), api.deps.keys.as_ref()).await {
             Ok(Lookup::Replay(_)) => return replay(&api, &base, key).await,
             Ok(Lookup::Fresh) => {}
             Err(e) => return ApiError::from(e).into_response(),

@@ -79,7 +79,7 @@ where
 {
     let table = api.deps.table.as_ref();
     if let Some(key) = &key {
-        match key.lookup(table).await {
+        match key.lookup(table, api.deps.keys.as_ref()).await {
             Ok(Lookup::Replay(stored)) => return replay(stored),
             Ok(Lookup::Fresh) => {}
             Err(e) => return ApiError::from(e).into_response(),
@@ -89,7 +89,7 @@ where
         Ok(output) => respond(status, &output),
         Err(AppError::IdempotencyRace) => match key {
             // A concurrent request with the same key committed first: answer as it did.
-            Some(key) => match key.lookup(table).await {
+            Some(key) => match key.lookup(table, api.deps.keys.as_ref()).await {
                 Ok(Lookup::Replay(stored)) => replay(stored),
                 Ok(Lookup::Fresh) => ApiError::from(AppError::Contention).into_response(),
                 Err(e) => ApiError::from(e).into_response(),

@@ -107,7 +107,27 @@ pub async fn api_deps() -> Result<kyc_app::Deps, lambda_http::Error> {
         queue: std::sync::Arc::new(kyc_aws::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url)),
         resolver: std::sync::Arc::new(kyc_aws::DnsResolver),
         mode: kyc_domain::ssrf::Mode::Production,
+        keys: secrets_keys(&sdk),
     })
+}
+
+/// How long an opened data key is kept in memory, and how many: a sender asks KMS once
+/// per endpoint secret and warm instance in this time, not once per delivery.
+const DATA_KEY_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+const DATA_KEYS_CACHED: usize = 1024;
+
+/// The master key of webhook secrets: the KMS key `KYC_SECRETS_KEY_ID` names. Only the
+/// functions that seal (webhooks API) or open (sender) secrets are given it; the others
+/// cannot, by configuration here and by their roles in the template.
+fn secrets_keys(sdk: &aws_config::SdkConfig) -> std::sync::Arc<dyn kyc_app::ports::KeyWrapper> {
+    match std::env::var("KYC_SECRETS_KEY_ID") {
+        Ok(key_id) if !key_id.is_empty() => std::sync::Arc::new(kyc_app::sealing::CachedKeys::new(
+            kyc_aws::KmsKeys::new(aws_sdk_kms::Client::new(sdk), key_id),
+            DATA_KEY_TTL,
+            DATA_KEYS_CACHED,
+        )),
+        _ => std::sync::Arc::new(kyc_app::ports::NoKeys),
+    }
 }
 
 /// What lead writes score risk with: the screening list named by

@@ -9,7 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::Deps;
 use crate::error::AppError;
+use crate::ports::keys::KeyWrapper;
+use crate::sealing::{self, Sealed};
 use crate::ports::table::{Condition, Item, TTL_ATTR, Table, TableError, Write};
 use crate::store::layout;
 use crate::tenant::TenantId;
@@ -29,6 +32,9 @@ pub struct StoredResponse {
 struct Record {
     request_hash: String,
     response: StoredResponse,
+    /// An answer holding a secret is kept sealed here (its `response.body` is null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sealed_body: Option<Sealed>,
     created_at: DateTime<Utc>,
 }
 
@@ -84,7 +90,8 @@ pub fn request_hash(method: &str, path: &str, canonical_body: &str) -> String {
 }
 
 impl Idempotency {
-    pub async fn lookup(&self, table: &dyn Table) -> Result<Lookup, AppError> {
+    /// What this key finds; a sealed answer is opened with `keys`.
+    pub async fn lookup(&self, table: &dyn Table, keys: &dyn KeyWrapper) -> Result<Lookup, AppError> {
         let Some(item) = table.get(&layout::idempotency_key(&self.tenant, &self.scope, &self.key)).await? else {
             return Ok(Lookup::Fresh);
         };
@@ -96,17 +103,37 @@ impl Idempotency {
         if record.request_hash != self.request_hash {
             return Err(AppError::IdempotencyKeyReused);
         }
-        Ok(Lookup::Replay(record.response))
+        let mut response = record.response;
+        if let Some(sealed) = &record.sealed_body {
+            let body = sealing::open(keys, sealed, &self.sealing_context()).await?;
+            response.body =
+                serde_json::from_str(&body).map_err(|e| AppError::unreadable("sealed idempotent answer", &e))?;
+        }
+        Ok(Lookup::Replay(response))
+    }
+
+    /// A sealed answer opens only for this key of this caller.
+    fn sealing_context(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("tenant", self.tenant.to_string()),
+            ("scope", self.scope.clone()),
+            ("idempotency_key", self.key.clone()),
+            ("purpose", "idempotent-answer".to_string()),
+        ]
     }
 
     /// The write that records `answer`, to join the change's transaction.
     pub fn record<T: Replayable>(&self, answer: &T) -> Result<Write, AppError> {
-        let response = StoredResponse {
-            status: answer.status().unwrap_or(self.replay_status),
-            body: crate::json::to_value("an idempotent answer", answer)?,
-            etag: answer.etag(),
+        self.record_as(answer, None)
+    }
+
+    fn record_as<T: Replayable>(&self, answer: &T, sealed_body: Option<Sealed>) -> Result<Write, AppError> {
+        let body = match sealed_body {
+            Some(_) => serde_json::Value::Null,
+            None => crate::json::to_value("an idempotent answer", answer)?,
         };
-        let record = Record { request_hash: self.request_hash.clone(), response, created_at: self.now };
+        let response = StoredResponse { status: answer.status().unwrap_or(self.replay_status), body, etag: answer.etag() };
+        let record = Record { request_hash: self.request_hash.clone(), response, sealed_body, created_at: self.now };
         let item = Item::new(
             layout::idempotency_key(&self.tenant, &self.scope, &self.key),
             crate::json::to_body("idempotency record", &record)?,
@@ -116,23 +143,44 @@ impl Idempotency {
     }
 }
 
+/// As `commit`, for an answer that holds a secret (a webhook endpoint's signing secret):
+/// the answer is kept for a replay only sealed (`sealing`), never in clear in the table.
+pub async fn commit_sealed<T: Replayable>(
+    deps: &Deps,
+    writes: Vec<Write>,
+    idempotency: Option<&Idempotency>,
+    answer: &T,
+) -> Result<(), AppError> {
+    let record = match idempotency {
+        Some(key) => {
+            let body = crate::json::to_body("an idempotent answer", answer)?;
+            let sealed = sealing::seal(deps.keys.as_ref(), &body, &key.sealing_context()).await?;
+            Some(key.record_as(answer, Some(sealed))?)
+        }
+        None => None,
+    };
+    transact(deps.table.as_ref(), writes, record).await
+}
+
 /// Commits `writes` as one transaction, with the answer of a keyed request recorded
 /// last. The record's condition failing means a concurrent request with the same key
 /// committed first (`IdempotencyRace`: answer as it did); any other failure comes back
 /// as `AppError::Store`, its index still that of `writes`.
 pub async fn commit<T: Replayable>(
     table: &dyn Table,
-    mut writes: Vec<Write>,
+    writes: Vec<Write>,
     idempotency: Option<&Idempotency>,
     answer: &T,
 ) -> Result<(), AppError> {
-    let record_at = match idempotency {
-        Some(key) => {
-            writes.push(key.record(answer)?);
-            Some(writes.len() - 1)
-        }
-        None => None,
-    };
+    let record = idempotency.map(|key| key.record(answer)).transpose()?;
+    transact(table, writes, record).await
+}
+
+async fn transact(table: &dyn Table, mut writes: Vec<Write>, record: Option<Write>) -> Result<(), AppError> {
+    let record_at = record.map(|record| {
+        writes.push(record);
+        writes.len() - 1
+    });
     match table.transact(writes).await {
         Ok(()) => Ok(()),
         Err(TableError::ConditionFailed { index }) if Some(index) == record_at => Err(AppError::IdempotencyRace),

@@ -17,6 +17,7 @@ use crate::Deps;
 use crate::error::AppError;
 use crate::json;
 use crate::ports::Resolver;
+use crate::sealing::{self, Sealed};
 use crate::ports::table::{Attr, Condition, Item, TableError, Write};
 use crate::store::idempotency::{self, Idempotency, Replayable};
 use crate::store::layout;
@@ -45,9 +46,9 @@ pub struct EndpointRecord {
     pub status: EndpointStatus,
     #[serde(default)]
     pub disabled_reason: Option<String>,
-    pub secret: String,
+    pub secret: StoredSecret,
     #[serde(default)]
-    pub previous_secret: Option<String>,
+    pub previous_secret: Option<StoredSecret>,
     #[serde(default)]
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
     /// Since when every attempt has failed (None: healthy).
@@ -57,21 +58,61 @@ pub struct EndpointRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A signing secret as stored: sealed under a data key of its own (`sealing`), so the
+/// table, its backups and every function that reads endpoints without the master key
+/// hold no usable secret. `Clear` reads what endpoints created before sealing stored;
+/// their next rotation seals it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StoredSecret {
+    Sealed(Sealed),
+    Clear(String),
+}
+
+/// What an endpoint's secrets are bound to: a sealed secret opens only on its own endpoint.
+fn secret_context(tenant: &TenantId, endpoint: &EndpointId) -> Vec<(&'static str, String)> {
+    vec![
+        ("tenant", tenant.to_string()),
+        ("endpoint", endpoint.to_string()),
+        ("purpose", "webhook-signing-secret".to_string()),
+    ]
+}
+
+impl StoredSecret {
+    async fn seal(deps: &Deps, tenant: &TenantId, endpoint: &EndpointId, secret: &str) -> Result<Self, AppError> {
+        Ok(StoredSecret::Sealed(sealing::seal(deps.keys.as_ref(), secret, &secret_context(tenant, endpoint)).await?))
+    }
+
+    async fn open(&self, deps: &Deps, tenant: &TenantId, endpoint: &EndpointId) -> Result<String, AppError> {
+        match self {
+            StoredSecret::Sealed(sealed) => {
+                Ok(sealing::open(deps.keys.as_ref(), sealed, &secret_context(tenant, endpoint)).await?)
+            }
+            StoredSecret::Clear(secret) => Ok(secret.clone()),
+        }
+    }
+}
+
 impl EndpointRecord {
     pub fn subscribes_to(&self, event_type: EventType) -> bool {
         self.events.iter().any(|e| e == "*" || e == event_type.as_str())
     }
 
-    /// The secrets that sign a delivery now: the current one, and the previous one
-    /// during the overlap after a rotation.
-    pub fn signing_secrets(&self, now: DateTime<Utc>) -> Vec<&str> {
-        let mut secrets = vec![self.secret.as_str()];
+    /// The secrets that sign a delivery now, opened: the current one, and the previous
+    /// one during the overlap after a rotation.
+    pub async fn signing_secrets(
+        &self,
+        deps: &Deps,
+        tenant: &TenantId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, AppError> {
+        let mut secrets = vec![self.secret.open(deps, tenant, &self.id).await?];
         if let (Some(previous), Some(until)) = (&self.previous_secret, self.previous_secret_expires_at)
             && now < until
         {
-            secrets.push(previous);
+            secrets.push(previous.open(deps, tenant, &self.id).await?);
         }
-        secrets
+        Ok(secrets)
     }
 }
 
@@ -96,7 +137,8 @@ pub struct Endpoint {
 impl Replayable for Endpoint {}
 
 impl EndpointRecord {
-    pub fn view(&self, with_secret: bool) -> Endpoint {
+    /// The endpoint as shown; `secret` only where the caller has just made it.
+    pub fn view(&self, secret: Option<&str>) -> Endpoint {
         Endpoint {
             id: self.id.clone(),
             object: "webhook_endpoint",
@@ -105,7 +147,7 @@ impl EndpointRecord {
             description: self.description.clone(),
             status: self.status,
             disabled_reason: self.disabled_reason.clone(),
-            secret: with_secret.then(|| self.secret.clone()),
+            secret: secret.map(str::to_string),
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -227,23 +269,26 @@ pub async fn create_endpoint(
         return Err(AppError::field("url", format!("a tenant has at most {MAX_ENDPOINTS_PER_TENANT} endpoints")));
     }
     let now = deps.clock.now();
+    let id = EndpointId::from_uuid(deps.ids.uuid());
+    let secret = fresh_secret();
     let record = EndpointRecord {
-        id: EndpointId::from_uuid(deps.ids.uuid()),
+        secret: StoredSecret::seal(deps, tenant, &id, &secret).await?,
+        id,
         url: input.url.ok_or_else(|| AppError::field("url", "is required"))?,
         events: unique(&input.events.unwrap_or_default()),
         description: input.description,
         status: EndpointStatus::Enabled,
         disabled_reason: None,
-        secret: fresh_secret(),
         previous_secret: None,
         previous_secret_expires_at: None,
         failing_since: None,
         created_at: now,
         updated_at: now,
     };
-    let view = record.view(true);
+    let view = record.view(Some(&secret));
     let writes = vec![Write::Put { item: endpoint_item(tenant, &record)?, condition: Condition::NotExists }];
-    idempotency::commit(deps.table.as_ref(), writes, idempotency, &view).await?;
+    // The answer holds the secret: kept for a replay only sealed, as the endpoint is.
+    idempotency::commit_sealed(deps, writes, idempotency, &view).await?;
     tracing::info!(endpoint = %record.id, "webhook endpoint created");
     Ok(view)
 }
@@ -254,11 +299,11 @@ pub async fn list_endpoints(
     page: &PageRequest,
 ) -> Result<ListPage<Endpoint>, AppError> {
     let query = ListQuery::partition(layout::tenant_pk(tenant), layout::ENDPOINT_SK_PREFIX, true, page);
-    page::list(deps.table.as_ref(), query, |item| Ok(vec![parse_endpoint(item)?.view(false)])).await
+    page::list(deps.table.as_ref(), query, |item| Ok(vec![parse_endpoint(item)?.view(None)])).await
 }
 
 pub async fn get_endpoint(deps: &Deps, tenant: &TenantId, id: &str) -> Result<Endpoint, AppError> {
-    Ok(load_endpoint(deps, tenant, id).await?.view(false))
+    Ok(load_endpoint(deps, tenant, id).await?.view(None))
 }
 
 /// Replaces `before` with `after` (guarded: a concurrent change is `Contention`), with
@@ -305,7 +350,7 @@ pub async fn update_endpoint(
         }
     }
     after.updated_at = deps.clock.now().max(before.updated_at + Duration::milliseconds(1));
-    let view = after.view(false);
+    let view = after.view(None);
     replace(deps, tenant, &before, &after, idempotency, &view).await?;
     Ok(view)
 }
@@ -328,14 +373,19 @@ pub async fn rotate_secret(
     let before = load_endpoint(deps, tenant, id).await?;
     let now = deps.clock.now();
     let mut after = before.clone();
-    after.previous_secret = Some(before.secret.clone());
+    // A secret an older release stored in clear is sealed as it becomes the previous one.
+    after.previous_secret = Some(match &before.secret {
+        StoredSecret::Clear(secret) => StoredSecret::seal(deps, tenant, &before.id, secret).await?,
+        sealed => sealed.clone(),
+    });
     after.previous_secret_expires_at = Some(now + Duration::hours(ROTATION_OVERLAP_HOURS));
-    after.secret = fresh_secret();
+    let secret = fresh_secret();
+    after.secret = StoredSecret::seal(deps, tenant, &after.id, &secret).await?;
     after.updated_at = now.max(before.updated_at + Duration::milliseconds(1));
-    let view = after.view(true);
+    let view = after.view(Some(&secret));
     // A retried rotation must not rotate twice (the original secret would stop signing).
     let writes = vec![guarded_put(tenant, &before, &after)?];
-    match idempotency::commit(deps.table.as_ref(), writes, idempotency, &view).await {
+    match idempotency::commit_sealed(deps, writes, idempotency, &view).await {
         Err(AppError::Store(TableError::ConditionFailed { .. })) => return Err(AppError::Contention),
         other => other?,
     }

@@ -47,7 +47,9 @@ pub async fn deliver(
     let now = deps.clock.now();
     let body = json::to_body("webhook event", &message.event)?;
     let timestamp = now.timestamp();
-    let signature = signature_header(&endpoint.signing_secrets(now), message.event.id.as_str(), timestamp, &body)
+    let secrets = endpoint.signing_secrets(deps, &message.tenant, now).await?;
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let signature = signature_header(&secrets, message.event.id.as_str(), timestamp, &body)
         .map_err(|e| AppError::internal_from("signing failed", e))?;
     let headers = vec![
         ("content-type".to_string(), "application/json".to_string()),
