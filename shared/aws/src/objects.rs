@@ -120,38 +120,12 @@ impl ObjectStore for S3Objects {
     }
 
     async fn read_prefix(&self, key: &str, max: u64) -> Result<Option<ObjectPrefix>, ObjectError> {
-        // HEAD first: a ranged GET of an empty object is an error (416), and the size
-        // tells how much to ask for.
-        let head = match self.client.head_object().bucket(&self.bucket).key(key).send().await {
-            Ok(head) => head,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(None),
-            Err(e) => return Err(unavailable(aws_sdk_s3::error::DisplayErrorContext(e))),
-        };
-        let size = u64::try_from(head.content_length().unwrap_or(0)).unwrap_or(0);
-        let content_type = head.content_type().map(String::from);
-        let want = size.min(max);
-        if want == 0 {
-            return Ok(Some(ObjectPrefix { bytes: Vec::new(), size, content_type }));
-        }
-        let object = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .range(format!("bytes=0-{}", want - 1))
-            .send()
-            .await
-            .map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(e)))?;
-        let mut bytes = object.body.collect().await.map_err(unavailable)?.into_bytes().to_vec();
-        bytes.truncate(want as usize);
-        Ok(Some(ObjectPrefix { bytes, size, content_type }))
+        self.read_range(key, 0, max).await
     }
 
     async fn read_range(&self, key: &str, start: u64, max: u64) -> Result<Option<ObjectPrefix>, ObjectError> {
-        if start == 0 {
-            return self.read_prefix(key, max).await;
-        }
-        // A range past the end is an error (416): ask only for what is there, by size.
+        // HEAD first: a range past the end (or any range of an empty object) is an error
+        // (416), and the size tells how much to ask for.
         let head = match self.client.head_object().bucket(&self.bucket).key(key).send().await {
             Ok(head) => head,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(None),

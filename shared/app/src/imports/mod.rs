@@ -228,7 +228,9 @@ pub enum ImportRun {
     /// The import had already finished (a re-delivered event): nothing was done.
     AlreadyFinished(ImportStatus),
     /// Stopped because asked to (a deadline), after committing `rows` rows in all.
-    Paused { rows: u64 },
+    Paused {
+        rows: u64,
+    },
     Finished(ImportStatus),
 }
 
@@ -398,8 +400,12 @@ impl Run<'_> {
     ) -> Result<Row, RunError> {
         let body = match (content, columns) {
             (RecordContent::Fields(fields), Some(columns)) => columns.row_body(&fields).map_err(|e| vec![e]),
-            (RecordContent::Line(line), _) => serde_json::from_str::<serde_json::Value>(&line)
-                .map_err(|e| vec![FieldError::new("row", format!("is not valid JSON ({e})"))]),
+            (RecordContent::Line(line), _) => match serde_json::from_str::<serde_json::Value>(&line) {
+                Ok(body) if body.is_object() => Ok(body),
+                // An array or a scalar has no fields to name: the row itself is wrong.
+                Ok(_) => Err(vec![FieldError::new("row", "must be a JSON object")]),
+                Err(e) => Err(vec![FieldError::new("row", format!("is not valid JSON ({e})"))]),
+            },
             (RecordContent::NotUtf8, _) => Err(vec![FieldError::new("row", "is not UTF-8")]),
             (RecordContent::Fields(_), None) => Err(vec![FieldError::new("row", "has no header")]),
         };
@@ -451,7 +457,10 @@ impl Run<'_> {
             next.status = ImportStatus::Processing;
             next.version += 1;
             next.updated_at = self.deps.clock.now();
-            let mut writes = vec![Write::Put { item: Item::new(layout::import_key(self.tenant, &next.id), String::new()), condition: Condition::None }];
+            let mut writes = vec![Write::Put {
+                item: Item::new(layout::import_key(self.tenant, &next.id), String::new()),
+                condition: Condition::None,
+            }];
             let mut guards = Vec::new();
             let mut counter_writes = Vec::new();
             for (index, row) in batch.rows.iter().enumerate() {
@@ -580,12 +589,11 @@ struct Batch {
 
 impl Batch {
     fn push(&mut self, mut row: Row) {
-        if let Outcome::Lead(lead) = &row.outcome {
-            if let Some(external_id) = &lead.lead.external_id {
-                if !self.external_ids.insert(external_id.clone()) {
-                    row.outcome = Outcome::Duplicate;
-                }
-            }
+        if let Outcome::Lead(lead) = &row.outcome
+            && let Some(external_id) = &lead.lead.external_id
+            && !self.external_ids.insert(external_id.clone())
+        {
+            row.outcome = Outcome::Duplicate;
         }
         match &row.outcome {
             Outcome::Lead(lead) => {
