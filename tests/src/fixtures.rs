@@ -72,3 +72,13 @@ pub fn passport_mrz(surname: &str, given: &str, number: &str, birth: &str, expir
     );
     vec![line1, line2]
 }
+
+/// The S3 `ObjectCreated` event (`events/s3-object-created.json`) of `key` in `bucket`,
+/// the key percent-encoded as S3 (and moto) send it.
+pub fn s3_object_created(bucket: &str, key: &str) -> serde_json::Value {
+    let mut event: serde_json::Value =
+        serde_json::from_str(include_str!("../../events/s3-object-created.json")).expect("fixture");
+    event["Records"][0]["s3"]["bucket"]["name"] = serde_json::json!(bucket);
+    event["Records"][0]["s3"]["object"]["key"] = serde_json::json!(key.replace('/', "%2F"));
+    event
+}

@@ -110,7 +110,7 @@ pub fn link_page_routes() -> Router<Api> {
         .route(link_page::STYLE_PATH, get(links::style))
 }
 
-/// Bulk imports: upload URLs and reports (`imports-api`).
+/// Bulk imports: upload URLs and reports (`leads-api`).
 pub fn imports_routes() -> Router<Api> {
     Router::new()
         .route("/v1/imports", post(imports::create_import))
