@@ -3,7 +3,8 @@
 # moto), requests per second of a release kyc-local on its embedded store, and the
 # document scorer's throughput and peak memory, machine verification's calls, price
 # and latency per lead lifecycle, and the hosted KYC link page in headless Chromium (its
-# weight, and the time from the last upload to the status shown).
+# weight, and the time from the last upload to the status shown), and bulk import's
+# rows per second, peak memory and DynamoDB calls per row.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -22,6 +23,7 @@ verifier="$(cargo bench --locked -p kyc-tests --bench verifier)"
 cost="$(cargo bench --locked -p kyc-tests --bench lifecycle_cost)"
 links="$(cargo bench --locked -p kyc-tests --bench link_page)"
 screening="$(cargo bench --locked -p kyc-tests --bench screening)"
+imports="$(cargo bench --locked -p kyc-tests --bench imports)"
 {
     echo "# Benchmarks"
     echo
@@ -40,5 +42,7 @@ screening="$(cargo bench --locked -p kyc-tests --bench screening)"
     echo "$links"
     echo
     echo "$screening"
+    echo
+    echo "$imports"
 } > BENCHMARKS.md
 cat BENCHMARKS.md

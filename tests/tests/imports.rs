@@ -13,8 +13,7 @@ use kyc_domain::ids::ImportId;
 use kyc_domain::import::ImportStatus;
 use kyc_tests::api::TestApi;
 use kyc_tests::backends;
-
-const HEADER: &str = "type,external_id,email,first_name,last_name,date_of_birth,nationality,legal_name,registration_number,line1,city,postal_code,country,level";
+use kyc_tests::fixtures::{IMPORT_HEADER, csv_line, import_csv, import_person};
 
 /// Asks for an import; answers its id and object key.
 async fn start(api: &TestApi, format: &str) -> (String, String, Value) {
@@ -56,40 +55,13 @@ fn counts(report: &Value) -> (u64, u64, u64, u64) {
     (n("total"), n("created"), n("duplicates"), n("failed"))
 }
 
-fn person(n: usize) -> [String; 14] {
-    [
-        "individual".into(),
-        format!("crm-{n}"),
-        format!("person{n}@example.com"),
-        format!("First{n}"),
-        "Lovelace".into(),
-        "1990-12-10".into(),
-        "GB".into(),
-        String::new(),
-        String::new(),
-        format!("{n} High Street"),
-        "London".into(),
-        "SW1Y 4JH".into(),
-        "GB".into(),
-        "basic".into(),
-    ]
-}
-
-fn csv_line(fields: &[String]) -> String {
-    fields
-        .iter()
-        .map(|f| if f.contains([',', '"', '\n']) { format!("\"{}\"", f.replace('"', "\"\"")) } else { f.clone() })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 /// 50 rows: 6 bad ones (7 field errors, one a quoted multi-line address line), one
 /// repeating an earlier row's external id, one naming a lead the tenant already has; a
 /// BOM, CRLF and quoted fields with commas, quotes and a line break.
 fn fifty_rows() -> Vec<u8> {
-    let mut lines = vec![HEADER.to_string()];
+    let mut lines = vec![IMPORT_HEADER.to_string()];
     for n in 1..=50 {
-        let mut row = person(n);
+        let mut row = import_person(n);
         match n {
             // A quoted field with commas and quotes is one cell...
             5 => row[9] = "Flat 2, \"The Old Mill\", Mill Lane".into(),
@@ -249,24 +221,6 @@ async fn a_csv_header_with_an_unknown_column_fails_the_import_and_names_it() {
     assert_eq!(counts(&report), (0, 0, 0, 0));
 }
 
-/// `rows` rows, every other one without an external id.
-fn rows(rows: usize) -> Vec<u8> {
-    let mut file = String::from(HEADER);
-    file.push('\n');
-    for n in 1..=rows {
-        let mut row = person(n);
-        if n % 2 == 0 {
-            row[1] = String::new();
-        }
-        if n % 7 == 0 {
-            row[9] = format!("{n} Long Road, Building \"B\"");
-        }
-        file.push_str(&csv_line(&row));
-        file.push('\n');
-    }
-    file.into_bytes()
-}
-
 /// Every lead of the tenant, by id.
 async fn all_leads(api: &TestApi) -> BTreeMap<String, Value> {
     let mut leads = BTreeMap::new();
@@ -293,7 +247,7 @@ async fn all_leads(api: &TestApi) -> BTreeMap<String, Value> {
 async fn when_the_same_event_is_delivered_again_should_import_nothing_twice() {
     let api = TestApi::embedded();
     let (id, key, upload) = start(&api, "csv").await;
-    store(&api, &key, &upload, &rows(60), false).await;
+    store(&api, &key, &upload, &import_csv(60), false).await;
     // Two deliveries at once, then a late third one.
     let (first, second) = tokio::join!(run(&api, &key), run(&api, &key));
     let finished = [first, second].iter().filter(|r| **r == ImportRun::Finished(ImportStatus::Completed)).count();
@@ -307,7 +261,7 @@ async fn when_the_same_event_is_delivered_again_should_import_nothing_twice() {
 async fn when_a_run_stops_mid_file_should_resume_without_duplicates_or_gaps() {
     let api = TestApi::embedded();
     let (id, key, upload) = start(&api, "csv").await;
-    store(&api, &key, &upload, &rows(120), false).await;
+    store(&api, &key, &upload, &import_csv(120), false).await;
     // Stop after two batches, as a Lambda near its deadline does.
     let checks = AtomicUsize::new(0);
     let stop = || checks.fetch_add(1, Ordering::SeqCst) >= 2;
@@ -333,7 +287,7 @@ async fn when_a_run_stops_mid_file_should_resume_without_duplicates_or_gaps() {
 /// 10,000 rows through S3 (upload URL, ranged reads) and DynamoDB transactions.
 async fn ten_thousand_rows_on_dynamodb_and_s3(api: TestApi) {
     let (id, key, upload) = start(&api, "csv").await;
-    let file = rows(10_000);
+    let file = import_csv(10_000);
     assert!(file.len() as u64 > 2 * imports::CHUNK_BYTES, "the file spans several chunks");
     store(&api, &key, &upload, &file, true).await;
     assert_eq!(run(&api, &key).await, ImportRun::Finished(ImportStatus::Completed));
@@ -367,7 +321,7 @@ async fn ten_thousand_rows_import_on_kyc_local() {
     let created: Value = created.json().await.expect("json");
     let id = created["id"].as_str().expect("import id").to_string();
     let upload = &created["upload"];
-    let mut put = client.put(upload["url"].as_str().expect("url")).body(rows(10_000));
+    let mut put = client.put(upload["url"].as_str().expect("url")).body(import_csv(10_000));
     for (name, value) in upload["headers"].as_object().expect("headers") {
         put = put.header(name, value.as_str().expect("header value"));
     }
