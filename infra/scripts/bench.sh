@@ -3,8 +3,9 @@
 # moto), requests per second of a release kyc-local on its embedded store, and the
 # document scorer's throughput and peak memory, machine verification's calls, price
 # and latency per lead lifecycle, and the hosted KYC link page in headless Chromium (its
-# weight, and the time from the last upload to the status shown), and how fast kyc-local
-# drains a webhook backlog after a crash. Hand-measured sections are kept.
+# weight, and the time from the last upload to the status shown), how fast kyc-local
+# drains a webhook backlog after a crash, and bulk import's rows per second, peak memory
+# and DynamoDB calls per row. Hand-measured sections are kept.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -24,6 +25,7 @@ cost="$(cargo bench --locked -p kyc-tests --bench lifecycle_cost)"
 links="$(cargo bench --locked -p kyc-tests --bench link_page)"
 screening="$(cargo bench --locked -p kyc-tests --bench screening)"
 drain="$(cargo bench --locked -p kyc-tests --bench local_drain)"
+imports="$(cargo bench --locked -p kyc-tests --bench imports)"
 {
     echo "# Benchmarks"
     echo
@@ -44,6 +46,8 @@ drain="$(cargo bench --locked -p kyc-tests --bench local_drain)"
     echo "$screening"
     echo
     echo "$drain"
+    echo
+    echo "$imports"
 } > .tmp/BENCHMARKS.generated.md
 # Sections measured by hand (e.g. "Lambda artifacts": cargo-lambda builds and cold starts
 # this script does not run) are kept from the previous file, after the generated ones.

@@ -47,4 +47,9 @@ impl ObjectStore for CountingObjects {
         self.reads.fetch_add(1, Ordering::Relaxed);
         self.inner.read_prefix(key, max).await
     }
+
+    async fn read_range(&self, key: &str, start: u64, max: u64) -> Result<Option<ObjectPrefix>, ObjectError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.inner.read_range(key, start, max).await
+    }
 }

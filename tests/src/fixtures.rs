@@ -72,3 +72,64 @@ pub fn passport_mrz(surname: &str, given: &str, number: &str, birth: &str, expir
     );
     vec![line1, line2]
 }
+
+/// The S3 `ObjectCreated` event (`events/s3-object-created.json`) of `key` in `bucket`,
+/// the key percent-encoded as S3 (and moto) send it.
+pub fn s3_object_created(bucket: &str, key: &str) -> serde_json::Value {
+    let mut event: serde_json::Value =
+        serde_json::from_str(include_str!("../../events/s3-object-created.json")).expect("fixture");
+    event["Records"][0]["s3"]["bucket"]["name"] = serde_json::json!(bucket);
+    event["Records"][0]["s3"]["object"]["key"] = serde_json::json!(key.replace('/', "%2F"));
+    event
+}
+
+/// The CSV header of an import file, every column of API.md's list.
+pub const IMPORT_HEADER: &str = "type,external_id,email,first_name,last_name,date_of_birth,nationality,legal_name,registration_number,line1,city,postal_code,country,level";
+
+/// Row `n` of an import file: a valid individual, external id `crm-{n}`.
+pub fn import_person(n: usize) -> [String; 14] {
+    [
+        "individual".into(),
+        format!("crm-{n}"),
+        format!("person{n}@example.com"),
+        format!("First{n}"),
+        "Lovelace".into(),
+        "1990-12-10".into(),
+        "GB".into(),
+        String::new(),
+        String::new(),
+        format!("{n} High Street"),
+        "London".into(),
+        "SW1Y 4JH".into(),
+        "GB".into(),
+        "basic".into(),
+    ]
+}
+
+/// One CSV record: a field with a comma, quote or line break quoted, quotes doubled.
+pub fn csv_line(fields: &[String]) -> String {
+    fields
+        .iter()
+        .map(|f| if f.contains([',', '"', '\n']) { format!("\"{}\"", f.replace('"', "\"\"")) } else { f.clone() })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// An import file of `rows` valid rows, every other one without an external id, every
+/// seventh with a quoted address line (a comma and quotes in it).
+pub fn import_csv(rows: usize) -> Vec<u8> {
+    let mut file = String::from(IMPORT_HEADER);
+    file.push('\n');
+    for n in 1..=rows {
+        let mut row = import_person(n);
+        if n % 2 == 0 {
+            row[1] = String::new();
+        }
+        if n % 7 == 0 {
+            row[9] = format!("{n} Long Road, Building \"B\"");
+        }
+        file.push_str(&csv_line(&row));
+        file.push('\n');
+    }
+    file.into_bytes()
+}

@@ -15,6 +15,7 @@ use strum::IntoEnumIterator;
 
 use kyc_domain::audit::Action;
 use kyc_domain::documents::{CheckResult, ContentType, DocumentKind, DocumentStatus, Side};
+use kyc_domain::import::{ImportFormat, ImportStatus};
 use kyc_domain::lead::{LeadType, Level, RejectionReason, RiskLevel, Source};
 use kyc_domain::risk::country::CODES;
 use kyc_domain::status::Status;
@@ -59,6 +60,8 @@ fn every_enumeration_lists_exactly_the_servers_values() {
         ("CheckResult", wire(CheckResult::iter())),
         ("EventType", wire(EventType::ALL)),
         ("Action", wire(Action::ALL)),
+        ("ImportFormat", wire(ImportFormat::iter())),
+        ("ImportStatus", wire(ImportStatus::iter())),
         ("CountryCode", CODES.iter().map(|c| c.to_string()).collect()),
     ];
     for (name, server) in schemas {
@@ -292,4 +295,7 @@ async fn ids_and_cursors_the_server_issues_match_the_documented_patterns() {
     let endpoint = api.post("/v1/webhook-endpoints", json!({"url": "http://127.0.0.1:9/hook", "events": ["*"]})).await;
     let endpoint_id = endpoint.body["id"].as_str().expect("endpoint id");
     assert!(parameter("EndpointId").is_match(endpoint_id), "{endpoint_id}");
+    let import = api.post("/v1/imports", json!({"format": "csv"})).await;
+    let import_id = import.body["id"].as_str().expect("import id");
+    assert!(parameter("ImportId").is_match(import_id), "{import_id}");
 }

@@ -1,10 +1,11 @@
 //! The function's routes: the shared HTTP router, restricted to what this function
-//! serves (API Gateway sends it only these routes): leads and their metrics.
+//! serves (API Gateway sends it only these routes): leads, their metrics and bulk
+//! imports of leads.
 
 use kyc_http::Api;
 
 pub fn router(api: Api) -> axum::Router {
-    kyc_http::finish(kyc_http::leads_routes().merge(kyc_http::metrics_routes()), api)
+    kyc_http::finish(kyc_http::leads_routes().merge(kyc_http::metrics_routes()).merge(kyc_http::imports_routes()), api)
 }
 
 #[cfg(test)]

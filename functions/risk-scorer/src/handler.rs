@@ -5,29 +5,7 @@ use serde_json::Value;
 
 use kyc_app::Deps;
 use kyc_app::scoring::{Scoring, on_object_created};
-
-/// S3 percent-encodes keys in events and writes spaces as `+`.
-pub fn decode_key(raw: &str) -> String {
-    let spaced = raw.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
-}
-
-/// What S3 can send: object events, or the `s3:TestEvent` it sends once when a
-/// notification is configured (no records; nothing to do).
-#[derive(Debug)]
-pub enum Trigger {
-    Test,
-    Objects(S3Event),
-}
-
-/// Reads the invocation payload; anything that is neither is an error (never a silent
-/// "no records").
-pub fn parse_trigger(payload: Value) -> Result<Trigger, serde_json::Error> {
-    if payload.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
-        return Ok(Trigger::Test);
-    }
-    serde_json::from_value(payload).map(Trigger::Objects)
-}
+use kyc_lambda::s3::{Trigger, parse_trigger};
 
 /// Handles one invocation payload.
 pub async fn handle_payload(deps: &Deps, scoring: &Scoring, payload: Value) -> Result<(), lambda_runtime::Error> {
@@ -45,12 +23,7 @@ pub async fn handle_payload(deps: &Deps, scoring: &Scoring, payload: Value) -> R
 /// skipped on the retry, so nothing applies twice.
 pub async fn handle(deps: &Deps, scoring: &Scoring, event: S3Event) -> Result<(), lambda_runtime::Error> {
     let mut failed = 0;
-    for record in &event.records {
-        let Some(raw) = record.s3.object.key.as_deref() else { continue };
-        if !record.event_name.as_deref().unwrap_or_default().starts_with("ObjectCreated") {
-            continue;
-        }
-        let key = decode_key(raw);
+    for key in kyc_lambda::s3::created_keys(&event) {
         if let Err(e) = on_object_created(deps, scoring, &key).await {
             tracing::error!(error = %kyc_app::error::report(&e), "scoring a document failed");
             failed += 1;
@@ -64,6 +37,8 @@ pub async fn handle(deps: &Deps, scoring: &Scoring, event: S3Event) -> Result<()
 
 #[cfg(test)]
 mod tests {
+    use kyc_lambda::s3::decode_key;
+
     use super::*;
 
     #[test]
@@ -109,7 +84,7 @@ mod moto {
 
     use std::sync::Arc;
 
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use kyc_app::scoring::Scoring;
     use kyc_tests::api::TestApi;
@@ -118,12 +93,7 @@ mod moto {
     use super::*;
 
     fn s3_event(bucket: &str, key: &str) -> S3Event {
-        let mut event: Value =
-            serde_json::from_str(include_str!("../../../events/s3-object-created.json")).expect("fixture");
-        event["Records"][0]["s3"]["bucket"]["name"] = json!(bucket);
-        // S3 (and moto) percent-encode keys in events.
-        event["Records"][0]["s3"]["object"]["key"] = json!(key.replace('/', "%2F"));
-        serde_json::from_value(event).expect("an S3 event")
+        serde_json::from_value(fixtures::s3_object_created(bucket, key)).expect("an S3 event")
     }
 
     #[tokio::test]

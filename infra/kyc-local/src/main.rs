@@ -205,11 +205,16 @@ async fn main() -> anyhow::Result<()> {
         chrono::TimeDelta::seconds(args.follow_up_after),
         std::time::Duration::from_secs(args.follow_up_interval),
     ));
-    // The local "S3 ObjectCreated" event: score each stored upload in the background.
+    // The local "S3 ObjectCreated" event: score each stored upload, or run the import
+    // of an import's file, in the background (as the scorer and the importer on AWS).
     let scorer = deps.clone();
     let on_created: objects::OnCreated = Arc::new(move |key: String| {
         let (deps, scoring) = (scorer.clone(), scoring.clone());
-        tokio::spawn(async move { workers::score(&deps, &scoring, &key).await });
+        if key.starts_with("imports/") {
+            tokio::spawn(async move { workers::import(&deps, &key).await });
+        } else {
+            tokio::spawn(async move { workers::score(&deps, &scoring, &key).await });
+        }
     });
     let mut app = kyc_http::router(Api { deps, auth }).merge(objects::router(objects::ObjectRoutes {
         objects,

@@ -122,3 +122,24 @@ pub async fn score(deps: &Deps, scoring: &kyc_app::scoring::Scoring, key: &str) 
         }
     }
 }
+
+/// Runs the import of a stored import file to its end, retrying a failed attempt as
+/// Lambda retries the S3 event (each attempt resumes from the import's checkpoint).
+pub async fn import(deps: &Deps, key: &str) {
+    let mut delays = SCORING_RETRY_DELAYS.iter();
+    loop {
+        match kyc_app::imports::on_object_created(deps, key, &|| false).await {
+            Ok(_) => return,
+            Err(e) => match delays.next() {
+                Some(delay) => {
+                    tracing::warn!(error = %kyc_app::error::report(&e), "an import failed; will resume");
+                    tokio::time::sleep(*delay).await;
+                }
+                None => {
+                    tracing::error!(error = %kyc_app::error::report(&e), "an import failed");
+                    return;
+                }
+            },
+        }
+    }
+}

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod documents;
 pub mod error;
 pub mod followups;
+pub mod imports;
 pub mod json;
 pub mod leads;
 pub mod links;

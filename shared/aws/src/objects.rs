@@ -120,8 +120,12 @@ impl ObjectStore for S3Objects {
     }
 
     async fn read_prefix(&self, key: &str, max: u64) -> Result<Option<ObjectPrefix>, ObjectError> {
-        // HEAD first: a ranged GET of an empty object is an error (416), and the size
-        // tells how much to ask for.
+        self.read_range(key, 0, max).await
+    }
+
+    async fn read_range(&self, key: &str, start: u64, max: u64) -> Result<Option<ObjectPrefix>, ObjectError> {
+        // HEAD first: a range past the end (or any range of an empty object) is an error
+        // (416), and the size tells how much to ask for.
         let head = match self.client.head_object().bucket(&self.bucket).key(key).send().await {
             Ok(head) => head,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(None),
@@ -129,7 +133,7 @@ impl ObjectStore for S3Objects {
         };
         let size = u64::try_from(head.content_length().unwrap_or(0)).unwrap_or(0);
         let content_type = head.content_type().map(String::from);
-        let want = size.min(max);
+        let want = size.saturating_sub(start).min(max);
         if want == 0 {
             return Ok(Some(ObjectPrefix { bytes: Vec::new(), size, content_type }));
         }
@@ -138,7 +142,7 @@ impl ObjectStore for S3Objects {
             .get_object()
             .bucket(&self.bucket)
             .key(key)
-            .range(format!("bytes=0-{}", want - 1))
+            .range(format!("bytes={start}-{}", start + want - 1))
             .send()
             .await
             .map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(e)))?;

@@ -49,6 +49,7 @@ prefixed_id!(DocumentId, "doc_");
 prefixed_id!(EndpointId, "whe_");
 prefixed_id!(DeliveryId, "del_");
 prefixed_id!(LinkId, "link_");
+prefixed_id!(ImportId, "imp_");
 
 #[cfg(test)]
 mod tests {

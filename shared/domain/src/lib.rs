@@ -10,6 +10,7 @@ pub mod audit;
 pub mod documents;
 pub mod events;
 pub mod ids;
+pub mod import;
 pub mod lead;
 pub mod requirement;
 pub mod risk;

@@ -32,6 +32,8 @@ pub const ROUTES: &[(&str, &str, &[Role])] = &[
     ("POST", "/v1/leads/{id}/documents", INTEGRATION),
     ("GET", "/v1/leads/{id}/documents/{doc_id}", EVERYONE),
     ("POST", "/v1/kyc-links", INTEGRATION),
+    ("POST", "/v1/imports", INTEGRATION),
+    ("GET", "/v1/imports/{id}", INTEGRATION),
     ("GET", "/v1/events", EVERYONE),
     ("GET", "/v1/metrics", REVIEW),
     ("GET", "/v1/metrics/pipeline", REVIEW),

@@ -6,6 +6,7 @@ pub mod access;
 pub mod documents;
 pub mod error;
 pub mod extract;
+pub mod imports;
 pub mod leads;
 pub mod link_page;
 pub mod links;
@@ -109,6 +110,13 @@ pub fn link_page_routes() -> Router<Api> {
         .route(link_page::STYLE_PATH, get(links::style))
 }
 
+/// Bulk imports: upload URLs and reports (`leads-api`).
+pub fn imports_routes() -> Router<Api> {
+    Router::new()
+        .route("/v1/imports", post(imports::create_import))
+        .route("/v1/imports/{id}", get(imports::get_import))
+}
+
 /// Status transitions (`status-api`).
 pub fn status_routes() -> Router<Api> {
     Router::new().route("/v1/leads/{id}/status", post(leads::change_status))
@@ -142,7 +150,8 @@ pub fn router(api: Api) -> Router {
         .merge(status_routes())
         .merge(documents_routes())
         .merge(webhooks_routes())
-        .merge(links_routes());
+        .merge(links_routes())
+        .merge(imports_routes());
     finish_with_open(all, link_page_routes(), api)
 }
 

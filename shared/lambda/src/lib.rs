@@ -2,6 +2,8 @@
 //! authorizer attached to a request, and the dependencies each function builds from its
 //! environment (store, queue, scoring, verifier).
 
+pub mod s3;
+
 use async_trait::async_trait;
 use lambda_http::request::RequestContext;
 

@@ -160,6 +160,22 @@ impl ObjectStore for LocalObjects {
         file.take(max).read_to_end(&mut bytes).await.map_err(unavailable)?;
         Ok(Some(ObjectPrefix { bytes, size, content_type: None }))
     }
+
+    async fn read_range(&self, key: &str, start: u64, max: u64) -> Result<Option<ObjectPrefix>, ObjectError> {
+        use tokio::io::AsyncSeekExt;
+        let Some(path) = self.path_of(key) else { return Ok(None) };
+        let mut file = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(unavailable(e)),
+        };
+        let size = file.metadata().await.map_err(unavailable)?.len();
+        let want = size.saturating_sub(start).min(max);
+        file.seek(std::io::SeekFrom::Start(start.min(size))).await.map_err(unavailable)?;
+        let mut bytes = Vec::with_capacity(want as usize);
+        file.take(want).read_to_end(&mut bytes).await.map_err(unavailable)?;
+        Ok(Some(ObjectPrefix { bytes, size, content_type: None }))
+    }
 }
 
 #[cfg(test)]

@@ -51,8 +51,13 @@ pub struct FreshLead {
 
 impl FreshLead {
     pub fn new(deps: &Deps, input: LeadInput, source: Source, now: DateTime<Utc>) -> Result<FreshLead, AppError> {
+        FreshLead::with_id(LeadId::from_uuid(deps.ids.uuid()), input, source, now)
+    }
+
+    /// As [`FreshLead::new`], under an id the caller chose (an import's row key).
+    pub fn with_id(id: LeadId, input: LeadInput, source: Source, now: DateTime<Utc>) -> Result<FreshLead, AppError> {
         let data = input.validate(now.date_naive()).map_err(AppError::Validation)?;
-        let mut lead = data.into_lead(LeadId::from_uuid(deps.ids.uuid()), source, now);
+        let mut lead = data.into_lead(id, source, now);
         lead.requirements = evaluate(&lead, &Evidence::default());
         Ok(FreshLead { lead, now })
     }
@@ -73,6 +78,34 @@ impl FreshLead {
         idempotency: Option<&Idempotency>,
         answer: impl FnOnce(&Lead) -> T,
     ) -> Result<T, AppError> {
+        let prepared = self.prepare(deps, tenant, actor, more).await?;
+        let answer = answer(&prepared.lead);
+        let guard_at = prepared.guard_at;
+        let external_id = prepared.lead.external_id.clone();
+        let mut writes = prepared.writes;
+        writes.extend(prepared.counters);
+        writes.extend(extra);
+        match idempotency::commit(deps.table.as_ref(), writes, idempotency, &answer).await {
+            Ok(()) => Ok(answer),
+            Err(AppError::Store(TableError::ConditionFailed { index })) if Some(index) == guard_at => {
+                let external_id = external_id.as_deref().unwrap_or_default();
+                Err(AppError::DuplicateExternalId(existing_holder(deps, tenant, external_id).await?))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The writes that create the lead, not committed: the lead, its `lead.created`
+    /// event, then `more` events (all by `actor`), the events of the scoring of its
+    /// data, and the external-id guard (`guard_at` in `writes`); the counters apart, so
+    /// that a batch of leads can merge them (a transaction touches an item once).
+    pub async fn prepare(
+        self,
+        deps: &Deps,
+        tenant: &TenantId,
+        actor: String,
+        more: Vec<EventPayload>,
+    ) -> Result<PreparedLead, AppError> {
         let FreshLead { lead, now } = self;
         let created = EventPayload::LeadCreated(events::LeadCreated {
             lead_id: lead.id.clone(),
@@ -103,8 +136,6 @@ impl FreshLead {
             identity_pending: false,
             head,
         };
-        let answer = answer(&record.lead);
-
         let mut writes = vec![put_new(record.to_item()?)];
         writes.extend(event_items);
         let mut guard_at = None;
@@ -117,17 +148,19 @@ impl FreshLead {
             guard_at = Some(writes.len() - 1);
         }
         // The funnel metrics and the velocity counters (leads per IP / device per hour).
-        writes.extend(counters::on_created(tenant, &record.lead));
-        writes.extend(extra);
-        match idempotency::commit(deps.table.as_ref(), writes, idempotency, &answer).await {
-            Ok(()) => Ok(answer),
-            Err(AppError::Store(TableError::ConditionFailed { index })) if Some(index) == guard_at => {
-                let external_id = record.lead.external_id.as_deref().unwrap_or_default();
-                Err(AppError::DuplicateExternalId(existing_holder(deps, tenant, external_id).await?))
-            }
-            Err(e) => Err(e),
-        }
+        let counters = counters::on_created(tenant, &record.lead);
+        Ok(PreparedLead { lead: record.lead, writes, guard_at, counters })
     }
+}
+
+/// A new lead's writes, ready to commit (see [`FreshLead::prepare`]).
+pub struct PreparedLead {
+    /// The lead as it will be stored.
+    pub lead: Lead,
+    pub writes: Vec<Write>,
+    /// Where in `writes` the external-id guard is (a failed condition there: the id is taken).
+    pub guard_at: Option<usize>,
+    pub counters: Vec<Write>,
 }
 
 async fn existing_holder(deps: &Deps, tenant: &TenantId, external_id: &str) -> Result<LeadId, AppError> {

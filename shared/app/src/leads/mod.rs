@@ -6,7 +6,7 @@ mod patch;
 mod read;
 mod status;
 
-pub use create::{FreshLead, create_lead};
+pub use create::{FreshLead, PreparedLead, create_lead};
 pub use notes::{Note, NoteInput, add_note};
 pub use patch::{merge_patch, patch_lead};
 pub use read::{LeadFilter, audit_trail, get_lead, list_leads};

@@ -99,6 +99,11 @@ pub trait ObjectStore: Send + Sync {
     /// At most `max` bytes from the start of the object (never the whole of a huge
     /// one), with its total size; `None` when there is no such object.
     async fn read_prefix(&self, key: &str, max: u64) -> Result<Option<ObjectPrefix>, ObjectError>;
+
+    /// At most `max` bytes from byte `start` of the object (none past its end), with its
+    /// total size: a large file is read chunk by chunk in bounded memory. `None` when
+    /// there is no such object.
+    async fn read_range(&self, key: &str, start: u64, max: u64) -> Result<Option<ObjectPrefix>, ObjectError>;
 }
 
 #[cfg(test)]

@@ -55,6 +55,27 @@ impl Deltas {
     }
 }
 
+/// The counter writes of several changes as one `Add` per item (a transaction touches
+/// an item once): deltas summed, the latest expiry kept. Other writes pass unchanged.
+pub fn merge(writes: Vec<Write>) -> Vec<Write> {
+    let mut adds: BTreeMap<Key, (BTreeMap<String, i64>, Option<i64>)> = BTreeMap::new();
+    let mut others = Vec::new();
+    for write in writes {
+        match write {
+            Write::Add { key, deltas, ttl } => {
+                let (sums, expiry) = adds.entry(key).or_default();
+                for (name, by) in deltas {
+                    *sums.entry(name).or_default() += by;
+                }
+                *expiry = (*expiry).max(ttl);
+            }
+            other => others.push(other),
+        }
+    }
+    others.extend(adds.into_iter().map(|(key, (sums, ttl))| Write::Add { key, deltas: sums.into_iter().collect(), ttl }));
+    others
+}
+
 /// The counters a new lead adds: the funnel, and its IP and device this hour.
 pub fn on_created(tenant: &TenantId, lead: &Lead) -> Vec<Write> {
     let shard = shard_of(lead);

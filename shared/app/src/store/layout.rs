@@ -17,13 +17,15 @@
 //! | pipeline counters | `T#{tenant}#P` | `C#{shard}` | |
 //! | API key | `K#{sha256(key)}` | `K` | |
 //! | KYC link | `LT#{sha256(token)}` | `LT` (TTL: 30 d after expiry) | |
+//! | import (report, checkpoint) | `T#{tenant}#IMP#{import}` | `IMP` | |
+//! | import row errors | `T#{tenant}#IMP#{import}` | `ERR#{row:010}` | |
 //!
-//! Objects: `documents/{tenant}/{lead}/{doc}`.
+//! Objects: `documents/{tenant}/{lead}/{doc}`, `imports/{tenant}/{import}`.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
-use kyc_domain::ids::{DeliveryId, DocumentId, EndpointId, EventId, LeadId};
+use kyc_domain::ids::{DeliveryId, DocumentId, EndpointId, EventId, ImportId, LeadId};
 use kyc_domain::status::Status;
 
 use crate::ports::table::{Index, IndexEntry, Key};
@@ -162,6 +164,22 @@ pub fn link_token_key(token_hash: &str) -> Key {
     Key::new(format!("LT#{token_hash}"), "LT")
 }
 
+/// An import: its report, status and checkpoint.
+pub fn import_key(tenant: &TenantId, import: &ImportId) -> Key {
+    Key::new(import_pk(tenant, import), "IMP")
+}
+
+pub fn import_pk(tenant: &TenantId, import: &ImportId) -> String {
+    format!("T#{tenant}#IMP#{import}")
+}
+
+pub const IMPORT_ERRORS_SK_PREFIX: &str = "ERR#";
+
+/// The errors of one row of an import (rows sort by number).
+pub fn import_row_errors_key(tenant: &TenantId, import: &ImportId, row: u64) -> Key {
+    Key::new(import_pk(tenant, import), format!("{IMPORT_ERRORS_SK_PREFIX}{row:010}"))
+}
+
 /// Which leads hold a file with this SHA-256 (duplicate documents across leads).
 pub fn file_hash_pk(tenant: &TenantId, sha256: &str) -> String {
     format!("T#{tenant}#H#{sha256}")
@@ -244,6 +262,17 @@ pub fn parse_document_object_key(key: &str) -> Option<(TenantId, LeadId, Documen
     Some((TenantId::parse(tenant)?, LeadId::parse(lead)?, DocumentId::parse(doc)?))
 }
 
+/// `imports/{tenant}/{import}`: the one object key an import's file may have.
+pub fn import_object_key(tenant: &TenantId, import: &ImportId) -> String {
+    format!("imports/{tenant}/{import}")
+}
+
+/// The parts of an import's object key, if it is one of ours.
+pub fn parse_import_object_key(key: &str) -> Option<(TenantId, ImportId)> {
+    let (tenant, import) = key.strip_prefix("imports/")?.split_once('/')?;
+    Some((TenantId::parse(tenant)?, ImportId::parse(import)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +286,17 @@ mod tests {
         assert_eq!(parse_document_object_key(&key), Some((tenant, lead, doc)));
         for bad in ["imports/acme/x", "documents/acme", "documents/a#b/lead_x/doc_y", &format!("{key}/extra")] {
             assert_eq!(parse_document_object_key(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn import_object_keys_round_trip_and_foreign_keys_are_refused() {
+        let tenant = TenantId::parse("acme").expect("tenant");
+        let import = ImportId::from_uuid(uuid::Uuid::now_v7());
+        let key = import_object_key(&tenant, &import);
+        assert_eq!(parse_import_object_key(&key), Some((tenant, import)));
+        for bad in ["documents/acme/x", "imports/acme", "imports/acme/imp_x", &format!("{key}/extra")] {
+            assert_eq!(parse_import_object_key(bad), None, "{bad}");
         }
     }
 
