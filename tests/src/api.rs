@@ -128,6 +128,7 @@ impl TestApi {
             resolver: Arc::new(DnsResolver),
             mode: kyc_domain::ssrf::Mode::Local,
             risk: Arc::new(kyc_app::scoring::RiskRules::shipped_sample()),
+            sumsub: Arc::new(kyc_app::ports::NoSumsub),
         };
         let auth: Arc<dyn Authenticate> = Arc::new(BearerKeys(Arc::new(StaticKeys::new(&keys))));
         let router = kyc_http::router(Api { deps: deps.clone(), auth: auth.clone() });
@@ -177,6 +178,13 @@ impl TestApi {
     ) -> Self {
         let scoring = (*self.scoring).clone().with_verifier(verifier, threshold);
         self.scoring = Arc::new(scoring);
+        self
+    }
+
+    /// The same API talking to Sumsub through `sumsub`.
+    pub fn with_sumsub(mut self, sumsub: Arc<dyn kyc_app::ports::Sumsub>) -> Self {
+        self.deps.sumsub = sumsub;
+        self.rebuild();
         self
     }
 

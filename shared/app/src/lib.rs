@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod ports;
 pub mod scoring;
 pub mod store;
+pub mod sumsub;
 pub mod tenant;
 pub mod webhooks;
 
@@ -44,4 +45,6 @@ pub struct Deps {
     /// What a lead's risk is scored with when it is created or changed: the policy, the
     /// country lists and the screening list (loaded on first use).
     pub risk: Arc<scoring::RiskRules>,
+    /// Sumsub's API (share-token imports), with each tenant's credentials.
+    pub sumsub: Arc<dyn ports::Sumsub>,
 }

@@ -518,7 +518,7 @@ impl ScoreDocument<'_> {
                     policy_version: verdict.policy_version.clone(),
                     factors: factors.clone(),
                     risk_level: risk.level,
-                }),
+                }), capabilities: None,
             };
             payloads.push((EventPayload::StatusChanged(moved), Some((*from, *to))));
         }

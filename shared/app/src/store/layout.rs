@@ -271,3 +271,10 @@ mod tests {
         assert!(!file_hash_entry_is_of(&key, &other));
     }
 }
+
+/// A Sumsub applicant's lead (tenant and lead id), for Sumsub's `applicantReviewed`
+/// webhook, which names only the applicant. Applicant ids are Sumsub's, unique across
+/// its accounts.
+pub fn sumsub_applicant_key(applicant_id: &str) -> Key {
+    Key::new(format!("SUMSUB#{applicant_id}"), "SUMSUB")
+}
