@@ -19,6 +19,7 @@ report="$(cargo bench --locked -p kyc-tests --bench api)"
 scorer="$(cargo bench --locked -p kyc-tests --bench scorer)"
 webhooks="$(cargo bench --locked -p kyc-tests --bench webhooks)"
 verifier="$(cargo bench --locked -p kyc-tests --bench verifier)"
+cost="$(cargo bench --locked -p kyc-tests --bench lifecycle_cost)"
 links="$(cargo bench --locked -p kyc-tests --bench link_page)"
 screening="$(cargo bench --locked -p kyc-tests --bench screening)"
 {
@@ -33,6 +34,8 @@ screening="$(cargo bench --locked -p kyc-tests --bench screening)"
     echo "$webhooks"
     echo
     echo "$verifier"
+    echo
+    echo "$cost"
     echo
     echo "$links"
     echo

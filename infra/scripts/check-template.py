@@ -10,7 +10,10 @@ resulting CloudFormation JSON:
      `sam package` would do) and drop the SAM CLI build metadata;
   3. translate with samtranslator (managed-policy lookups answered with {});
   4. write target/template.translated.json;
-  5. run cfn-lint on template.yaml AND on the translated JSON.
+  5. run cfn-lint on template.yaml AND on the translated JSON;
+
+and checks the project's own rules cfn-lint does not know: every alarm notifies the
+alarm topic (AlarmActions and OKActions).
 
 Exits 1 on any cfn-lint error or warning (informational findings are printed but do
 not fail), 2 if the translation itself fails.
@@ -132,9 +135,28 @@ def show(path: Path, findings: list[dict]) -> tuple[int, int]:
     return errors, warnings
 
 
+def unheard_alarms(template: dict) -> list[str]:
+    """Alarms that notify nobody: each must send its alarm and OK state to the topic."""
+    unheard = []
+    for name, resource in template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::CloudWatch::Alarm":
+            continue
+        props = resource.get("Properties", {})
+        for key in ("AlarmActions", "OKActions"):
+            if {"Ref": "AlarmTopic"} not in (props.get(key) or []):
+                unheard.append(f"{name}: {key} does not name AlarmTopic")
+    return unheard
+
+
 def main(argv: list[str]) -> int:
     template_path = Path(argv[1]).resolve() if len(argv) > 1 else DEFAULT_TEMPLATE
     template = yaml_parse(template_path.read_text())
+
+    unheard = unheard_alarms(template)
+    for line in unheard:
+        print(f"alarm without actions: {line}", file=sys.stderr)
+    if unheard:
+        return 1
 
     try:
         translated = transform(prepare(template), {}, PolicyLoader())

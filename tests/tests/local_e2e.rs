@@ -246,10 +246,15 @@ async fn the_served_openapi_document_names_the_public_url() {
 }
 
 #[test]
-fn a_face_match_threshold_below_80_or_an_unknown_verifier_stops_kyc_local_at_start_up() {
+fn a_bad_threshold_verifier_or_screening_list_stops_kyc_local_at_start_up() {
+    let lists = tempfile::tempdir().expect("temp dir");
+    let bad_list = lists.path().join("list.csv");
+    std::fs::write(&bad_list, "not,a\nscreening list\n").expect("written");
+    let bad_list = bad_list.to_string_lossy().to_string();
     for (name, value, says) in [
         ("KYC_FACE_MATCH_THRESHOLD", "70", "outside 80..=100"),
         ("KYC_VERIFIER", "textract", "invalid value 'textract'"),
+        ("KYC_SCREENING_LIST", bad_list.as_str(), "KYC_SCREENING_LIST"),
     ] {
         let data = tempfile::tempdir().expect("temp dir");
         let out = std::process::Command::new(kyc_tests::local::binary())

@@ -139,7 +139,14 @@ async fn main() -> anyhow::Result<()> {
         LocalObjects::new(args.data_dir.join("objects"), public_url.trim_end_matches('/').to_string(), &secret)
             .map_err(|e| anyhow::anyhow!("object store: {e}"))?;
     let list = match &args.screening_list {
-        Some(path) => Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?),
+        Some(path) => {
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            // A long-running process refuses a bad list at start-up, not at the first
+            // lead write (Lambda loads it on first use, to keep cold starts short).
+            kyc_domain::risk::screening::ScreeningList::load(&bytes)
+                .map_err(|e| anyhow::anyhow!("KYC_SCREENING_LIST {}: {e}", path.display()))?;
+            Some(bytes)
+        }
         None => None,
     };
     let verifier: Arc<dyn Verifier> = match args.verifier {
