@@ -11,10 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use kyc_app::ports::objects::{Attachment, ObjectError, ObjectPrefix, ObjectStore, PresignedRequest};
 use kyc_app::ports::queue::{OutgoingMessage, Queue, QueueConsumer, QueueError};
 use kyc_app::ports::table::{Key, Page, Query, Table, TableError, Write};
 use kyc_app::webhooks::sender::{Sender, deliver_batch};
@@ -22,8 +20,12 @@ use kyc_domain::verification::FaceMatchThreshold;
 use kyc_domain::webhook::RetrySchedule;
 use kyc_embedded::LocalObjects;
 use kyc_tests::api::TestApi;
+use kyc_tests::counting::CountingObjects;
 use kyc_tests::fake_verifier::{FakeVerifier, Operation};
-use kyc_tests::identity::{ADA, script_bill, script_passport, script_selfie, verifier_for};
+use kyc_aws::FileAccess;
+use kyc_tests::fake_verifier::{Image, clear_face};
+use kyc_tests::fixtures;
+use kyc_tests::identity::{ADA, script_bill_as, script_passport_as, verifier_with_access};
 use kyc_tests::receiver::Receiver;
 
 /// DynamoDB calls and capacity units, as on-demand billing counts them.
@@ -86,35 +88,6 @@ impl Table for CountingTable {
     }
 }
 
-#[derive(Default)]
-struct ObjectCount {
-    presigned: AtomicU64,
-    gets: AtomicU64,
-}
-
-struct CountingObjects {
-    inner: LocalObjects,
-    count: Arc<ObjectCount>,
-}
-
-#[async_trait]
-impl ObjectStore for CountingObjects {
-    async fn presign_put(&self, key: &str, ct: &str, at: DateTime<Utc>) -> Result<PresignedRequest, ObjectError> {
-        self.count.presigned.fetch_add(1, Ordering::Relaxed);
-        self.inner.presign_put(key, ct, at).await
-    }
-
-    async fn presign_get(&self, key: &str, a: &Attachment, at: DateTime<Utc>) -> Result<PresignedRequest, ObjectError> {
-        self.count.presigned.fetch_add(1, Ordering::Relaxed);
-        self.inner.presign_get(key, a, at).await
-    }
-
-    async fn read_prefix(&self, key: &str, max: u64) -> Result<Option<ObjectPrefix>, ObjectError> {
-        self.count.gets.fetch_add(1, Ordering::Relaxed);
-        self.inner.read_prefix(key, max).await
-    }
-}
-
 /// SQS requests of the relay's sends (one `SendMessageBatch` per 10 messages).
 struct CountingQueue {
     inner: Arc<dyn Queue>,
@@ -148,14 +121,17 @@ async fn main() {
     let fake = FakeVerifier::start().await;
     let receiver = Receiver::start().await;
     let table_count = Arc::new(TableCount::default());
-    let object_count = Arc::new(ObjectCount::default());
     let files_dir = tempfile::tempdir().expect("temp dir");
     let files =
         LocalObjects::new(files_dir.path().to_path_buf(), "http://127.0.0.1:9".into(), b"k").expect("object store");
     let table = Arc::new(CountingTable { inner: kyc_tests::backends::embedded(), count: table_count.clone() });
-    let objects = Arc::new(CountingObjects { inner: files.clone(), count: object_count.clone() });
-    let mut api = TestApi::with_objects(table, objects)
-        .with_verifier(verifier_for(&fake).await, FaceMatchThreshold::default());
+    let objects = Arc::new(CountingObjects::new(files.clone()));
+    let mut api = TestApi::with_objects(table, objects.clone())
+        // As on Lambda: the services read the uploads from storage themselves.
+        .with_verifier(
+            verifier_with_access(&fake, FileAccess::S3 { bucket: "documents".into() }).await,
+            FaceMatchThreshold::default(),
+        );
     let queue_batches = Arc::new(AtomicU64::new(0));
     api.deps.queue = Arc::new(CountingQueue { inner: api.queue.clone(), batches: queue_batches.clone() });
 
@@ -177,11 +153,10 @@ async fn main() {
         }))
         .await;
     let id = lead["id"].as_str().expect("lead id").to_string();
-    let passport = script_passport(&fake, &ADA, 1);
     let documents = [
-        ("passport", "image/png", passport.clone()),
-        ("proof_of_address", "application/pdf", script_bill(&fake, &ADA, 10, 2)),
-        ("selfie", "image/png", script_selfie(&fake, &passport, 99.0, 3)),
+        ("passport", "image/png", fixtures::png(1200, 800, 1)),
+        ("proof_of_address", "application/pdf", fixtures::pdf()),
+        ("selfie", "image/png", fixtures::png(800, 800, 2)),
     ];
     let mut keys = Vec::new();
     for (kind, content_type, file) in &documents {
@@ -189,6 +164,15 @@ async fn main() {
         assert_eq!(reply.status, 201, "{}", reply.body);
         let doc = reply.body["document"]["id"].as_str().expect("document id").to_string();
         let key = format!("documents/acme/{id}/{doc}");
+        let image = Image::s3(&key);
+        match *kind {
+            "passport" => script_passport_as(&fake, &image, &ADA),
+            "proof_of_address" => script_bill_as(&fake, &image, &ADA, 10),
+            _ => {
+                fake.set_faces(&image, vec![clear_face()]);
+                fake.set_similarity(&Image::s3(&keys[0]), &image, 99.0);
+            }
+        }
         files.write(&key, file).await.expect("uploaded");
         keys.push(key);
     }
@@ -240,7 +224,7 @@ async fn main() {
     let transactions = table_count.transactions.load(Ordering::Relaxed);
     let rru = table_count.rru.load(Ordering::Relaxed);
     let wru = table_count.wru.load(Ordering::Relaxed);
-    let s3_gets = object_count.gets.load(Ordering::Relaxed);
+    let s3_gets = objects.reads();
     let sqs = queue_batches.load(Ordering::Relaxed) + 2 * sender_batches; // + receive and delete per batch
     let http_requests = 1 + documents.len() as u64;
     // Invocations: authorizer (one, then cached), leads-api, documents-api per request,

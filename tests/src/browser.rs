@@ -64,7 +64,12 @@ impl Driver {
     pub async fn start() -> Driver {
         let binary = tool("KYC_CHROMEDRIVER", PathBuf::from("/usr/bin/chromedriver"));
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        // Its own process group, with the browsers it starts: a test that panics must
+        // not leave Chromium running behind it (see `Drop`).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
             .stdout(Stdio::null())
@@ -118,6 +123,9 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // The whole group this driver leads (its Chromium processes too), by its id.
+        #[cfg(unix)]
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.child.id())]).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -3,15 +3,15 @@
 //! critical, the re-check of identity documents when who the lead names changes, and
 //! the events of each write in one chain.
 
-use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use kyc_app::ports::{StoredFile, Verifier, VerifierOutage};
 use kyc_domain::audit::{AuditEvent, verify_chain};
-use kyc_domain::verification::{DocumentText, FaceComparison, FaceMatchThreshold, Faces, IdentityFields, Reading};
+use kyc_domain::verification::FaceMatchThreshold;
 use kyc_tests::api::{TestApi, complete_individual};
-use kyc_tests::{backends, fixtures};
+use kyc_tests::backends;
+use kyc_tests::fake_verifier::FakeVerifier;
+use kyc_tests::identity::{ADA, script_passport, verifier_for};
 
 /// Runs one scenario on the embedded store and on DynamoDB (moto).
 macro_rules! on_both_backends {
@@ -182,38 +182,17 @@ async fn a_complete_low_risk_basic_lead_is_never_approved_at_its_creation(api: T
     assert_eq!(reply.body["status"], "not_started");
 }
 
-/// Reads the MRZ of Ada Lovelace's passport from any identity document.
-struct PassportReader;
-
-#[async_trait::async_trait]
-impl Verifier for PassportReader {
-    async fn detect_text(&self, _: StoredFile<'_>) -> Result<Reading<DocumentText>, VerifierOutage> {
-        let lines = fixtures::passport_mrz("LOVELACE", "ADA", "C01X00T47", "901210", "350101");
-        Ok(Reading::Read(DocumentText { lines }))
-    }
-    async fn analyze_id(&self, _: StoredFile<'_>) -> Result<Reading<IdentityFields>, VerifierOutage> {
-        Ok(Reading::NotOffered)
-    }
-    async fn detect_faces(&self, _: StoredFile<'_>) -> Result<Reading<Faces>, VerifierOutage> {
-        Ok(Reading::NotOffered)
-    }
-    async fn compare_faces(
-        &self,
-        _: StoredFile<'_>,
-        _: StoredFile<'_>,
-    ) -> Result<Reading<FaceComparison>, VerifierOutage> {
-        Ok(Reading::NotOffered)
-    }
-}
-
 async fn a_patched_name_that_no_longer_matches_the_read_passport_rejects_it(api: TestApi) {
-    let api = api.with_verifier(Arc::new(PassportReader), FaceMatchThreshold::default());
+    // Ada Lovelace's passport, as the fake Textract reads it through the real SDK.
+    let fake = FakeVerifier::start().await;
+    let api = api.with_verifier(verifier_for(&fake).await, FaceMatchThreshold::default());
+    let passport_file = script_passport(&fake, &ADA, 7);
     let mut body = complete_individual();
     body["level"] = json!("enhanced");
     let lead = api.create(body).await;
     let id = id_of(&lead);
     let (doc, _) =
-        api.upload(&id, json!({"kind": "passport", "content_type": "image/png"}), &fixtures::png(1200, 800, 7)).await;
+        api.upload(&id, json!({"kind": "passport", "content_type": "image/png"}), &passport_file).await;
     let passport = api.get(&format!("/v1/leads/{id}/documents/{doc}")).await.body;
     assert_eq!(passport["status"], "verified", "{passport}");
     let data_match = |doc: &Value| {

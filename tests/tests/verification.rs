@@ -2,13 +2,21 @@
 //! and Rekognition: automation approves only what a machine verified, and every lead
 //! it cannot decide waits for a person with the reasons why.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
+use kyc_aws::FileAccess;
 use kyc_domain::verification::FaceMatchThreshold;
+use kyc_embedded::LocalObjects;
 use kyc_tests::api::TestApi;
-use kyc_tests::fake_verifier::{Failure, FakeVerifier, Operation};
+use kyc_tests::counting::CountingObjects;
+use kyc_tests::fake_verifier::{Failure, FakeVerifier, Image, Operation, clear_face};
 use kyc_tests::fixtures;
-use kyc_tests::identity::{ADA, Person, script_bill, script_passport, script_selfie, verifier_for};
+use kyc_tests::identity::{
+    ADA, Person, script_bill, script_bill_as, script_passport, script_passport_as, script_selfie, verifier_for,
+    verifier_with_access,
+};
 
 fn enhanced(person: &Person) -> Value {
     json!({
@@ -248,4 +256,42 @@ async fn a_pdf_selfie_is_refused_at_the_upload_request() {
     reply.assert_problem(422, "validation_failed");
     assert_eq!(reply.fields(), ["content_type"]);
     assert_eq!(s.api.get(&format!("/v1/leads/{}/documents", s.lead)).await.body["data"], json!([]), "nothing written");
+}
+
+#[tokio::test]
+async fn when_the_services_read_storage_the_scorer_reads_each_file_once_for_its_own_checks() {
+    // As on Lambda: Textract and Rekognition read the objects by key.
+    let fake = FakeVerifier::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = LocalObjects::new(dir.path().to_path_buf(), "http://127.0.0.1:9".into(), b"k").expect("store");
+    let objects = Arc::new(CountingObjects::new(files.clone()));
+    let verifier = verifier_with_access(&fake, FileAccess::S3 { bucket: "documents".into() }).await;
+    let api = TestApi::with_objects(kyc_tests::backends::embedded(), objects.clone())
+        .with_verifier(verifier, FaceMatchThreshold::default());
+    let lead = api.create(enhanced(&ADA)).await["id"].as_str().expect("lead id").to_string();
+    let mut keys = Vec::new();
+    for (kind, content_type, file) in [
+        ("passport", "image/png", fixtures::png(1200, 800, 1)),
+        ("proof_of_address", "application/pdf", fixtures::pdf()),
+        ("selfie", "image/png", fixtures::png(800, 800, 2)),
+    ] {
+        let reply = api.post(&format!("/v1/leads/{lead}/documents"), json!({"kind": kind, "content_type": content_type})).await;
+        let key = format!("documents/acme/{lead}/{}", reply.body["document"]["id"].as_str().expect("document id"));
+        match kind {
+            "passport" => script_passport_as(&fake, &Image::s3(&key), &ADA),
+            "proof_of_address" => script_bill_as(&fake, &Image::s3(&key), &ADA, 10),
+            _ => {
+                fake.set_faces(&Image::s3(&key), vec![clear_face()]);
+                fake.set_similarity(&Image::s3(&keys[0]), &Image::s3(&key), 99.0);
+            }
+        }
+        files.write(&key, &file).await.expect("uploaded");
+        api.storage_event(&key).await.expect("scored");
+        keys.push(key);
+    }
+    assert_eq!(api.get(&format!("/v1/leads/{lead}")).await.body["status"], "approved");
+    assert_eq!(objects.reads(), 3, "one read per document, none to show the passport to the comparison");
+    let compared = fake.requests(Operation::CompareFaces);
+    assert_eq!(compared.len(), 1);
+    assert_eq!(compared[0]["SourceImage"]["S3Object"]["Name"], json!(keys[0]), "{}", compared[0]);
 }

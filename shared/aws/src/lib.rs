@@ -17,7 +17,10 @@ pub use verifier::{AwsVerifier, CallPolicy, EndpointOverrides, FileAccess, NotOf
 pub use webhook_transport::{DnsResolver, HttpTransport};
 
 /// The SDK configuration from the environment: region, credentials, and
-/// `AWS_ENDPOINT_URL` (moto in tests and local runs).
+/// `AWS_ENDPOINT_URL` (moto in tests and local runs). Resolved once per process: a
+/// function that builds several clients (the scorer: DynamoDB, S3, SQS, Textract,
+/// Rekognition) resolves region and credential chain at its cold start only once.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+    static SDK: tokio::sync::OnceCell<aws_config::SdkConfig> = tokio::sync::OnceCell::const_new();
+    SDK.get_or_init(|| aws_config::defaults(aws_config::BehaviorVersion::latest()).load()).await.clone()
 }

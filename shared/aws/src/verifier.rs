@@ -286,6 +286,10 @@ const REKOGNITION: &str = "rekognition";
 
 #[async_trait]
 impl Verifier for AwsVerifier {
+    fn reads_storage(&self) -> bool {
+        matches!(self.access, FileAccess::S3 { .. })
+    }
+
     async fn detect_text(&self, file: StoredFile<'_>) -> Result<Reading<DocumentText>, VerifierOutage> {
         if let Some(reason) = self.textract_refuses(&file) {
             return Ok(Reading::Refused { reason });

@@ -228,16 +228,7 @@ impl AsyncChange<DocumentUpload> for RequestUpload<'_> {
         let event = event(self.deps, now, self.actor.clone(), payload);
         let extra = vec![put_new(document_item(&record.tenant, &document)?)];
         // Requesting a document changes the trail, not the lead's data: its version stays.
-        Ok(Outcome::Changed(Change {
-            lead: lead.clone(),
-            evidence: None,
-            follow_ups: None,
-            first_approval: None,
-            identity_pending: None,
-            events: vec![event],
-            extra,
-            output: DocumentUpload { document, upload: upload.into() },
-        }))
+        Ok(Change::one_with(lead.clone(), event, extra, DocumentUpload { document, upload: upload.into() }))
     }
 }
 

@@ -236,16 +236,7 @@ pub async fn create_link(
         }
         let draft = event(deps, now, actor.clone(), link_created(lead));
         // A link changes the trail, not the lead: its version stays.
-        Ok(Outcome::Changed(Change {
-            lead: lead.clone(),
-            evidence: None,
-            follow_ups: None,
-            first_approval: None,
-            identity_pending: None,
-            events: vec![draft],
-            extra: vec![link_write(&stored(&lead.id), &hash)?],
-            output: created(&lead.id),
-        }))
+        Ok(Change::one_with(lead.clone(), draft, vec![link_write(&stored(&lead.id), &hash)?], created(&lead.id)))
     })
     .await
 }
@@ -406,8 +397,13 @@ fn session_of(link: &Link, lead: &Lead, documents: Vec<Document>) -> LinkSession
 
 /// The page's state (a read: it changes nothing).
 pub async fn session(deps: &Deps, link: &Link) -> Result<LinkSession, AppError> {
-    let record = load(deps, &link.tenant, link.lead_id.as_str()).await?;
+    // Documents first, then the lead: a scoring writes a document's result and the
+    // lead's decision in one transaction, so a lead read after its documents is at
+    // least as new as them. Read the other way round, a scoring landing between the two
+    // reads shows a checked document beside a lead still waiting for it, and the page,
+    // which stops polling once its document is checked, would never see the decision.
     let documents = documents_of(deps, &link.tenant, &link.lead_id).await?;
+    let record = load(deps, &link.tenant, link.lead_id.as_str()).await?;
     Ok(session_of(link, &record.lead, documents))
 }
 

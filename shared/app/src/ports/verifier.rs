@@ -13,9 +13,9 @@ use kyc_domain::documents::ContentType;
 use kyc_domain::verification::{DocumentText, FaceComparison, Faces, IdentityFields, Reading};
 
 /// The file a verifier is shown. Adapters that let the service read storage itself
-/// (S3 on Lambda) use `key`; those that send the file (`kyc-local`) use `bytes`. The
-/// bytes are always the whole file: the scorer never asks about a file it could not
-/// read whole.
+/// (S3 on Lambda, [`Verifier::reads_storage`]) use `key` and `size`, and may be given no
+/// bytes; those that send the file (`kyc-local`) use `bytes`, always the whole file: the
+/// scorer never asks about a file it could not read whole.
 #[derive(Debug, Clone, Copy)]
 pub struct StoredFile<'a> {
     /// The object key in the documents store.
@@ -37,6 +37,12 @@ pub struct VerifierOutage {
 
 #[async_trait::async_trait]
 pub trait Verifier: Send + Sync {
+    /// Whether the services read the stored object themselves (by `key`): the scorer
+    /// then does not read a file only to show it (the other side of a comparison).
+    fn reads_storage(&self) -> bool {
+        false
+    }
+
     /// The text lines of a document's first page (Textract `DetectDocumentText`):
     /// identity documents (the MRZ is found in them) and proofs of address.
     async fn detect_text(&self, file: StoredFile<'_>) -> Result<Reading<DocumentText>, VerifierOutage>;

@@ -217,6 +217,17 @@ impl ScoreDocument<'_> {
         Ok(file)
     }
 
+    /// A file to show the verifier: read from storage, unless the services read it
+    /// themselves and its size is already known (a document scored before).
+    async fn shown_file(&self, lead: &LeadId, doc: &Document) -> Result<Option<Arc<ReadFile>>, AppError> {
+        match &doc.file {
+            Some(file) if self.scoring.verifier.reads_storage() => {
+                Ok(Some(Arc::new(ReadFile { bytes: Vec::new(), size: file.size_bytes })))
+            }
+            _ => self.stored(lead, &doc.id).await,
+        }
+    }
+
     /// Reads and checks the stored file, once; `None` when there is no file.
     async fn file_facts(&self, lead: &LeadId, doc: &Document) -> Result<Option<FileFacts>, AppError> {
         let facts = self
@@ -278,7 +289,7 @@ impl ScoreDocument<'_> {
             return Ok(Some(check.clone()));
         }
         let (Some(identity_file), Some(selfie_file)) =
-            (self.stored(lead, &identity.id).await?, self.stored(lead, &selfie.id).await?)
+            (self.shown_file(lead, identity).await?, self.shown_file(lead, selfie).await?)
         else {
             return Ok(None);
         };

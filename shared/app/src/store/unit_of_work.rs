@@ -61,6 +61,11 @@ pub struct Change<T> {
 impl<T> Change<T> {
     /// A change of the lead (or of its trail only) with one event.
     pub fn one(lead: Lead, event: EventDraft, output: T) -> Outcome<T> {
+        Change::one_with(lead, event, Vec::new(), output)
+    }
+
+    /// As [`Change::one`], with other items written in the same transaction.
+    pub fn one_with(lead: Lead, event: EventDraft, extra: Vec<Write>, output: T) -> Outcome<T> {
         Outcome::Changed(Change {
             lead,
             evidence: None,
@@ -68,7 +73,7 @@ impl<T> Change<T> {
             first_approval: None,
             identity_pending: None,
             events: vec![event],
-            extra: Vec::new(),
+            extra,
             output,
         })
     }

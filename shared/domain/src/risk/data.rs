@@ -14,9 +14,9 @@ use crate::lead::{Lead, Level, Risk, RiskLevel};
 use crate::requirement::{Evidence, evaluate};
 use crate::risk::escalation::raise_for;
 use crate::risk::screening::ScreeningHit;
-use crate::risk::verdict::{flag_risk, screened_evidence};
+use crate::risk::verdict::{flag_risk, screened_evidence, system_move};
 use crate::risk::{self, CountryLists, DecisionInput, RiskInput, RiskPolicy, decide};
-use crate::status::{Decision, DecisionOrigin, Status, TransitionError, transition};
+use crate::status::{Status, TransitionError};
 
 /// What the scoring of a lead's data looks at, read by the use case.
 pub struct DataFacts<'a> {
@@ -92,17 +92,8 @@ pub fn judge_data(
         && next.hold.is_none()
         && matches!(next.status, Status::NotStarted | Status::InProgress | Status::Approved);
     if to_review {
-        let decision = Decision {
-            to: Status::UnderReview,
-            reasons: vec![],
-            note: None,
-            is_final: false,
-            origin: DecisionOrigin::System,
-            at: now,
-        };
         let before = next.status;
-        let moved = transition(&next, &decision)?;
-        next = Lead { version: next.version, ..moved };
+        next = system_move(&next, Status::UnderReview, now)?;
         moves.push((before, Status::UnderReview));
     }
     let decided =

@@ -180,12 +180,8 @@ pub fn judge_upload(
     });
     let mut moves = Vec::new();
     for to in policy_moves(&next, &decided) {
-        let decision =
-            Decision { to, reasons: vec![], note: None, is_final: false, origin: DecisionOrigin::System, at: now };
         let before = next.status;
-        let moved = transition(&next, &decision)?;
-        // `transition` bumps the version per move; one scoring is one version.
-        next = Lead { version: next.version, ..moved };
+        next = system_move(&next, to, now)?;
         moves.push((before, to));
     }
     next.review_reasons = if next.status == Status::UnderReview { decided.reasons } else { Vec::new() };
@@ -199,6 +195,13 @@ pub fn judge_upload(
         selfie,
         raised,
     })
+}
+
+/// Automation moves the lead to `to`. A scoring is one version of the lead, whatever the
+/// number of its moves: `transition` bumps the version per move, this keeps it.
+pub(super) fn system_move(lead: &Lead, to: Status, at: DateTime<Utc>) -> Result<Lead, TransitionError> {
+    let decision = Decision { to, reasons: vec![], note: None, is_final: false, origin: DecisionOrigin::System, at };
+    Ok(Lead { version: lead.version, ..transition(lead, &decision)? })
 }
 
 /// The status moves of a decision, in order: a first upload starts the lead, then it
