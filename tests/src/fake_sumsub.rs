@@ -89,7 +89,16 @@ impl FakeSumsub {
         self.with(|s| {
             s.tokens.insert(token.into(), applicant_id.into());
             let status = if answer.is_some() { "completed" } else { "pending" };
-            s.reviews.insert(applicant_id.into(), (status.into(), answer.map(String::from), reject_type.map(String::from)));
+            s.reviews
+                .insert(applicant_id.into(), (status.into(), answer.map(String::from), reject_type.map(String::from)));
+        });
+    }
+
+    /// Sumsub decides `applicant_id`'s review (after an import that found it pending).
+    pub fn decide(&self, applicant_id: &str, answer: &str, reject_type: Option<&str>) {
+        self.with(|s| {
+            s.reviews
+                .insert(applicant_id.into(), ("completed".into(), Some(answer.into()), reject_type.map(String::from)));
         });
     }
 
@@ -132,7 +141,8 @@ pub fn payload_digest(secret: &str, body: &[u8]) -> String {
 
 fn signature_ok(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> bool {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let (Some(token), Some(ts), Some(sig)) = (header("x-app-token"), header("x-app-access-ts"), header("x-app-access-sig"))
+    let (Some(token), Some(ts), Some(sig)) =
+        (header("x-app-token"), header("x-app-access-ts"), header("x-app-access-sig"))
     else {
         return false;
     };
@@ -148,7 +158,13 @@ fn signature_ok(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) ->
 }
 
 /// Records the call; answers 401 for a bad signature or the scripted failure, if any.
-async fn gate(state: &Arc<Mutex<FakeState>>, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Option<Response> {
+async fn gate(
+    state: &Arc<Mutex<FakeState>>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<Response> {
     let ok = signature_ok(method, uri, headers, body);
     let failure = {
         let mut s = state.lock().expect("fake sumsub state");

@@ -177,7 +177,11 @@ fn parse_tenants(spec: &str) -> Result<HashMap<String, SumsubCredentials>, Strin
         let (tenant, app_token, secret_key, webhook_secret) = match parts.as_slice() {
             [t, a, s] => (*t, *a, *s, None),
             [t, a, s, w] => (*t, *a, *s, Some((*w).to_string())),
-            _ => return Err("KYC_SUMSUB_TENANT_CREDENTIALS: each entry is tenant:app_token:secret_key[:webhook_secret]".into()),
+            _ => {
+                return Err(
+                    "KYC_SUMSUB_TENANT_CREDENTIALS: each entry is tenant:app_token:secret_key[:webhook_secret]".into(),
+                );
+            }
         };
         tenants.insert(
             tenant.to_string(),
@@ -202,13 +206,7 @@ pub fn sign(secret_key: &str, ts: &str, method: &str, path_and_query: &str, body
 
 /// A reqwest error in words, without its URL (which may carry a share token).
 fn describe(e: reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
+    let kind = crate::webhook_transport::failure_kind(&e);
     format!("{kind}: {}", e.without_url())
 }
 
@@ -238,7 +236,8 @@ struct Review {
 impl Sumsub for SumsubClient {
     async fn import_shared(&self, tenant: &str, share_token: &str) -> Result<String, SumsubError> {
         let creds = self.credentials(tenant)?;
-        let path = format!("/resources/applicants/-/import?shareToken={}", utf8_percent_encode(share_token, NON_ALPHANUMERIC));
+        let path =
+            format!("/resources/applicants/-/import?shareToken={}", utf8_percent_encode(share_token, NON_ALPHANUMERIC));
         let (status, body) = self.call(creds, reqwest::Method::POST, &path).await?;
         match status {
             200..=299 => serde_json::from_slice::<Imported>(&body)

@@ -618,17 +618,20 @@ mod tests {
             EventPayload::StatusChanged(StatusChanged {
                 lead_id: lead_id.clone(),
                 lead_version: 2,
-                origin: StatusChangeOrigin::Manual { reviewer_label: None, is_final: None }, capabilities: None,
+                origin: StatusChangeOrigin::Manual { reviewer_label: None, is_final: None },
+                capabilities: None,
             }),
             EventPayload::StatusChanged(StatusChanged {
                 lead_id: lead_id.clone(),
                 lead_version: 5,
-                origin: StatusChangeOrigin::Manual { reviewer_label: Some("ana".into()), is_final: Some(true) }, capabilities: None,
+                origin: StatusChangeOrigin::Manual { reviewer_label: Some("ana".into()), is_final: Some(true) },
+                capabilities: None,
             }),
             EventPayload::StatusChanged(StatusChanged {
                 lead_id: lead_id.clone(),
                 lead_version: 3,
-                origin: StatusChangeOrigin::Policy(policy_move()), capabilities: None,
+                origin: StatusChangeOrigin::Policy(policy_move()),
+                capabilities: None,
             }),
             EventPayload::NoteAdded(NoteAdded { lead_id: lead_id.clone(), lead_version: 2, reviewer_label: None }),
             EventPayload::NoteAdded(NoteAdded {
@@ -677,7 +680,8 @@ mod tests {
             EventPayload::StatusChanged(StatusChanged {
                 lead_id: lead_id.clone(),
                 lead_version: 1,
-                origin: StatusChangeOrigin::Policy(PolicyMove { document_id: None, kind: None, ..policy_move() }), capabilities: None,
+                origin: StatusChangeOrigin::Policy(PolicyMove { document_id: None, kind: None, ..policy_move() }),
+                capabilities: None,
             }),
             EventPayload::FollowUpSent(FollowUpSent {
                 lead_id: lead_id.clone(),
@@ -757,7 +761,8 @@ mod tests {
         let change = StatusChanged {
             lead_id: lead_id(),
             lead_version: 2,
-            origin: StatusChangeOrigin::Manual { reviewer_label: None, is_final: None }, capabilities: None,
+            origin: StatusChangeOrigin::Manual { reviewer_label: None, is_final: None },
+            capabilities: None,
         };
         let data = EventPayload::StatusChanged(change).to_data().expect("serialises");
         assert_eq!(data, json!({ "lead_id": lead_id(), "lead_version": 2 }));
@@ -768,7 +773,8 @@ mod tests {
         let change = StatusChanged {
             lead_id: lead_id(),
             lead_version: 5,
-            origin: StatusChangeOrigin::Manual { reviewer_label: Some("ana".into()), is_final: Some(false) }, capabilities: None,
+            origin: StatusChangeOrigin::Manual { reviewer_label: Some("ana".into()), is_final: Some(false) },
+            capabilities: None,
         };
         let data = EventPayload::StatusChanged(change).to_data().expect("serialises");
         assert_eq!(data, json!({ "lead_id": lead_id(), "lead_version": 5, "reviewer_label": "ana", "final": false }));
@@ -787,8 +793,12 @@ mod tests {
 
     #[test]
     fn a_policy_move_stores_its_document_and_verdict_flat() {
-        let change =
-            StatusChanged { lead_id: lead_id(), lead_version: 3, origin: StatusChangeOrigin::Policy(policy_move()), capabilities: None };
+        let change = StatusChanged {
+            lead_id: lead_id(),
+            lead_version: 3,
+            origin: StatusChangeOrigin::Policy(policy_move()),
+            capabilities: None,
+        };
         let data = EventPayload::StatusChanged(change).to_data().expect("serialises");
         assert_eq!(
             data,
@@ -836,7 +846,8 @@ mod tests {
         let mut data = EventPayload::StatusChanged(StatusChanged {
             lead_id: lead_id(),
             lead_version: 3,
-            origin: StatusChangeOrigin::Policy(policy_move()), capabilities: None,
+            origin: StatusChangeOrigin::Policy(policy_move()),
+            capabilities: None,
         })
         .to_data()
         .expect("serialises");

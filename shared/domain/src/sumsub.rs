@@ -112,7 +112,8 @@ pub fn apply_import(lead: &Lead, review: &SumsubReview, at: DateTime<Utc>) -> Re
     });
     let (to, is_final) = target(lead, review);
     let mut moves = Vec::new();
-    let same_place = next.status == to && (to != Status::Rejected || next.rejection.as_ref().is_some_and(|r| r.is_final == is_final));
+    let same_place = next.status == to
+        && (to != Status::Rejected || next.rejection.as_ref().is_some_and(|r| r.is_final == is_final));
     if next.hold.is_none() && !same_place {
         let rejection_final = next.rejection.as_ref().is_some_and(|r| r.is_final);
         let direct = next.status.can_move_to(to, next.level, rejection_final);

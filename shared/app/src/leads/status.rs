@@ -114,7 +114,8 @@ pub async fn change_status(
                 reviewer_label: input.reviewer.clone(),
                 // `final` is recorded for rejections only.
                 is_final: (to == Status::Rejected).then_some(is_final),
-            }, capabilities: None,
+            },
+            capabilities: None,
         });
         let mut event = event(deps, now, actor.clone(), payload);
         event.from_status = Some(record.lead.status);

@@ -172,7 +172,8 @@ fn events_of(deps: &Deps, verdict: &DataVerdict, now: DateTime<Utc>) -> Vec<Even
                 policy_version: verdict.policy_version.clone(),
                 factors: factors.clone(),
                 risk_level: risk.level,
-            }), capabilities: None,
+            }),
+            capabilities: None,
         };
         let mut draft = event(deps, now, actor::RISK_SCORER, EventPayload::StatusChanged(moved));
         draft.from_status = Some(*from);

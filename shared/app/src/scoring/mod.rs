@@ -529,7 +529,8 @@ impl ScoreDocument<'_> {
                     policy_version: verdict.policy_version.clone(),
                     factors: factors.clone(),
                     risk_level: risk.level,
-                }), capabilities: None,
+                }),
+                capabilities: None,
             };
             payloads.push((EventPayload::StatusChanged(moved), Some((*from, *to))));
         }

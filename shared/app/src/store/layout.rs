@@ -17,6 +17,7 @@
 //! | pipeline counters | `T#{tenant}#P` | `C#{shard}` | |
 //! | API key | `K#{sha256(key)}` | `K` | |
 //! | KYC link | `LT#{sha256(token)}` | `LT` (TTL: 30 d after expiry) | |
+//! | Sumsub applicant | `SUMSUB#{applicant}` | `SUMSUB` | GSI2 pending import (sparse) |
 //!
 //! Objects: `documents/{tenant}/{lead}/{doc}`.
 
@@ -124,6 +125,19 @@ pub fn follow_up_entry(tenant: &TenantId, lead: &LeadId, anchor: DateTime<Utc>) 
     }
 }
 
+/// GSI2: Sumsub imports still waiting for Sumsub's answer, by when they were last read,
+/// for the follow-up job's fallback re-read. Only a pending import's applicant item
+/// carries one.
+pub const SUMSUB_PENDING_PK: &str = "SUMSUB#PENDING";
+
+pub fn sumsub_pending_entry(applicant_id: &str, read_at: DateTime<Utc>) -> IndexEntry {
+    IndexEntry {
+        index: Index::Gsi2,
+        pk: SUMSUB_PENDING_PK.to_string(),
+        sk: format!("{}#{applicant_id}", sortable_time(read_at)),
+    }
+}
+
 /// GSI3: every lead of a tenant, by creation time.
 pub fn tenant_leads_pk(tenant: &TenantId) -> String {
     format!("T#{tenant}#LEADS")
@@ -160,6 +174,13 @@ pub fn api_key_key(key_hash: &str) -> Key {
 /// A KYC link, found by its token's SHA-256 (the token itself is never stored).
 pub fn link_token_key(token_hash: &str) -> Key {
     Key::new(format!("LT#{token_hash}"), "LT")
+}
+
+/// A Sumsub applicant's lead (tenant and lead id), for Sumsub's `applicantReviewed`
+/// webhook, which names only the applicant. Applicant ids are Sumsub's, unique across
+/// its accounts.
+pub fn sumsub_applicant_key(applicant_id: &str) -> Key {
+    Key::new(format!("SUMSUB#{applicant_id}"), "SUMSUB")
 }
 
 /// Which leads hold a file with this SHA-256 (duplicate documents across leads).
@@ -270,11 +291,4 @@ mod tests {
         assert!(file_hash_entry_is_of(&key, &lead));
         assert!(!file_hash_entry_is_of(&key, &other));
     }
-}
-
-/// A Sumsub applicant's lead (tenant and lead id), for Sumsub's `applicantReviewed`
-/// webhook, which names only the applicant. Applicant ids are Sumsub's, unique across
-/// its accounts.
-pub fn sumsub_applicant_key(applicant_id: &str) -> Key {
-    Key::new(format!("SUMSUB#{applicant_id}"), "SUMSUB")
 }

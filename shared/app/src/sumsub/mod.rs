@@ -8,9 +8,11 @@
 //! (`layout::sumsub_applicant_key`) so that Sumsub's `applicantReviewed` webhook finds it.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use kyc_domain::events::{EventPayload, StatusChangeOrigin, StatusChanged, SumsubImported};
+use kyc_domain::ids::LeadId;
 use kyc_domain::lead::{Lead, RejectionReason};
 use kyc_domain::status::Status;
 use kyc_domain::sumsub::{SumsubReview, apply_import};
@@ -25,6 +27,7 @@ use crate::store::unit_of_work::event;
 use crate::store::{AsyncChange, Change, LeadRecord, Outcome, layout, load, mutate};
 use crate::tenant::TenantId;
 
+pub mod refresh;
 pub mod webhook;
 
 /// The PATCH field that carries a share token.
@@ -132,11 +135,18 @@ impl AsyncChange<Lead> for ImportReview<'_> {
             }
             events.push(moved);
         }
-        let index = applicant_index(&record.tenant, &lead, &self.review.applicant_id)?;
+        let mut index = vec![applicant_index(&record.tenant, &lead, &self.review, now)?];
+        // A refresh with another applicant: the previous one no longer names this lead.
+        if let Some(previous) = record.lead.sumsub.as_ref().filter(|s| s.applicant_id != self.review.applicant_id) {
+            index.push(Write::Delete {
+                key: layout::sumsub_applicant_key(&previous.applicant_id),
+                condition: Condition::None,
+            });
+        }
         let change = match patched {
             Some(mut change) => {
                 change.events.extend(events);
-                change.extra.push(index);
+                change.extra.extend(index);
                 change.lead = lead.clone();
                 change.output = lead;
                 change
@@ -148,7 +158,7 @@ impl AsyncChange<Lead> for ImportReview<'_> {
                 first_approval: None,
                 identity_pending: None,
                 events,
-                extra: vec![index],
+                extra: index,
                 output: lead,
             },
         };
@@ -156,12 +166,35 @@ impl AsyncChange<Lead> for ImportReview<'_> {
     }
 }
 
-/// The applicant → lead index item, written with every import (a refresh rewrites it).
-fn applicant_index(tenant: &TenantId, lead: &Lead, applicant_id: &str) -> Result<Write, AppError> {
-    let body = crate::json::to_body(
-        "sumsub applicant index",
-        &serde_json::json!({ "tenant": tenant.as_str(), "lead_id": lead.id }),
-    )?;
-    let item = Item::new(layout::sumsub_applicant_key(applicant_id), body);
+/// The applicant → lead item that Sumsub's webhook and the follow-up job find a lead
+/// by (the webhook names only the applicant).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ApplicantIndex {
+    pub tenant: String,
+    pub lead_id: LeadId,
+    pub applicant_id: String,
+}
+
+/// The applicant → lead index item, written with every import and every answer learnt
+/// (a refresh rewrites it); while Sumsub's answer is pending it is also in the pending
+/// imports (GSI2), by `read_at`, for the follow-up job to re-read after an hour.
+pub(crate) fn applicant_index(
+    tenant: &TenantId,
+    lead: &Lead,
+    review: &SumsubReview,
+    read_at: DateTime<Utc>,
+) -> Result<Write, AppError> {
+    let index = ApplicantIndex {
+        tenant: tenant.as_str().to_string(),
+        lead_id: lead.id.clone(),
+        applicant_id: review.applicant_id.clone(),
+    };
+    let mut item = Item::new(
+        layout::sumsub_applicant_key(&review.applicant_id),
+        crate::json::to_body("sumsub applicant index", &index)?,
+    );
+    if !review.is_final_answer() {
+        item = item.in_index(layout::sumsub_pending_entry(&review.applicant_id, read_at));
+    }
     Ok(Write::Put { item, condition: Condition::None })
 }

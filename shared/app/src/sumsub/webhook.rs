@@ -3,15 +3,13 @@
 //! tenant's webhook secret must verify `X-Payload-Digest`, and the review is mapped as
 //! an import's (`system:sumsub`). Any other webhook type is acknowledged and ignored.
 
-use kyc_domain::ids::LeadId;
 use kyc_domain::sumsub::{SumsubWebhook, payload_digest_matches};
-use serde::Deserialize;
 
-use super::ImportReview;
+use super::{ApplicantIndex, ImportReview};
 use crate::Deps;
 use crate::error::AppError;
 use crate::store::unit_of_work::actor;
-use crate::store::{LeadRecord, Outcome, AsyncChange, layout, mutate};
+use crate::store::{AsyncChange, LeadRecord, Outcome, layout, mutate};
 use crate::tenant::TenantId;
 
 /// What the webhook did.
@@ -21,12 +19,6 @@ pub enum WebhookOutcome {
     Applied,
     /// Not an `applicantReviewed`, or an applicant that is no lead's (any more).
     Ignored,
-}
-
-#[derive(Deserialize)]
-struct ApplicantIndex {
-    tenant: String,
-    lead_id: LeadId,
 }
 
 /// Verifies and applies one webhook. `Unauthorized` when the digest does not verify
@@ -61,7 +53,7 @@ pub async fn receive(
 
 /// An import's mapping, skipped when the lead no longer names this applicant or
 /// already records this answer (Sumsub delivers at least once).
-struct WebhookReview<'a>(ImportReview<'a>);
+pub(crate) struct WebhookReview<'a>(pub ImportReview<'a>);
 
 #[async_trait::async_trait]
 impl AsyncChange<kyc_domain::lead::Lead> for WebhookReview<'_> {
@@ -73,7 +65,8 @@ impl AsyncChange<kyc_domain::lead::Lead> for WebhookReview<'_> {
         let review = &self.0.review;
         let current = record.lead.sumsub.as_ref();
         let ours = current.is_some_and(|s| s.applicant_id == review.applicant_id);
-        let known = current.is_some_and(|s| s.review_answer == review.answer && s.review_status == review.review_status);
+        let known =
+            current.is_some_and(|s| s.review_answer == review.answer && s.review_status == review.review_status);
         if !ours || known {
             return Ok(Outcome::Unchanged(record.lead.clone()));
         }

@@ -54,7 +54,8 @@ pub fn frozen_trail_drafts() -> Vec<EventDraft> {
         EventPayload::StatusChanged(StatusChanged {
             lead_id: lead(),
             lead_version: 5,
-            origin: StatusChangeOrigin::Manual { reviewer_label: Some("ana".into()), is_final: Some(true) }, capabilities: None,
+            origin: StatusChangeOrigin::Manual { reviewer_label: Some("ana".into()), is_final: Some(true) },
+            capabilities: None,
         }),
     );
     rejection.reasons = Some(vec![RejectionReason::DocumentForged, RejectionReason::SanctionsMatch]);
@@ -169,7 +170,8 @@ pub fn frozen_trail_drafts() -> Vec<EventDraft> {
                         policy_version: POLICY.into(),
                         factors: strings(&["ip_country_mismatch"]),
                         risk_level: RiskLevel::Medium,
-                    }), capabilities: None,
+                    }),
+                    capabilities: None,
                 }),
             ),
             Status::NotStarted,
@@ -241,7 +243,8 @@ pub fn frozen_trail_drafts() -> Vec<EventDraft> {
                         policy_version: POLICY.into(),
                         factors: proof_factors,
                         risk_level: RiskLevel::Critical,
-                    }), capabilities: None,
+                    }),
+                    capabilities: None,
                 }),
             ),
             Status::InProgress,
