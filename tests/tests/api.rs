@@ -671,6 +671,7 @@ async fn the_openapi_document_describes_every_route_and_nothing_else() {
         "GET /v1/metrics",
         "GET /v1/metrics/pipeline",
         "POST /v1/kyc-links",
+        "POST /v1/integrations/sumsub/webhook",
         "GET /l/{token}",
         "GET /l/{token}/session",
         "PUT /l/{token}/session",

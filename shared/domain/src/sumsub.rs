@@ -47,7 +47,8 @@ impl SumsubReview {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SumsubLink {
     pub applicant_id: String,
-    /// `null` while Sumsub's review is pending.
+    /// Left out while Sumsub's review is pending (optional members are omitted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_answer: Option<ReviewAnswer>,
     pub review_status: String,
     pub imported_at: DateTime<Utc>,
