@@ -1,10 +1,15 @@
 //! The function's routes: the shared HTTP router, restricted to what this function
-//! serves (API Gateway sends it only these routes): leads and their metrics.
+//! serves (API Gateway sends it only these routes): leads and their metrics, and
+//! Sumsub's webhook (no API key: authenticated by its `X-Payload-Digest`).
 
 use kyc_http::Api;
 
 pub fn router(api: Api) -> axum::Router {
-    kyc_http::finish(kyc_http::leads_routes().merge(kyc_http::metrics_routes()), api)
+    kyc_http::finish_with_open(
+        kyc_http::leads_routes().merge(kyc_http::metrics_routes()),
+        kyc_http::sumsub_routes(),
+        api,
+    )
 }
 
 #[cfg(test)]

@@ -113,6 +113,28 @@ impl SumsubClient {
         SumsubClient::new(&base, default, tenants, SumsubTiming::default()).map_err(|e| e.to_string())
     }
 
+    /// The deployed configuration: with `KYC_SUMSUB_SECRET_ARN`, the credentials are the
+    /// Secrets Manager secret it names (read once, at a cold start; see [`parse_secret`]),
+    /// the base URL still `KYC_SUMSUB_BASE_URL`; without it, [`SumsubClient::from_env`].
+    pub async fn configured(sdk: &aws_config::SdkConfig) -> Result<Self, String> {
+        let arn = std::env::var("KYC_SUMSUB_SECRET_ARN").ok().filter(|v| !v.is_empty());
+        let Some(arn) = arn else {
+            return SumsubClient::from_env();
+        };
+        let secret =
+            aws_sdk_secretsmanager::Client::new(sdk).get_secret_value().secret_id(&arn).send().await.map_err(|e| {
+                format!(
+                    "reading the Sumsub credentials secret: {}",
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+                )
+            })?;
+        let text = secret.secret_string().ok_or("the Sumsub credentials secret holds no string")?;
+        let (default, tenants) = parse_secret(text)?;
+        let base = std::env::var("KYC_SUMSUB_BASE_URL").ok().filter(|v| !v.is_empty());
+        let base = base.unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        SumsubClient::new(&base, default, tenants, SumsubTiming::default()).map_err(|e| e.to_string())
+    }
+
     fn credentials(&self, tenant: &str) -> Result<&SumsubCredentials, SumsubError> {
         self.tenants.get(tenant).or(self.default.as_ref()).ok_or(SumsubError::NotConfigured)
     }
@@ -189,6 +211,51 @@ fn parse_tenants(spec: &str) -> Result<HashMap<String, SumsubCredentials>, Strin
         );
     }
     Ok(tenants)
+}
+
+/// One credential pair as the secret holds it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretPair {
+    app_token: String,
+    secret_key: String,
+    #[serde(default)]
+    webhook_secret: Option<String>,
+}
+
+impl From<SecretPair> for SumsubCredentials {
+    fn from(pair: SecretPair) -> Self {
+        SumsubCredentials {
+            app_token: pair.app_token,
+            secret_key: pair.secret_key,
+            webhook_secret: pair.webhook_secret,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SecretDocument {
+    PerTenant {
+        tenants: HashMap<String, SecretPair>,
+        #[serde(default)]
+        default: Option<SecretPair>,
+    },
+    Shared(SecretPair),
+}
+
+/// The Sumsub credentials secret: one shared pair
+/// `{"app_token", "secret_key", "webhook_secret"?}`, or per tenant
+/// `{"tenants": {"acme": {pair}, ...}, "default"?: {pair}}`. Errors never quote it.
+pub fn parse_secret(text: &str) -> Result<(Option<SumsubCredentials>, HashMap<String, SumsubCredentials>), String> {
+    let shape = "the Sumsub credentials secret is not {app_token, secret_key, webhook_secret?} \
+                 nor {tenants: {tenant: {...}}, default?: {...}}";
+    match serde_json::from_str::<SecretDocument>(text).map_err(|_| shape.to_string())? {
+        SecretDocument::Shared(pair) => Ok((Some(pair.into()), HashMap::new())),
+        SecretDocument::PerTenant { tenants, default } => {
+            Ok((default.map(Into::into), tenants.into_iter().map(|(t, p)| (t, p.into())).collect()))
+        }
+    }
 }
 
 /// `X-App-Access-Sig`: hex HMAC-SHA256 with the secret key over ts + METHOD +
@@ -284,6 +351,20 @@ mod tests {
         assert_eq!(sig, "4600dd4cc4efc6f269246179759ee8d8fe42fa1135f1b8d45f80bca8d0de362e");
         assert_eq!(sig, sign("secret", "1700000000", "POST", "/resources/applicants/-/import?shareToken=abc", b""));
         assert_ne!(sig, sign("secret", "1700000001", "POST", "/resources/applicants/-/import?shareToken=abc", b""));
+    }
+
+    #[test]
+    fn the_secret_holds_one_shared_pair_or_one_per_tenant_and_a_bad_one_is_not_quoted() {
+        let (shared, tenants) = parse_secret(r#"{"app_token":"a","secret_key":"s"}"#).expect("shared pair");
+        assert_eq!(shared.map(|c| c.app_token), Some("a".to_string()));
+        assert!(tenants.is_empty());
+        let (default, tenants) =
+            parse_secret(r#"{"tenants":{"acme":{"app_token":"a1","secret_key":"s1","webhook_secret":"w1"}}}"#)
+                .expect("per tenant");
+        assert!(default.is_none());
+        assert_eq!(tenants["acme"].webhook_secret.as_deref(), Some("w1"));
+        let error = parse_secret(r#"{"app_token":"leaked-value"}"#).expect_err("refused");
+        assert!(!error.contains("leaked-value"), "{error}");
     }
 
     #[test]

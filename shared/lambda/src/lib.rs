@@ -107,7 +107,7 @@ pub async fn api_deps() -> Result<kyc_app::Deps, lambda_http::Error> {
         queue: std::sync::Arc::new(kyc_aws::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url)),
         resolver: std::sync::Arc::new(kyc_aws::DnsResolver),
         mode: kyc_domain::ssrf::Mode::Production,
-        sumsub: std::sync::Arc::new(kyc_aws::SumsubClient::from_env()?),
+        sumsub: std::sync::Arc::new(kyc_aws::SumsubClient::configured(&sdk).await?),
     })
 }
 
