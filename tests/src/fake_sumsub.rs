@@ -118,17 +118,35 @@ impl FakeSumsub {
     }
 
     pub fn client_with(&self, app_token: &str, secret_key: &str) -> kyc_aws::SumsubClient {
-        let creds = kyc_aws::SumsubCredentials {
-            app_token: app_token.into(),
-            secret_key: secret_key.into(),
-            webhook_secret: Some(WEBHOOK_SECRET.into()),
-        };
+        self.client_of(Some(credentials(app_token, secret_key)), HashMap::new())
+    }
+
+    /// A client where each of `tenants` has its own (right) pair and there is no shared
+    /// one: any other tenant is not configured.
+    pub fn client_per_tenant(&self, tenants: &[&str]) -> kyc_aws::SumsubClient {
+        let pairs = tenants.iter().map(|t| (t.to_string(), credentials(APP_TOKEN, SECRET_KEY))).collect();
+        self.client_of(None, pairs)
+    }
+
+    fn client_of(
+        &self,
+        shared: Option<kyc_aws::SumsubCredentials>,
+        tenants: HashMap<String, kyc_aws::SumsubCredentials>,
+    ) -> kyc_aws::SumsubClient {
         let timing = kyc_aws::SumsubTiming {
             attempt_timeout: Duration::from_millis(400),
             budget: Duration::from_millis(1500),
             first_backoff: Duration::from_millis(20),
         };
-        kyc_aws::SumsubClient::new(&self.url, Some(creds), HashMap::new(), timing).expect("client")
+        kyc_aws::SumsubClient::new(&self.url, shared, tenants, timing).expect("client")
+    }
+}
+
+fn credentials(app_token: &str, secret_key: &str) -> kyc_aws::SumsubCredentials {
+    kyc_aws::SumsubCredentials {
+        app_token: app_token.into(),
+        secret_key: secret_key.into(),
+        webhook_secret: Some(WEBHOOK_SECRET.into()),
     }
 }
 

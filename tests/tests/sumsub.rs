@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use kyc_tests::api::{ACME_ANA_KEY, TestApi};
+use kyc_tests::api::{ACME_ANA_KEY, GLOBEX_KEY, TestApi};
 use kyc_tests::fake_sumsub::{self, Failure, FakeSumsub};
 use kyc_tests::on_both_backends;
 
@@ -74,6 +74,7 @@ mod embedded {
         sumsub_timing_out_is_502_within_the_budget,
         a_429_is_retried_and_the_import_goes_through,
         no_credentials_is_503_and_changes_nothing,
+        each_tenant_signs_with_its_own_credentials_and_a_tenant_without_is_503,
         a_forged_webhook_digest_is_401_and_changes_nothing,
         a_retry_with_the_same_idempotency_key_calls_sumsub_once,
         an_invalid_patch_with_a_token_never_reaches_sumsub,
@@ -540,5 +541,21 @@ mod scenarios {
         assert_eq!((later.sumsub_decided, reads()), (1, reads_at_import + 3));
         let lead = api.get(&format!("/v1/leads/{waiting}")).await.body;
         assert_eq!((lead["status"].clone(), lead["rejection"]["final"].clone()), (json!("rejected"), json!(true)));
+    }
+
+    pub async fn each_tenant_signs_with_its_own_credentials_and_a_tenant_without_is_503(api: TestApi) {
+        let fake = FakeSumsub::start().await;
+        let api = api.with_sumsub(Arc::new(fake.client_per_tenant(&["acme"])));
+        let id = lead(&api, json!({})).await;
+        assert_eq!(import_green(&api, &fake, &id, "acme-own-pair").await.body["status"], "approved");
+        every_call_signed(&fake);
+        let calls_of_acme = fake.calls().len();
+
+        let created = api.send("POST", "/v1/leads", Some(GLOBEX_KEY), Some(b"{}".to_vec()), &[]).await;
+        let other = created.body["id"].as_str().expect("a globex lead").to_string();
+        let body = json!({ "sumsub_share_token": token("globex") }).to_string().into_bytes();
+        let reply = api.send("PATCH", &format!("/v1/leads/{other}"), Some(GLOBEX_KEY), Some(body), &[]).await;
+        reply.assert_problem(503, "sumsub_not_configured");
+        assert_eq!(fake.calls().len(), calls_of_acme, "a tenant without credentials never reaches Sumsub");
     }
 }
