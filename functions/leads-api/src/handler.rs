@@ -64,6 +64,25 @@ mod tests {
         assert_eq!(problem["code"], "unauthorized");
     }
 
+    /// Sumsub calls its webhook route with no API key (the gateway has no authorizer on
+    /// it): the function answers it, here an applicant that is no lead's (`ignored`).
+    #[tokio::test]
+    async fn sumsubs_webhook_is_answered_without_an_authorizer_tenant() {
+        let mut event: Value =
+            serde_json::from_str(include_str!("../../../events/apigw-health.json")).expect("fixture");
+        let path = "/v1/integrations/sumsub/webhook";
+        event["routeKey"] = format!("POST {path}").into();
+        event["requestContext"]["routeKey"] = event["routeKey"].clone();
+        event["rawPath"] = path.into();
+        event["requestContext"]["http"]["path"] = path.into();
+        event["requestContext"]["http"]["method"] = "POST".into();
+        event["headers"]["content-type"] = "application/json".into();
+        event["headers"]["x-payload-digest"] = "00".into();
+        event["body"] = r#"{"type":"applicantReviewed","applicantId":"no-lead-of-ours"}"#.into();
+        let (status, body) = call(&deps(&TestApi::embedded()), &event.to_string()).await;
+        assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ignored")), "{body}");
+    }
+
     #[tokio::test]
     async fn health_answers_without_a_tenant() {
         let (status, body) = call(&deps(&TestApi::embedded()), include_str!("../../../events/apigw-health.json")).await;
