@@ -170,6 +170,18 @@ pub fn apply_import(lead: &Lead, review: &SumsubReview, at: DateTime<Utc>) -> Re
     Ok(Imported { lead: next, moves })
 }
 
+/// The digest algorithms Sumsub may name in `X-Payload-Digest-Alg` that are accepted.
+pub const DIGEST_ALGORITHMS: [&str; 2] = ["HMAC_SHA256_HEX", "HMAC_SHA512_HEX"];
+
+/// Whether a webhook's `X-Payload-Digest` (and its algorithm, if named) can be a
+/// digest at all: whole bytes of hex, an accepted algorithm. A request that fails this
+/// is refused before anything is looked up.
+pub fn payload_digest_is_well_formed(algorithm: Option<&str>, digest: Option<&str>) -> bool {
+    let hex_bytes =
+        digest.is_some_and(|d| !d.is_empty() && d.len() % 2 == 0 && d.bytes().all(|b| b.is_ascii_hexdigit()));
+    hex_bytes && algorithm.is_none_or(|a| DIGEST_ALGORITHMS.contains(&a))
+}
+
 /// Sumsub's webhook signature (`X-Payload-Digest`): hex HMAC of the raw body with the
 /// webhook secret, SHA-256 unless `X-Payload-Digest-Alg` says `HMAC_SHA512_HEX`.
 /// Compared in constant time. An unknown algorithm (SHA-1 is not accepted) fails.
@@ -220,6 +232,18 @@ pub struct ReviewResult {
 }
 
 impl SumsubWebhook {
+    /// The webhook of a raw body, or `None` when it is not one: a JSON object with a
+    /// string `type` and `applicantId`, whose `reviewResult` (if any) is an object too
+    /// (serde alone would take an array for either).
+    pub fn parse(body: &[u8]) -> Option<SumsubWebhook> {
+        let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let result_is_object = value.get("reviewResult").is_none_or(|r| r.is_object() || r.is_null());
+        if !value.is_object() || !result_is_object {
+            return None;
+        }
+        serde_json::from_value(value).ok()
+    }
+
     /// The review it reports.
     pub fn review(&self) -> SumsubReview {
         let result = self.review_result.clone().unwrap_or_default();

@@ -8,7 +8,10 @@ use serde_json::json;
 use kyc_domain::Status::{self, *};
 use kyc_domain::lead::{Hold, Lead, Level, ReviewReason, RiskLevel};
 use kyc_domain::status::TransitionError;
-use kyc_domain::sumsub::{RejectType, ReviewAnswer, SumsubReview, apply_import, capabilities, payload_digest_matches};
+use kyc_domain::sumsub::{
+    RejectType, ReviewAnswer, SumsubReview, apply_import, capabilities, payload_digest_is_well_formed,
+    payload_digest_matches,
+};
 
 const AT: &str = "2026-11-30T10:00:00Z";
 
@@ -144,4 +147,9 @@ fn the_webhook_digest_is_a_hex_hmac_of_the_raw_body_with_the_webhook_secret() {
     assert!(!payload_digest_matches(b"whsecret", b"{}", None, &digest), "the digest covers the raw body");
     assert!(!payload_digest_matches(b"whsecret", body, Some("HMAC_SHA1_HEX"), &digest), "SHA-1 is not accepted");
     assert!(!payload_digest_matches(b"whsecret", body, None, "not hex"));
+    // What cannot be a digest is refused before any lookup.
+    assert!(payload_digest_is_well_formed(Some("HMAC_SHA512_HEX"), Some(&digest)));
+    assert!(!payload_digest_is_well_formed(None, None));
+    assert!(!payload_digest_is_well_formed(None, Some("abc")), "whole bytes only");
+    assert!(!payload_digest_is_well_formed(Some("HMAC_SHA1_HEX"), Some(&digest)));
 }

@@ -3,7 +3,7 @@
 //! tenant's webhook secret must verify `X-Payload-Digest`, and the review is mapped as
 //! an import's (`system:sumsub`). Any other webhook type is acknowledged and ignored.
 
-use kyc_domain::sumsub::{SumsubWebhook, payload_digest_matches};
+use kyc_domain::sumsub::{SumsubWebhook, payload_digest_is_well_formed, payload_digest_matches};
 
 use super::{ApplicantIndex, ImportReview};
 use crate::Deps;
@@ -29,8 +29,12 @@ pub async fn receive(
     digest: Option<&str>,
     algorithm: Option<&str>,
 ) -> Result<WebhookOutcome, AppError> {
-    let hook: SumsubWebhook = serde_json::from_slice(body)
-        .map_err(|_| AppError::field("body", "is not a Sumsub webhook (type and applicantId are required)"))?;
+    // A digest that cannot be one is refused before the body is read or a lead looked up.
+    if !payload_digest_is_well_formed(algorithm, digest) {
+        return Err(AppError::SumsubWebhookUnverified);
+    }
+    let hook = SumsubWebhook::parse(body)
+        .ok_or_else(|| AppError::field("body", "is not a Sumsub webhook (type and applicantId are required)"))?;
     let Some(item) = deps.table.get(&layout::sumsub_applicant_key(&hook.applicant_id)).await? else {
         return Ok(WebhookOutcome::Ignored);
     };
