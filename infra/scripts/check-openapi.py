@@ -116,7 +116,12 @@ def check_house_rules(doc: dict) -> list[str]:
             name = f"{method.upper()} {path}"
             params = [resolve(doc, p) for p in shared + op.get("parameters", [])]
             takes_key = any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in params)
-            if method in {"post", "patch"} and not takes_key:
+            # A webhook another service calls (`x-inbound-webhook`, e.g. Sumsub's) sends no
+            # Idempotency-Key: its repeats are harmless by design, which it must document.
+            inbound = op.get("x-inbound-webhook") is True
+            if inbound and "Idempotency-Key" not in op.get("description", ""):
+                errors.append(f"{name}: an inbound webhook must say how its repeats are harmless (Idempotency-Key)")
+            if method in {"post", "patch"} and not takes_key and not inbound:
                 errors.append(f"{name}: a POST or PATCH must take the Idempotency-Key header")
             if takes_key:
                 for status, code in (("400", "validation_failed"), ("422", "idempotency_key_reused")):

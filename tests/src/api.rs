@@ -129,6 +129,7 @@ impl TestApi {
             mode: kyc_domain::ssrf::Mode::Local,
             risk: Arc::new(kyc_app::scoring::RiskRules::shipped_sample()),
             keys: Arc::new(kyc_app::sealing::MasterKey::random()),
+            sumsub: Arc::new(kyc_app::ports::NoSumsub),
         };
         let auth: Arc<dyn Authenticate> = Arc::new(BearerKeys(Arc::new(StaticKeys::new(&keys))));
         let router = kyc_http::router(Api { deps: deps.clone(), auth: auth.clone() });
@@ -184,6 +185,9 @@ impl TestApi {
     /// The same API sealing webhook secrets under `keys`.
     pub fn with_keys(mut self, keys: Arc<dyn kyc_app::ports::KeyWrapper>) -> Self {
         self.deps.keys = keys;
+    /// The same API talking to Sumsub through `sumsub`.
+    pub fn with_sumsub(mut self, sumsub: Arc<dyn kyc_app::ports::Sumsub>) -> Self {
+        self.deps.sumsub = sumsub;
         self.rebuild();
         self
     }

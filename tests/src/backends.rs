@@ -73,3 +73,24 @@ fn rand_u16() -> u16 {
     static NEXT: AtomicU16 = AtomicU16::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed).wrapping_mul(40503) ^ (std::process::id() as u16)
 }
+
+/// Runs each named scenario (`async fn(TestApi)` in scope) on the embedded store and on
+/// DynamoDB (moto), as a module of two tests named after it.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            use super::*;
+
+            #[tokio::test]
+            async fn on_the_embedded_store() {
+                super::$scenario($crate::api::TestApi::embedded()).await;
+            }
+
+            #[tokio::test]
+            async fn on_dynamodb() {
+                super::$scenario($crate::api::TestApi::new($crate::backends::dynamo().await)).await;
+            }
+        }
+    )*};
+}

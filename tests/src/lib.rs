@@ -9,6 +9,7 @@ pub mod browser;
 pub mod clock;
 pub mod contract;
 pub mod counting;
+pub mod fake_sumsub;
 pub mod fake_verifier;
 pub mod fixtures;
 pub mod identity;

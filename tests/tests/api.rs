@@ -673,6 +673,7 @@ async fn the_openapi_document_describes_every_route_and_nothing_else() {
         "POST /v1/kyc-links",
         "POST /v1/imports",
         "GET /v1/imports/{id}",
+        "POST /v1/integrations/sumsub/webhook",
         "GET /l/{token}",
         "GET /l/{token}/session",
         "PUT /l/{token}/session",

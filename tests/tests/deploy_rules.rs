@@ -105,3 +105,31 @@ fn the_risk_scorers_timeout_covers_three_verifier_calls_with_their_retries() {
     let call = kyc_aws::CallPolicy::default().operation_timeout.as_secs();
     assert!(timeout >= 3 * call + 30, "Timeout {timeout} s must cover 3 verifier calls of up to {call} s and the rest");
 }
+
+/// The Sumsub credentials secret is readable by the functions that call Sumsub (the
+/// leads API for share tokens and Sumsub's webhook, the follow-up job for its re-read)
+/// and by no other; Sumsub's webhook reaches the leads API without the authorizer.
+#[test]
+fn only_the_functions_that_call_sumsub_may_read_its_credentials() {
+    let template = include_str!("../../template.yaml");
+    let functions: Vec<&str> = template
+        .lines()
+        .filter_map(|l| l.strip_prefix("  ").and_then(|l| l.strip_suffix(':')))
+        .filter(|name| !name.starts_with(' ') && name.ends_with("Function"))
+        .collect();
+    assert!(functions.len() >= 8, "{functions:?}");
+    for name in functions {
+        let resource = template_resource(name);
+        let reads_secret = resource.iter().any(|l| l.contains("secretsmanager:GetSecretValue"));
+        let calls_sumsub = ["LeadsApiFunction", "FollowUpFunction"].contains(&name);
+        assert_eq!(reads_secret, calls_sumsub, "{name} reading the Sumsub secret");
+        if calls_sumsub {
+            assert!(resource.iter().any(|l| l.trim() == "Resource: !Ref SumsubCredentialsSecretArn"), "{name}");
+            assert!(resource.iter().any(|l| l.trim() == "KYC_SUMSUB_SECRET_ARN: !Ref SumsubCredentialsSecretArn"));
+        }
+    }
+    let leads = template_resource("LeadsApiFunction");
+    let lines: Vec<&str> = leads.iter().map(|l| l.trim()).collect();
+    let at = lines.iter().position(|l| *l == "Path: /v1/integrations/sumsub/webhook").expect("the webhook route");
+    assert_eq!((lines[at - 1], lines[at + 2]), ("Method: POST", "Authorizer: NONE"));
+}

@@ -9,28 +9,10 @@ use serde_json::{Value, json};
 use kyc_domain::audit::{AuditEvent, verify_chain};
 use kyc_domain::verification::FaceMatchThreshold;
 use kyc_tests::api::{TestApi, complete_individual};
-use kyc_tests::backends;
+use kyc_tests::on_both_backends;
 use kyc_tests::fake_verifier::FakeVerifier;
 use kyc_tests::identity::{ADA, script_passport, verifier_for};
 
-/// Runs one scenario on the embedded store and on DynamoDB (moto).
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::*;
-
-            #[tokio::test]
-            async fn on_the_embedded_store() {
-                super::$scenario(TestApi::embedded()).await;
-            }
-
-            #[tokio::test]
-            async fn on_dynamodb() {
-                super::$scenario(TestApi::new(backends::dynamo().await)).await;
-            }
-        }
-    )*};
-}
 
 on_both_backends!(
     a_north_korean_lead_is_critical_and_premium_from_its_creation,

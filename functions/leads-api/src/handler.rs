@@ -1,11 +1,16 @@
 //! The function's routes: the shared HTTP router, restricted to what this function
 //! serves (API Gateway sends it only these routes): leads, their metrics and bulk
-//! imports of leads.
+//! imports of leads, and Sumsub's webhook (no API key: authenticated by its
+//! `X-Payload-Digest`).
 
 use kyc_http::Api;
 
 pub fn router(api: Api) -> axum::Router {
-    kyc_http::finish(kyc_http::leads_routes().merge(kyc_http::metrics_routes()).merge(kyc_http::imports_routes()), api)
+    kyc_http::finish_with_open(
+        kyc_http::leads_routes().merge(kyc_http::metrics_routes()).merge(kyc_http::imports_routes()),
+        kyc_http::sumsub_routes(),
+        api,
+    )
 }
 
 #[cfg(test)]
@@ -58,6 +63,25 @@ mod tests {
         let (status, problem) = call(&deps, &event).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(problem["code"], "unauthorized");
+    }
+
+    /// Sumsub calls its webhook route with no API key (the gateway has no authorizer on
+    /// it): the function answers it, here an applicant that is no lead's (`ignored`).
+    #[tokio::test]
+    async fn sumsubs_webhook_is_answered_without_an_authorizer_tenant() {
+        let mut event: Value =
+            serde_json::from_str(include_str!("../../../events/apigw-health.json")).expect("fixture");
+        let path = "/v1/integrations/sumsub/webhook";
+        event["routeKey"] = format!("POST {path}").into();
+        event["requestContext"]["routeKey"] = event["routeKey"].clone();
+        event["rawPath"] = path.into();
+        event["requestContext"]["http"]["path"] = path.into();
+        event["requestContext"]["http"]["method"] = "POST".into();
+        event["headers"]["content-type"] = "application/json".into();
+        event["headers"]["x-payload-digest"] = "00".into();
+        event["body"] = r#"{"type":"applicantReviewed","applicantId":"no-lead-of-ours"}"#.into();
+        let (status, body) = call(&deps(&TestApi::embedded()), &event.to_string()).await;
+        assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ignored")), "{body}");
     }
 
     #[tokio::test]

@@ -190,6 +190,7 @@ async fn main() -> anyhow::Result<()> {
         mode: Mode::Local,
         risk,
         keys: Arc::new(master_key(&args.data_dir)?),
+        sumsub: Arc::new(kyc_aws::SumsubClient::from_env().map_err(|e| anyhow::anyhow!("Sumsub: {e}"))?),
     };
     let auth = Arc::new(BearerKeys(Arc::new(StaticKeys::new(&keys))));
     let transport = HttpTransport::new(Mode::Local).map_err(|e| anyhow::anyhow!("webhook client: {e}"))?;

@@ -55,6 +55,19 @@ pub enum AppError {
     /// storage event is retried.
     #[error(transparent)]
     VerifierUnavailable(#[from] crate::ports::VerifierOutage),
+    /// Sumsub refused the share token (expired, already used, not shared with us):
+    /// 422 `share_token_rejected`.
+    #[error("share token rejected")]
+    ShareTokenRejected,
+    /// Sumsub did not answer, or answered 5xx, through the adapter's retries: 502.
+    #[error("sumsub unavailable: {0}")]
+    SumsubUnavailable(String),
+    /// No Sumsub credentials for this tenant: 503 `sumsub_not_configured`.
+    #[error("sumsub not configured")]
+    SumsubNotConfigured,
+    /// A Sumsub webhook whose `X-Payload-Digest` does not verify: 401.
+    #[error("sumsub webhook not verified")]
+    SumsubWebhookUnverified,
     /// A fault of ours (an item that does not parse, a value that does not
     /// serialise): logged once at the edge with its source chain, never shown.
     #[error("internal: {context}")]
@@ -123,5 +136,16 @@ impl AppError {
     /// kept: serde's own message can quote the data, which may be personal.
     pub fn unreadable(what: &str, e: &serde_json::Error) -> Self {
         AppError::internal(format!("unreadable {what} (line {}, column {}, {:?})", e.line(), e.column(), e.classify()))
+    }
+}
+
+impl From<crate::ports::SumsubError> for AppError {
+    fn from(e: crate::ports::SumsubError) -> Self {
+        use crate::ports::SumsubError;
+        match e {
+            SumsubError::TokenRejected => AppError::ShareTokenRejected,
+            SumsubError::Unavailable(detail) => AppError::SumsubUnavailable(detail),
+            SumsubError::NotConfigured => AppError::SumsubNotConfigured,
+        }
     }
 }

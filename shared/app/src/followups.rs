@@ -1,6 +1,7 @@
 //! The follow-up job: finds leads waiting (`not_started` / `in_progress`) longer than
 //! the delay and records a `follow_up.sent` event for each — the outbox record behind
-//! `kyc.follow_up_due`. It reads only what is due (the sparse GSI2 slots, by anchor
+//! `kyc.follow_up_due` — and re-reads the Sumsub imports pending for over an hour
+//! (`sumsub::refresh`). It reads only what is due (the sparse GSI2 slots, by anchor
 //! time), never every lead. Running it twice, or two runs at once, never sends one
 //! slot twice: each send is a conditional write on the lead's chain head, and the
 //! slot is re-checked on a fresh read.
@@ -29,6 +30,9 @@ pub struct FollowUpRun {
     /// Slots that were due when read but no longer when re-checked (moved on, or sent
     /// by a concurrent run).
     pub skipped: usize,
+    /// Sumsub imports pending for over an hour whose final answer this run read from
+    /// Sumsub (the fallback for a lost `applicantReviewed` webhook).
+    pub sumsub_decided: usize,
 }
 
 #[derive(Serialize)]
@@ -74,7 +78,7 @@ impl AsyncChange<Sent> for SendFollowUp<'_> {
 pub async fn run(deps: &Deps, delay: TimeDelta) -> Result<FollowUpRun, AppError> {
     let now = deps.clock.now();
     let cutoff = layout::sortable_time_end(now - delay);
-    let mut result = FollowUpRun { sent: 0, skipped: 0 };
+    let mut result = FollowUpRun { sent: 0, skipped: 0, sumsub_decided: 0 };
     for shard in 0..FOLLOW_UP_SHARDS {
         let mut query = Query {
             index: Index::Gsi2,
@@ -103,6 +107,7 @@ pub async fn run(deps: &Deps, delay: TimeDelta) -> Result<FollowUpRun, AppError>
             }
         }
     }
+    result.sumsub_decided = crate::sumsub::refresh::refresh_pending(deps).await?;
     if result.sent > 0 {
         tracing::info!(sent = result.sent, skipped = result.skipped, "follow-ups sent");
     }

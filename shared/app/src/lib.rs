@@ -20,6 +20,7 @@ pub mod ports;
 pub mod scoring;
 pub mod sealing;
 pub mod store;
+pub mod sumsub;
 pub mod tenant;
 pub mod webhooks;
 
@@ -48,4 +49,6 @@ pub struct Deps {
     pub risk: Arc<scoring::RiskRules>,
     /// Wraps the data keys that seal webhook signing secrets at rest.
     pub keys: Arc<dyn ports::KeyWrapper>,
+    /// Sumsub's API (share-token imports), with each tenant's credentials.
+    pub sumsub: Arc<dyn ports::Sumsub>,
 }

@@ -85,15 +85,20 @@ impl WebhookTransport for HttpTransport {
     }
 }
 
-/// What went wrong, in the words of the innermost cause (never the body).
-fn describe(e: reqwest::Error) -> TransportError {
-    let kind = if e.is_timeout() {
+/// What kind of failure a reqwest error is, in words (for logs and outage details).
+pub(crate) fn failure_kind(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
         "could not connect"
     } else {
         "request failed"
-    };
+    }
+}
+
+/// What went wrong, in the words of the innermost cause (never the body).
+fn describe(e: reqwest::Error) -> TransportError {
+    let kind = failure_kind(&e);
     let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(&e);
     let mut detail = String::new();
     while let Some(c) = cause {

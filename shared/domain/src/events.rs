@@ -246,6 +246,9 @@ pub struct StatusChanged {
     pub lead_id: LeadId,
     pub lead_version: u64,
     pub origin: StatusChangeOrigin,
+    /// The lead's capabilities after the move (left out by trails written before
+    /// capabilities existed); filled in by the unit of work from the lead it writes.
+    pub capabilities: Option<crate::sumsub::Capabilities>,
 }
 
 /// Who moved the lead, with what that origin records.
@@ -257,6 +260,8 @@ pub enum StatusChangeOrigin {
     /// By the decision policy: after a document was scored, or after the lead's data was
     /// scored at its creation or on a change.
     Policy(PolicyMove),
+    /// By a Sumsub import's review (a share token or Sumsub's `applicantReviewed`).
+    Sumsub { applicant_id: String },
 }
 
 /// Why the decision policy moved a lead: the document whose scoring led to it (none
@@ -292,6 +297,10 @@ struct StatusChangedFields {
     factors: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     risk_level: Option<RiskLevel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    capabilities: Option<crate::sumsub::Capabilities>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sumsub_applicant_id: Option<String>,
 }
 
 impl StatusChangedFields {
@@ -306,13 +315,20 @@ impl StatusChangedFields {
             policy_version,
             factors,
             risk_level,
+            capabilities,
+            sumsub_applicant_id,
         } = self;
         let any_policy_field = document_id.is_some()
             || kind.is_some()
             || policy_version.is_some()
             || factors.is_some()
             || risk_level.is_some();
-        let origin = if any_policy_field {
+        let origin = if let Some(applicant_id) = sumsub_applicant_id {
+            if any_policy_field || reviewer_label.is_some() || is_final.is_some() {
+                return Err("a status change by a Sumsub import names only its applicant");
+            }
+            StatusChangeOrigin::Sumsub { applicant_id }
+        } else if any_policy_field {
             if reviewer_label.is_some() || is_final.is_some() {
                 return Err("a status change is either manual (reviewer, final) or by the policy, not both");
             }
@@ -330,7 +346,7 @@ impl StatusChangedFields {
         } else {
             StatusChangeOrigin::Manual { reviewer_label, is_final }
         };
-        Ok(StatusChanged { lead_id, lead_version, origin })
+        Ok(StatusChanged { lead_id, lead_version, origin, capabilities })
     }
 
     fn of(change: &StatusChanged) -> StatusChangedFields {
@@ -344,8 +360,13 @@ impl StatusChangedFields {
             policy_version: None,
             factors: None,
             risk_level: None,
+            capabilities: change.capabilities,
+            sumsub_applicant_id: None,
         };
         match &change.origin {
+            StatusChangeOrigin::Sumsub { applicant_id } => {
+                fields.sumsub_applicant_id = Some(applicant_id.clone());
+            }
             StatusChangeOrigin::Manual { reviewer_label, is_final } => {
                 fields.reviewer_label = reviewer_label.clone();
                 fields.is_final = *is_final;
@@ -511,14 +532,18 @@ pub struct LinkOpened {
     pub link_id: String,
 }
 
-/// `sumsub.imported`: the lead's data was imported from a Sumsub applicant. Not written
-/// yet.
+/// `sumsub.imported`: a Sumsub applicant was imported into the lead (a share token) or
+/// its review learnt later (Sumsub's webhook, the follow-up job). Never the token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SumsubImported {
     pub lead_id: LeadId,
     pub lead_version: u64,
     pub applicant_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_answer: Option<crate::sumsub::ReviewAnswer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_status: Option<String>,
 }
 
 #[cfg(test)]
@@ -594,16 +619,19 @@ mod tests {
                 lead_id: lead_id.clone(),
                 lead_version: 2,
                 origin: StatusChangeOrigin::Manual { reviewer_label: None, is_final: None },
+                capabilities: None,
             }),
             EventPayload::StatusChanged(StatusChanged {
                 lead_id: lead_id.clone(),
                 lead_version: 5,
                 origin: StatusChangeOrigin::Manual { reviewer_label: Some("ana".into()), is_final: Some(true) },
+                capabilities: None,
             }),
             EventPayload::StatusChanged(StatusChanged {
                 lead_id: lead_id.clone(),
                 lead_version: 3,
                 origin: StatusChangeOrigin::Policy(policy_move()),
+                capabilities: None,
             }),
             EventPayload::NoteAdded(NoteAdded { lead_id: lead_id.clone(), lead_version: 2, reviewer_label: None }),
             EventPayload::NoteAdded(NoteAdded {
@@ -653,6 +681,7 @@ mod tests {
                 lead_id: lead_id.clone(),
                 lead_version: 1,
                 origin: StatusChangeOrigin::Policy(PolicyMove { document_id: None, kind: None, ..policy_move() }),
+                capabilities: None,
             }),
             EventPayload::FollowUpSent(FollowUpSent {
                 lead_id: lead_id.clone(),
@@ -674,6 +703,8 @@ mod tests {
                 lead_id,
                 lead_version: 2,
                 applicant_id: "5f1e0c2ba1b2c3d4e5f60718".into(),
+                review_answer: None,
+                review_status: None,
             }),
         ]
     }
@@ -731,6 +762,7 @@ mod tests {
             lead_id: lead_id(),
             lead_version: 2,
             origin: StatusChangeOrigin::Manual { reviewer_label: None, is_final: None },
+            capabilities: None,
         };
         let data = EventPayload::StatusChanged(change).to_data().expect("serialises");
         assert_eq!(data, json!({ "lead_id": lead_id(), "lead_version": 2 }));
@@ -742,6 +774,7 @@ mod tests {
             lead_id: lead_id(),
             lead_version: 5,
             origin: StatusChangeOrigin::Manual { reviewer_label: Some("ana".into()), is_final: Some(false) },
+            capabilities: None,
         };
         let data = EventPayload::StatusChanged(change).to_data().expect("serialises");
         assert_eq!(data, json!({ "lead_id": lead_id(), "lead_version": 5, "reviewer_label": "ana", "final": false }));
@@ -760,8 +793,12 @@ mod tests {
 
     #[test]
     fn a_policy_move_stores_its_document_and_verdict_flat() {
-        let change =
-            StatusChanged { lead_id: lead_id(), lead_version: 3, origin: StatusChangeOrigin::Policy(policy_move()) };
+        let change = StatusChanged {
+            lead_id: lead_id(),
+            lead_version: 3,
+            origin: StatusChangeOrigin::Policy(policy_move()),
+            capabilities: None,
+        };
         let data = EventPayload::StatusChanged(change).to_data().expect("serialises");
         assert_eq!(
             data,
@@ -810,6 +847,7 @@ mod tests {
             lead_id: lead_id(),
             lead_version: 3,
             origin: StatusChangeOrigin::Policy(policy_move()),
+            capabilities: None,
         })
         .to_data()
         .expect("serialises");

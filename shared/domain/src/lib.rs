@@ -16,6 +16,7 @@ pub mod requirement;
 pub mod risk;
 pub mod ssrf;
 pub mod status;
+pub mod sumsub;
 pub mod validation;
 pub mod verification;
 pub mod webhook;

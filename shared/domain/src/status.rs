@@ -155,5 +155,6 @@ pub fn transition(lead: &Lead, decision: &Decision) -> Result<Lead, TransitionEr
     next.version = lead.version + 1;
     next.updated_at = decision.at;
     next.status_changed_at = decision.at;
+    next.capabilities = crate::sumsub::capabilities(&next);
     Ok(next)
 }

@@ -47,6 +47,8 @@ fn clean_lead() -> Lead {
         review_reasons: vec![],
         rejection: None,
         hold: None,
+        capabilities: Default::default(),
+        sumsub: None,
         metadata: Default::default(),
         version: 1,
         created_at: at(),

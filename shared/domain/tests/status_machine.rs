@@ -47,6 +47,8 @@ fn lead(status: Status, level: Level) -> Lead {
         review_reasons: vec![],
         rejection: None,
         hold: None,
+        capabilities: Default::default(),
+        sumsub: None,
         metadata: Default::default(),
         version: 3,
         created_at: at(),

@@ -57,7 +57,8 @@ fn policy(risk_level: RiskLevel) -> StatusChangeOrigin {
 }
 
 fn status_change(from: Status, to: Status, actor: &str, origin: StatusChangeOrigin) -> AuditEvent {
-    let payload = EventPayload::StatusChanged(StatusChanged { lead_id: lead_id(), lead_version: 4, origin });
+    let payload =
+        EventPayload::StatusChanged(StatusChanged { lead_id: lead_id(), lead_version: 4, origin, capabilities: None });
     let mut draft = draft(actor, payload);
     draft.from_status = Some(from);
     draft.to_status = Some(to);
@@ -161,8 +162,12 @@ fn a_status_change_that_is_not_a_decision_becomes_only_status_updated() {
 
 #[test]
 fn a_status_change_that_recorded_no_previous_status_says_null() {
-    let payload =
-        EventPayload::StatusChanged(StatusChanged { lead_id: lead_id(), lead_version: 4, origin: manual(None, None) });
+    let payload = EventPayload::StatusChanged(StatusChanged {
+        lead_id: lead_id(),
+        lead_version: 4,
+        origin: manual(None, None),
+        capabilities: None,
+    });
     let mut draft = draft("api", payload);
     draft.to_status = Some(Status::UnderReview);
     let events = events(&draft.chain(&ChainHead::genesis()).expect("links"));
@@ -175,6 +180,7 @@ fn a_rejection_also_becomes_review_completed_with_reasons_and_reviewer() {
         lead_id: lead_id(),
         lead_version: 4,
         origin: manual(Some("ana"), Some(false)),
+        capabilities: None,
     });
     let mut draft = draft("reviewer:ana", payload);
     draft.from_status = Some(Status::UnderReview);
@@ -352,6 +358,8 @@ fn other_audit_actions_become_no_webhook_event() {
             lead_id: lead_id(),
             lead_version: 4,
             applicant_id: "5f1e0c2ba1b2c3d4e5f60718".into(),
+            review_answer: None,
+            review_status: None,
         }),
     ];
     for payload in silent {
@@ -362,8 +370,12 @@ fn other_audit_actions_become_no_webhook_event() {
 
 #[test]
 fn a_status_change_without_a_target_status_becomes_nothing() {
-    let payload =
-        EventPayload::StatusChanged(StatusChanged { lead_id: lead_id(), lead_version: 4, origin: manual(None, None) });
+    let payload = EventPayload::StatusChanged(StatusChanged {
+        lead_id: lead_id(),
+        lead_version: 4,
+        origin: manual(None, None),
+        capabilities: None,
+    });
     assert_eq!(events(&audit("api", payload)), []);
 }
 

@@ -134,6 +134,25 @@ impl From<AppError> for Problem {
                 "endpoint_disabled",
                 "the endpoint is disabled: enable it (PATCH status) before retrying deliveries",
             ),
+            AppError::ShareTokenRejected => Problem::new(
+                422,
+                "share_token_rejected",
+                "Sumsub refused the share token (expired, already used or not shared with this account); \
+                 ask the applicant for a fresh one",
+            )
+            .field("sumsub_share_token", "was refused by Sumsub"),
+            AppError::SumsubUnavailable(detail) => {
+                tracing::warn!(error = %detail, "sumsub unavailable");
+                Problem::new(502, "sumsub_unavailable", "Sumsub did not answer; the lead is unchanged, retry shortly")
+            }
+            AppError::SumsubNotConfigured => Problem::new(
+                503,
+                "sumsub_not_configured",
+                "no Sumsub credentials are configured for this tenant; the lead is unchanged",
+            ),
+            AppError::SumsubWebhookUnverified => {
+                Problem::new(401, "unauthorized", "the X-Payload-Digest of this Sumsub webhook does not verify")
+            }
             AppError::Queue(e) => {
                 tracing::error!(error = %chain(&e), "queue failed");
                 Problem::new(503, "service_unavailable", "the deliveries queue is unavailable; retry shortly")

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod problem;
 pub mod query;
 pub mod respond;
+pub mod sumsub;
 pub mod webhooks;
 
 use std::sync::{Arc, LazyLock};
@@ -117,6 +118,11 @@ pub fn imports_routes() -> Router<Api> {
         .route("/v1/imports/{id}", get(imports::get_import))
 }
 
+/// Sumsub's webhook (`leads-api`): open, authenticated by its `X-Payload-Digest`.
+pub fn sumsub_routes() -> Router<Api> {
+    Router::new().route("/v1/integrations/sumsub/webhook", post(sumsub::receive_webhook))
+}
+
 /// Status transitions (`status-api`).
 pub fn status_routes() -> Router<Api> {
     Router::new().route("/v1/leads/{id}/status", post(leads::change_status))
@@ -152,7 +158,7 @@ pub fn router(api: Api) -> Router {
         .merge(webhooks_routes())
         .merge(links_routes())
         .merge(imports_routes());
-    finish_with_open(all, link_page_routes(), api)
+    finish_with_open(all, link_page_routes().merge(sumsub_routes()), api)
 }
 
 async fn health() -> Response {

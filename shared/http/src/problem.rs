@@ -62,6 +62,9 @@ fn title_of(code: &str) -> &'static str {
         "object_exists" => "The file was already uploaded",
         "signature_invalid" => "The signed URL is not valid",
         "endpoint_disabled" => "The webhook endpoint is disabled",
+        "share_token_rejected" => "Sumsub refused the share token",
+        "sumsub_unavailable" => "Sumsub is unavailable",
+        "sumsub_not_configured" => "Sumsub is not configured",
         _ => "Internal error",
     }
 }

@@ -110,6 +110,7 @@ pub async fn api_deps() -> Result<kyc_app::Deps, lambda_http::Error> {
         resolver: std::sync::Arc::new(kyc_aws::DnsResolver),
         mode: kyc_domain::ssrf::Mode::Production,
         keys: secrets_keys(&sdk),
+        sumsub: std::sync::Arc::new(kyc_aws::SumsubClient::configured(&sdk).await?),
     })
 }
 

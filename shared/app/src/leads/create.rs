@@ -21,7 +21,7 @@ use crate::ports::table::{Item, TableError, Write};
 use crate::scoring::lead::{DataChange, score_data};
 use crate::store::idempotency::{self, Idempotency, Replayable};
 use crate::store::lead_record::{event_item, put_new};
-use crate::store::unit_of_work::event;
+use crate::store::unit_of_work::{event, stamp_capabilities};
 use crate::store::{LeadRecord, counters, layout};
 use crate::tenant::TenantId;
 
@@ -118,7 +118,8 @@ impl FreshLead {
             std::iter::once(created).chain(more).map(|payload| event(deps, now, actor.clone(), payload)).collect();
         let evidence = Evidence::default();
         let change = DataChange { tenant, before: None, lead, evidence: &evidence, identity_pending: false };
-        let scored = score_data(deps, change, now).await?;
+        let mut scored = score_data(deps, change, now).await?;
+        stamp_capabilities(&mut scored.lead, &mut scored.events);
 
         let mut head = ChainHead::genesis();
         let mut event_items = Vec::with_capacity(drafts.len() + scored.events.len());

@@ -2,7 +2,7 @@
 
 mod create;
 mod notes;
-mod patch;
+pub(crate) mod patch;
 mod read;
 mod status;
 

@@ -34,15 +34,17 @@ pub async fn patch_lead(
     if_match: Option<u64>,
     idempotency: Option<&Idempotency>,
 ) -> Result<Lead, AppError> {
-    let Value::Object(patch) = patch else {
+    let Value::Object(mut patch) = patch else {
         return Err(AppError::field("body", "must be a JSON object"));
+    };
+    let share_token = match patch.remove(crate::sumsub::TOKEN_FIELD) {
+        None => None,
+        Some(token) => Some(crate::sumsub::share_token(token)?),
     };
     let mut errors = Errors::default();
     for key in patch.keys() {
         if ["type", "external_id"].contains(&key.as_str()) {
             errors.add(key.as_str(), "cannot be changed after the lead is created");
-        } else if key == "sumsub_share_token" {
-            errors.add(key.as_str(), "Sumsub share-token import is not available in this version");
         } else if !PATCHABLE.contains(&key.as_str()) {
             errors.add(key.as_str(), "is not a field that PATCH can change");
         } else if key == "level" && patch[key].is_null() {
@@ -53,13 +55,16 @@ pub async fn patch_lead(
         return Err(AppError::Validation(errors.0));
     }
     let change = PatchLead { deps, by, patch };
-    mutate(deps, &by.tenant, id, if_match, idempotency, change).await
+    match share_token {
+        None => mutate(deps, &by.tenant, id, if_match, idempotency, change).await,
+        Some(token) => crate::sumsub::import_into(deps, by, id, if_match, idempotency, change, token).await,
+    }
 }
 
 /// Fields whose change is a change of what risk is computed from.
 const SCORED: [&str; 5] = ["email", "individual", "business", "address", "signals"];
 
-struct PatchLead<'a> {
+pub(crate) struct PatchLead<'a> {
     deps: &'a Deps,
     by: &'a Principal,
     patch: Map<String, Value>,

@@ -115,6 +115,7 @@ pub async fn change_status(
                 // `final` is recorded for rejections only.
                 is_final: (to == Status::Rejected).then_some(is_final),
             },
+            capabilities: None,
         });
         let mut event = event(deps, now, actor.clone(), payload);
         event.from_status = Some(record.lead.status);

@@ -460,6 +460,7 @@ impl AsyncChange<Opened> for OpenLink<'_> {
                 lead_id: lead.id.clone(),
                 lead_version: lead.version,
                 origin: StatusChangeOrigin::Manual { reviewer_label: None, is_final: None },
+                capabilities: None,
             });
             let mut draft = event(self.deps, now, actor, moved);
             draft.from_status = Some(before.status);

@@ -10,6 +10,7 @@ pub mod objects;
 pub mod queue;
 pub mod resolver;
 pub mod screening;
+pub mod sumsub;
 pub mod table;
 pub mod verifier;
 
@@ -21,5 +22,6 @@ pub use objects::ObjectStore;
 pub use queue::{Queue, QueueConsumer};
 pub use resolver::Resolver;
 pub use screening::Screening;
+pub use sumsub::{NoSumsub, Sumsub, SumsubError};
 pub use table::Table;
 pub use verifier::{NoVerifier, StoredFile, Verifier, VerifierOutage};

@@ -173,6 +173,7 @@ fn events_of(deps: &Deps, verdict: &DataVerdict, now: DateTime<Utc>) -> Vec<Even
                 factors: factors.clone(),
                 risk_level: risk.level,
             }),
+            capabilities: None,
         };
         let mut draft = event(deps, now, actor::RISK_SCORER, EventPayload::StatusChanged(moved));
         draft.from_status = Some(*from);

@@ -530,6 +530,7 @@ impl ScoreDocument<'_> {
                     factors: factors.clone(),
                     risk_level: risk.level,
                 }),
+                capabilities: None,
             };
             payloads.push((EventPayload::StatusChanged(moved), Some((*from, *to))));
         }

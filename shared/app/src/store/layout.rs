@@ -19,6 +19,7 @@
 //! | KYC link | `LT#{sha256(token)}` | `LT` (TTL: 30 d after expiry) | |
 //! | import (report, checkpoint) | `T#{tenant}#IMP#{import}` | `IMP` | |
 //! | import row errors | `T#{tenant}#IMP#{import}` | `ERR#{row:010}` | |
+//! | Sumsub applicant | `SUMSUB#{applicant}` | `SUMSUB` | GSI2 pending import (sparse) |
 //!
 //! Objects: `documents/{tenant}/{lead}/{doc}`, `imports/{tenant}/{import}`.
 
@@ -126,6 +127,19 @@ pub fn follow_up_entry(tenant: &TenantId, lead: &LeadId, anchor: DateTime<Utc>) 
     }
 }
 
+/// GSI2: Sumsub imports still waiting for Sumsub's answer, by when they were last read,
+/// for the follow-up job's fallback re-read. Only a pending import's applicant item
+/// carries one.
+pub const SUMSUB_PENDING_PK: &str = "SUMSUB#PENDING";
+
+pub fn sumsub_pending_entry(applicant_id: &str, read_at: DateTime<Utc>) -> IndexEntry {
+    IndexEntry {
+        index: Index::Gsi2,
+        pk: SUMSUB_PENDING_PK.to_string(),
+        sk: format!("{}#{applicant_id}", sortable_time(read_at)),
+    }
+}
+
 /// GSI3: every lead of a tenant, by creation time.
 pub fn tenant_leads_pk(tenant: &TenantId) -> String {
     format!("T#{tenant}#LEADS")
@@ -178,6 +192,13 @@ pub const IMPORT_ERRORS_SK_PREFIX: &str = "ERR#";
 /// The errors of one row of an import (rows sort by number).
 pub fn import_row_errors_key(tenant: &TenantId, import: &ImportId, row: u64) -> Key {
     Key::new(import_pk(tenant, import), format!("{IMPORT_ERRORS_SK_PREFIX}{row:010}"))
+}
+
+/// A Sumsub applicant's lead (tenant and lead id), for Sumsub's `applicantReviewed`
+/// webhook, which names only the applicant. Applicant ids are Sumsub's, unique across
+/// its accounts.
+pub fn sumsub_applicant_key(applicant_id: &str) -> Key {
+    Key::new(format!("SUMSUB#{applicant_id}"), "SUMSUB")
 }
 
 /// Which leads hold a file with this SHA-256 (duplicate documents across leads).

@@ -79,9 +79,13 @@ impl LeadRecord {
         let stored: StoredLead = json::from_body("lead item", &item.body)?;
         let seq = item.n(layout::AUDIT_SEQ).ok_or_else(|| AppError::internal("lead item without its chain head"))?;
         let hash = item.s(layout::AUDIT_HASH).ok_or_else(|| AppError::internal("lead item without its chain hash"))?;
+        // Capabilities derive from the lead: one stored before they existed shows them
+        // right too (every write stores them as computed).
+        let mut lead = stored.lead;
+        lead.capabilities = kyc_domain::sumsub::capabilities(&lead);
         Ok(LeadRecord {
             tenant: tenant.clone(),
-            lead: stored.lead,
+            lead,
             evidence: stored.evidence,
             follow_ups: stored.follow_ups,
             first_approval: stored.first_approval,

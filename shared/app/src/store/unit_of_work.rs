@@ -124,6 +124,8 @@ pub async fn mutate<T: Replayable>(
             Outcome::Unchanged(output) => return Ok(output),
             Outcome::Changed(change) => change,
         };
+        let mut change = change;
+        stamp_capabilities(&mut change.lead, &mut change.events);
         let mut head = record.head.clone();
         let mut event_writes = Vec::with_capacity(change.events.len());
         for draft in change.events {
@@ -175,6 +177,21 @@ pub mod actor {
     pub const RISK_SCORER: &str = "system:risk-scorer";
     /// The follow-up job.
     pub const FOLLOW_UP: &str = "system:follow-up";
+    /// Sumsub's `applicantReviewed` webhook.
+    pub const SUMSUB: &str = "system:sumsub";
+}
+
+/// Capabilities are the domain's, recomputed on every write of a lead; each status move
+/// of the write carries them (`kyc.status_updated`'s `data.capabilities`): only a move
+/// to `approved` can open crypto rails, and only as the lead is written.
+pub(crate) fn stamp_capabilities(lead: &mut Lead, events: &mut [EventDraft]) {
+    lead.capabilities = kyc_domain::sumsub::capabilities(lead);
+    for draft in events {
+        if let EventPayload::StatusChanged(moved) = &mut draft.payload {
+            let open = draft.to_status == Some(kyc_domain::Status::Approved) && lead.capabilities.crypto_rails;
+            moved.capabilities = Some(kyc_domain::sumsub::Capabilities { crypto_rails: open });
+        }
+    }
 }
 
 /// A new audit event of this change, to be chained by [`mutate`].

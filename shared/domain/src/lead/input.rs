@@ -107,6 +107,8 @@ impl LeadData {
             review_reasons: Vec::new(),
             rejection: None,
             hold: None,
+            capabilities: Default::default(),
+            sumsub: None,
             metadata: self.metadata,
             version: 1,
             created_at: now,

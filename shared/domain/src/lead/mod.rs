@@ -229,6 +229,13 @@ pub struct Lead {
     pub rejection: Option<Rejection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold: Option<Hold>,
+    /// What the integrator may enable for this customer, recomputed on every change
+    /// (`sumsub::capabilities`).
+    #[serde(default)]
+    pub capabilities: crate::sumsub::Capabilities,
+    /// The Sumsub applicant imported with a share token (never the token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sumsub: Option<crate::sumsub::SumsubLink>,
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
     pub version: u64,

@@ -33,6 +33,10 @@ pub struct StatusUpdatedData {
     /// `null` when the audit event did not record it.
     pub previous_status: Option<Status>,
     pub status: Status,
+    /// What the integrator may enable after the move (`crypto_rails`); left out for
+    /// moves recorded before capabilities existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<crate::sumsub::Capabilities>,
 }
 
 /// `kyc.review_completed`: a change to `approved` or `rejected`.

@@ -220,6 +220,7 @@ fn status_changed(audit: &AuditEvent, change: &StatusChanged) -> Vec<WebhookData
         lead_version: change.lead_version,
         previous_status: audit.from_status,
         status: to,
+        capabilities: change.capabilities,
     })];
     if let Some(decision) = ReviewDecision::of(to) {
         out.push(WebhookData::ReviewCompleted(ReviewCompletedData {

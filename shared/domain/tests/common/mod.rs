@@ -55,6 +55,7 @@ pub fn frozen_trail_drafts() -> Vec<EventDraft> {
             lead_id: lead(),
             lead_version: 5,
             origin: StatusChangeOrigin::Manual { reviewer_label: Some("ana".into()), is_final: Some(true) },
+            capabilities: None,
         }),
     );
     rejection.reasons = Some(vec![RejectionReason::DocumentForged, RejectionReason::SanctionsMatch]);
@@ -170,6 +171,7 @@ pub fn frozen_trail_drafts() -> Vec<EventDraft> {
                         factors: strings(&["ip_country_mismatch"]),
                         risk_level: RiskLevel::Medium,
                     }),
+                    capabilities: None,
                 }),
             ),
             Status::NotStarted,
@@ -242,6 +244,7 @@ pub fn frozen_trail_drafts() -> Vec<EventDraft> {
                         factors: proof_factors,
                         risk_level: RiskLevel::Critical,
                     }),
+                    capabilities: None,
                 }),
             ),
             Status::InProgress,
