@@ -7,13 +7,14 @@ pub mod queue;
 mod sdk;
 pub mod sumsub;
 pub mod table;
+pub mod tls;
 pub mod verifier;
 pub mod webhook_transport;
 
 pub use keys::KmsKeys;
 pub use objects::{S3Objects, s3_client};
 pub use queue::SqsQueue;
-pub use sumsub::{SumsubClient, SumsubCredentials, SumsubTiming};
+pub use sumsub::{SecretSumsub, SumsubClient, SumsubCredentials, SumsubTiming};
 pub use table::{CallCounts, DynamoTable, create_table};
 pub use verifier::{AwsVerifier, CallPolicy, EndpointOverrides, FileAccess, NotOffered, ensure_offered};
 pub use webhook_transport::{DnsResolver, HttpTransport};
