@@ -84,7 +84,6 @@ impl SumsubClient {
         tenants: HashMap<String, SumsubCredentials>,
         timing: SumsubTiming,
     ) -> Result<Self, reqwest::Error> {
-        crate::tls::use_one_crypto_provider();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timing.attempt_timeout)

@@ -45,7 +45,6 @@ impl reqwest::dns::Resolve for GuardedResolver {
 
 impl HttpTransport {
     pub fn new(mode: Mode) -> Result<Self, reqwest::Error> {
-        crate::tls::use_one_crypto_provider();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(TIMEOUT)
