@@ -9,6 +9,7 @@
 pub mod country;
 mod country_lists;
 mod data;
+mod disposable_email;
 mod decision;
 mod escalation;
 mod scoring;

@@ -310,7 +310,7 @@ fn times(count: u32) -> String {
 
 fn behaviour(input: &RiskInput, policy: &RiskPolicy, factors: &mut Vec<RiskFactor>) {
     let lead = input.lead;
-    if lead.email.as_deref().is_some_and(|email| !mailchecker::is_valid(email)) {
+    if lead.email.as_deref().is_some_and(super::disposable_email::is_disposable) {
         let detail = "the e-mail address is invalid or uses a disposable e-mail domain".to_string();
         factors.push(factor("disposable_email", RiskCategory::Behaviour, policy.disposable_email, detail));
     }
