@@ -185,6 +185,10 @@ impl TestApi {
     /// The same API sealing webhook secrets under `keys`.
     pub fn with_keys(mut self, keys: Arc<dyn kyc_app::ports::KeyWrapper>) -> Self {
         self.deps.keys = keys;
+        self.rebuild();
+        self
+    }
+
     /// The same API talking to Sumsub through `sumsub`.
     pub fn with_sumsub(mut self, sumsub: Arc<dyn kyc_app::ports::Sumsub>) -> Self {
         self.deps.sumsub = sumsub;
