@@ -116,3 +116,20 @@ impl LambdaStack {
         assert_eq!(response.status().as_u16(), 204, "{name} is a function of the stack");
     }
 }
+
+/// One API call with a bearer key: the status and the JSON body (`Null` when none).
+pub async fn call(
+    client: &reqwest::Client,
+    key: &str,
+    method: reqwest::Method,
+    url: String,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut request = client.request(method, url).bearer_auth(key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("the stack answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(serde_json::Value::Null))
+}

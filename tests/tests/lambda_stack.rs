@@ -34,13 +34,7 @@ async fn stack() -> &'static LambdaStack {
 }
 
 async fn send(key: &str, method: reqwest::Method, url: String, body: Option<Value>) -> (u16, Value) {
-    let mut request = reqwest::Client::new().request(method, url).bearer_auth(key);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("the stack answers");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    kyc_tests::lambda_stack::call(&reqwest::Client::new(), key, method, url, body).await
 }
 
 async fn subscribe(stack: &LambdaStack, key: &str, receiver: &Receiver, events: &[&str]) -> String {
