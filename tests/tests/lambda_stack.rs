@@ -13,14 +13,17 @@ use kyc_tests::receiver::Receiver;
 
 const ACME: &str = "acme-stack-key-1";
 const GLOBEX: &str = "globex-stack-key-1";
+/// Used by the authorizer check only: its first request is the authorizer's first sight of it.
 const CACHED: &str = "cached-stack-key-1";
+const UMBRELLA: &str = "umbrella-stack-key-1";
+const HOOLI: &str = "hooli-stack-key-1";
 
 /// The tests take turns on the one stack.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn stack() -> &'static LambdaStack {
     let stack = shared(
-        &format!("acme:{ACME},globex:{GLOBEX},initech:{CACHED}"),
+        &format!("acme:{ACME},globex:{GLOBEX},initech:{CACHED},umbrella:{UMBRELLA},hooli:{HOOLI}"),
         &[
             ("KYC_ALLOW_LOOPBACK_WEBHOOKS", "1"),
             ("KYC_WEBHOOK_RETRY_SCHEDULE", "1,1,1"),
@@ -236,4 +239,54 @@ async fn a_relay_killed_in_the_middle_of_a_batch_loses_no_webhook() {
     let relay = stack.function("event-relay").await;
     assert!(relay["crashes"].as_u64().unwrap_or(0) > crashes, "the relay was killed mid-batch: {relay}");
     assert!(relay["ready"] == true, "and started again: {relay}");
+}
+
+#[tokio::test]
+async fn a_file_uploaded_for_an_import_reaches_the_importer_through_its_own_prefix() {
+    let _turn = TURN.lock().await;
+    let stack = stack().await;
+    let base = &stack.base_url;
+    let scored_before = stack.function("risk-scorer").await["invocations"].as_u64();
+    let (status, import) =
+        send(UMBRELLA, reqwest::Method::POST, format!("{base}/v1/imports"), Some(json!({"format": "csv"}))).await;
+    assert_eq!(status, 201, "{import}");
+    let url = import["upload"]["url"].as_str().expect("an upload URL");
+    assert!(url.starts_with(&stack.moto_url), "uploads go to moto's S3: {url}");
+    let mut put = reqwest::Client::new().put(url).body(kyc_tests::fixtures::import_csv(20));
+    for (name, value) in import["upload"]["headers"].as_object().cloned().unwrap_or_default() {
+        put = put.header(name, value.as_str().unwrap_or_default());
+    }
+    assert_eq!(put.send().await.expect("moto answers").status().as_u16(), 200);
+    let id = import["id"].as_str().expect("an id");
+    let mut report = Value::Null;
+    for _ in 0..1200 {
+        (_, report) = send(UMBRELLA, reqwest::Method::GET, format!("{base}/v1/imports/{id}"), None).await;
+        if report["status"] == "completed" || report["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!((report["status"].as_str(), report["created"].as_u64()), (Some("completed"), Some(20)), "{report}");
+    // The scorer listens under documents/ only: the import file never reached it.
+    assert_eq!(stack.function("risk-scorer").await["invocations"].as_u64(), scored_before);
+}
+
+#[tokio::test]
+async fn a_refused_delivery_stays_on_the_queue_and_comes_back_after_its_retry_delay_with_the_same_id() {
+    let _turn = TURN.lock().await;
+    let stack = stack().await;
+    let receiver = Receiver::start().await;
+    receiver.respond_with(&[500]);
+    let secret = subscribe(stack, HOOLI, &receiver, &["kyc.lead_created"]).await;
+    let body = json!({"email": "retry@example.com"});
+    let (status, lead) = send(HOOLI, reqwest::Method::POST, format!("{}/v1/leads", stack.base_url), Some(body)).await;
+    assert_eq!(status, 201, "{lead}");
+    // The sender answers the batch with this message as failed and sets its visibility
+    // to the schedule's next delay (1 s here): the stack leaves it, SQS shows it again.
+    wait_for("the retry of the refused delivery", || receiver.received().len() >= 2).await;
+    let requests = receiver.received();
+    let id = |i: usize| requests[i].headers["webhook-id"].to_str().unwrap_or_default().to_string();
+    assert_eq!(id(0), id(1), "the same delivery, retried");
+    let lead_id = lead["id"].as_str().unwrap_or_default().to_string();
+    assert!(signed_events(&receiver, &secret).contains(&("kyc.lead_created".to_string(), lead_id)));
 }
