@@ -17,13 +17,14 @@ const GLOBEX: &str = "globex-stack-key-1";
 const CACHED: &str = "cached-stack-key-1";
 const UMBRELLA: &str = "umbrella-stack-key-1";
 const HOOLI: &str = "hooli-stack-key-1";
+const STARK: &str = "stark-stack-key-1";
 
 /// The tests take turns on the one stack.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn stack() -> &'static LambdaStack {
     let stack = shared(
-        &format!("acme:{ACME},globex:{GLOBEX},initech:{CACHED},umbrella:{UMBRELLA},hooli:{HOOLI}"),
+        &format!("acme:{ACME},globex:{GLOBEX},initech:{CACHED},umbrella:{UMBRELLA},hooli:{HOOLI},stark:{STARK}"),
         &[
             ("KYC_ALLOW_LOOPBACK_WEBHOOKS", "1"),
             ("KYC_WEBHOOK_RETRY_SCHEDULE", "1,1,1"),
@@ -289,4 +290,53 @@ async fn a_refused_delivery_stays_on_the_queue_and_comes_back_after_its_retry_de
     assert_eq!(id(0), id(1), "the same delivery, retried");
     let lead_id = lead["id"].as_str().unwrap_or_default().to_string();
     assert!(signed_events(&receiver, &secret).contains(&("kyc.lead_created".to_string(), lead_id)));
+}
+
+/// The messages the deliveries queue holds, visible or not (as moto counts them).
+async fn deliveries_held(stack: &LambdaStack) -> u64 {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&stack.moto_url)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "test"))
+        .load()
+        .await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let url = sqs.get_queue_url().queue_name("kyc-DeliveriesQueue").send().await.expect("the queue exists");
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(url.queue_url().unwrap_or_default())
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .expect("its attributes");
+    let count = |name: aws_sdk_sqs::types::QueueAttributeName| {
+        attributes.attributes().and_then(|a| a.get(&name)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+    };
+    count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        + count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+}
+
+#[tokio::test]
+async fn a_sender_killed_in_the_middle_of_a_batch_leaves_its_messages_on_the_queue() {
+    let _turn = TURN.lock().await;
+    let stack = stack().await;
+    let receiver = Receiver::start().await;
+    subscribe(stack, STARK, &receiver, &["kyc.lead_created"]).await;
+    let crashes = stack.function("webhook-sender").await["crashes"].as_u64().unwrap_or(0);
+    stack.crash_next_invocation_of("webhook-sender").await;
+    let body = json!({"email": "held@example.com"});
+    let (status, lead) = send(STARK, reqwest::Method::POST, format!("{}/v1/leads", stack.base_url), Some(body)).await;
+    assert_eq!(status, 201, "{lead}");
+    let mut sender = Value::Null;
+    for _ in 0..1200 {
+        sender = stack.function("webhook-sender").await;
+        if sender["crashes"].as_u64().unwrap_or(0) > crashes {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(sender["crashes"].as_u64().unwrap_or(0) > crashes, "the sender was killed mid-batch: {sender}");
+    // A failed invocation deletes nothing: the batch stays on the queue, hidden for the
+    // queue's visibility timeout (360 s, too long to wait here), then comes back.
+    assert!(deliveries_held(stack).await >= 1, "the killed batch is still on the deliveries queue");
 }
