@@ -540,6 +540,8 @@ pub fn rate_seconds(expression: &str) -> Option<u64> {
 /// Invokes the function every `every`, as EventBridge Scheduler would (asynchronously).
 pub async fn play_schedule(function: Function, every: Duration, schedule_name: String) {
     let mut ticks = tokio::time::interval(every);
+    // A run longer than the interval delays the next one; missed runs do not pile up.
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;
     loop {
         ticks.tick().await;

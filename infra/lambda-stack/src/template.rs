@@ -526,6 +526,12 @@ mod tests {
     }
 
     #[test]
+    fn the_template_never_lets_webhooks_go_to_loopback_endpoints() {
+        let functions = real_template().functions().expect("resolves");
+        assert!(functions.iter().all(|f| !f.env.contains_key("KYC_ALLOW_LOOPBACK_WEBHOOKS")));
+    }
+
+    #[test]
     fn a_reference_the_stack_did_not_create_is_an_error_not_an_empty_value() {
         let template = Template::parse("Resources: {}\n", "kyc").expect("parses");
         let value: Value = serde_yaml::from_str("!Ref Nowhere").expect("yaml");
