@@ -32,7 +32,8 @@ imports="$(cargo bench --locked -p kyc-tests --bench imports)"
 lambda_packages=(-p kyc-lambda-stack)
 while read -r binary; do lambda_packages+=(-p "$binary"); done \
     < <(grep -E '^\s+Binary:' template.yaml | awk '{print $2}')
-cargo build --locked -p kyc-local "${lambda_packages[@]}"
+cargo build --locked -p kyc-local
+cargo build --locked "${lambda_packages[@]}"
 stack="$(cargo bench --locked -p kyc-tests --bench lambda_stack --profile dev)"
 {
     echo "# Benchmarks"

@@ -38,7 +38,9 @@ echo "==> cargo test (workspace)"
 lambda_packages=(-p kyc-lambda-stack)
 while read -r binary; do lambda_packages+=(-p "$binary"); done \
     < <(grep -E '^\s+Binary:' template.yaml | awk '{print $2}')
-cargo build --locked -p kyc-local "${lambda_packages[@]}"
+cargo build --locked -p kyc-local
+# The same package set as lambda-stack.sh builds, so that its build finds them fresh.
+cargo build --locked "${lambda_packages[@]}"
 cargo test --workspace --locked "$@" 2>&1 | tee .tmp/cargo-test.log
 
 echo "==> OpenAPI contract: schemathesis and a generated client against a fresh kyc-local"
