@@ -1,21 +1,31 @@
 #!/usr/bin/env bash
-# Build deployable Lambda artifacts (arm64, provided.al2023) with cargo-lambda:
-#   target/lambda/arm64/<binary>/bootstrap.zip
+# Build the Lambda artifacts exactly as `sam build` does, without SAM:
+#   target/lambda/<binary>/bootstrap       what SAM copies into .aws-sam/build/<Function>/
+#   target/lambda/<binary>/bootstrap.zip   that file alone, as SAM's package step zips it
+#
+# SAM's `rust-cargolambda` build method (aws-lambda-builders) runs, in the function's
+# CodeUri (here the workspace root), `cargo lambda build --release [--arm64] --bin
+# <BuildProperties.Binary>` and copies `target/lambda/<Binary>/bootstrap`. This script
+# reads the same three things from template.yaml (every function's Binary, its
+# architecture, no extra Flags) and runs that same command once per function, so each
+# binary is built with its own package's features, as SAM builds it (building all
+# packages in one cargo call would unify features across them and produce other
+# binaries). check-template.py refuses a function whose build this script would not
+# reproduce (another BuildMethod, a CodeUri other than the root, Flags, x86_64).
 #
 # cargo-lambda and zig come from the project venv (infra/scripts/venv.sh); zig is only
 # found through that venv's python, so its bin/ goes first on PATH. cargo-lambda links
-# against an old glibc, so the binaries run on provided.al2023 (a plain host build does
-# not).
+# against an old glibc, so the binaries run on provided.al2023.
 #
-# Usage: infra/scripts/build-lambdas.sh [extra `cargo lambda build` args, e.g. --locked]
-#   FUNCTIONS="authorizer leads-api"  build only these (default: every
-#                                     BuildProperties.Binary in template.yaml)
-# A cold release build of the SDK crates takes several minutes on 2 cores.
+# Usage: infra/scripts/build-lambdas.sh
+#   FUNCTIONS="authorizer leads-api"   build only these (default: every Binary in the template)
+#   MAX_ZIP_BYTES=4000000              fail when a zip is larger (default 4 MB)
+# A cold release build takes several minutes per SDK feature set on 2 cores.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TARGET_TRIPLE="aarch64-unknown-linux-gnu"
-LAMBDA_DIR="target/lambda/arm64"   # per architecture: arm64 and x86-64 builds overwrite each other
+MAX_ZIP_BYTES="${MAX_ZIP_BYTES:-4000000}"
 
 cd "$ROOT"
 VENV="$(infra/scripts/venv.sh)"
@@ -40,22 +50,24 @@ else
     echo "build-lambdas.sh: rustup not found; assuming the $TARGET_TRIPLE std library is installed" >&2
 fi
 
-packages=()
-for f in "${functions[@]}"; do packages+=(-p "$f"); done
-
-echo "build-lambdas.sh: building ${functions[*]} for arm64 into $LAMBDA_DIR" >&2
 start=$SECONDS
-cargo lambda build --release --arm64 --output-format zip --lambda-dir "$LAMBDA_DIR" \
-    "${packages[@]}" "$@"
+for f in "${functions[@]}"; do
+    echo "build-lambdas.sh: cargo lambda build --release --arm64 --bin $f" >&2
+    cargo lambda build --release --arm64 --bin "$f"
+    dir="target/lambda/$f"
+    rm -f "$dir/bootstrap.zip"
+    (cd "$dir" && zip -q -X -9 bootstrap.zip bootstrap)
+done
 echo "build-lambdas.sh: built in $((SECONDS - start)) s" >&2
 
 status=0
+printf '%-16s %12s %12s\n' function bootstrap zip
 for f in "${functions[@]}"; do
-    zip="$LAMBDA_DIR/$f/bootstrap.zip"
-    if [[ -f "$zip" ]]; then
-        printf '%-60s %10d bytes (%s)\n' "$zip" "$(stat -c %s "$zip")" "$(du -h "$zip" | cut -f1)"
-    else
-        echo "missing: $zip" >&2
+    dir="target/lambda/$f"
+    bytes="$(stat -c %s "$dir/bootstrap.zip")"
+    printf '%-16s %12d %12d\n' "$f" "$(stat -c %s "$dir/bootstrap")" "$bytes"
+    if ((bytes > MAX_ZIP_BYTES)); then
+        echo "build-lambdas.sh: $dir/bootstrap.zip is $bytes bytes, above $MAX_ZIP_BYTES" >&2
         status=1
     fi
 done

@@ -13,7 +13,10 @@ resulting CloudFormation JSON:
   5. run cfn-lint on template.yaml AND on the translated JSON;
 
 and checks the project's own rules cfn-lint does not know: every alarm notifies the
-alarm topic (AlarmActions and OKActions).
+alarm topic (AlarmActions and OKActions), and every function is built the way
+infra/scripts/build-lambdas.sh reproduces `sam build` (BuildMethod rust-cargolambda, a
+BuildProperties.Binary that is a binary of this workspace, CodeUri `.`, no extra Flags,
+arm64), so the script's zips are what SAM deploys.
 
 Exits 1 on any cfn-lint error or warning (informational findings are printed but do
 not fail), 2 if the translation itself fails.
@@ -148,6 +151,48 @@ def unheard_alarms(template: dict) -> list[str]:
     return unheard
 
 
+def workspace_binaries() -> set[str]:
+    """The binaries `cargo lambda build --bin NAME` can build: each workspace member
+    package's name (a member with src/main.rs) and its [[bin]] names."""
+    names: set[str] = set()
+    root = (ROOT / "Cargo.toml").read_text()
+    members = re.findall(r'^\s*"([^"]+)",?\s*$', root.split("members", 1)[1].split("]", 1)[0], re.M)
+    for member in members:
+        manifest = (ROOT / member / "Cargo.toml").read_text()
+        package = re.search(r'^name\s*=\s*"([^"]+)"', manifest, re.M)
+        if package and (ROOT / member / "src" / "main.rs").exists():
+            names.add(package.group(1))
+        for block in manifest.split("[[bin]]")[1:]:
+            bin_name = re.search(r'^name\s*=\s*"([^"]+)"', block, re.M)
+            if bin_name:
+                names.add(bin_name.group(1))
+    return names
+
+
+def builds_sam_would_not_match(template: dict) -> list[str]:
+    """Functions whose `sam build` the build script would not reproduce."""
+    problems = []
+    binaries = workspace_binaries()
+    global_arch = template.get("Globals", {}).get("Function", {}).get("Architectures", ["x86_64"])
+    for name, resource in template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        metadata = resource.get("Metadata", {})
+        props = resource.get("Properties", {})
+        build = metadata.get("BuildProperties", {})
+        if metadata.get("BuildMethod") != "rust-cargolambda":
+            problems.append(f"{name}: BuildMethod is not rust-cargolambda")
+        if build.get("Binary") not in binaries:
+            problems.append(f"{name}: BuildProperties.Binary {build.get('Binary')!r} is no binary of the workspace")
+        if "Flags" in build:
+            problems.append(f"{name}: BuildProperties.Flags are not passed by build-lambdas.sh")
+        if props.get("CodeUri") != ".":
+            problems.append(f"{name}: CodeUri is not the workspace root")
+        if props.get("Architectures", global_arch) != ["arm64"]:
+            problems.append(f"{name}: not arm64 (build-lambdas.sh builds arm64)")
+    return problems
+
+
 def main(argv: list[str]) -> int:
     template_path = Path(argv[1]).resolve() if len(argv) > 1 else DEFAULT_TEMPLATE
     template = yaml_parse(template_path.read_text())
@@ -156,6 +201,11 @@ def main(argv: list[str]) -> int:
     for line in unheard:
         print(f"alarm without actions: {line}", file=sys.stderr)
     if unheard:
+        return 1
+    mismatched = builds_sam_would_not_match(template)
+    for line in mismatched:
+        print(f"build: {line}", file=sys.stderr)
+    if mismatched:
         return 1
 
     try:

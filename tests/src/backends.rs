@@ -20,7 +20,7 @@ pub async fn moto_config() -> aws_config::SdkConfig {
     let endpoint = std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {
         panic!("{ENDPOINT_VAR} is not set: run the tests with infra/scripts/test.sh, which starts moto")
     });
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+    kyc_aws::sdk_loader()
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "static"))

@@ -166,7 +166,7 @@ impl FakeVerifier {
     /// An SDK configuration that sends both services' calls to this fake, with dummy
     /// credentials, for a verifier in the test's own process.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
+        kyc_aws::sdk_loader()
             .endpoint_url(&self.url)
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "static"))

@@ -294,7 +294,7 @@ async fn a_refused_delivery_stays_on_the_queue_and_comes_back_after_its_retry_de
 
 /// The messages the deliveries queue holds, visible or not (as moto counts them).
 async fn deliveries_held(stack: &LambdaStack) -> u64 {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let sdk = kyc_aws::sdk_loader()
         .endpoint_url(&stack.moto_url)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "test"))

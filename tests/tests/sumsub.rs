@@ -559,3 +559,40 @@ mod scenarios {
         assert_eq!(fake.calls().len(), calls_of_acme, "a tenant without credentials never reaches Sumsub");
     }
 }
+
+/// On Lambda with `SumsubCredentialsSecretArn`, the credentials live in Secrets Manager
+/// (moto here, through the real SDK): nothing is read until the first Sumsub call, a
+/// failed read is that call's outage and is tried again at the next call, and the pair
+/// read signs the calls.
+#[tokio::test]
+async fn credentials_in_secrets_manager_are_read_at_the_first_call_and_a_failed_read_is_tried_again() {
+    use kyc_app::ports::{Sumsub as _, SumsubError};
+    let fake = FakeSumsub::start().await;
+    let sdk = kyc_tests::backends::moto_config().await;
+    let name = format!("kyc-test-sumsub-{}", uuid::Uuid::now_v7());
+    let sumsub = kyc_aws::SecretSumsub::new(&sdk, name.clone(), &fake.url);
+
+    let token = format!("_act-secret-{}", uuid::Uuid::now_v7());
+    let missing = sumsub.import_shared("acme", &token).await;
+    assert!(matches!(missing, Err(SumsubError::Unavailable(_))), "{missing:?}");
+    assert!(fake.calls().is_empty(), "Sumsub was called without credentials");
+
+    let secret = json!({
+        "app_token": fake_sumsub::APP_TOKEN,
+        "secret_key": fake_sumsub::SECRET_KEY,
+        "webhook_secret": fake_sumsub::WEBHOOK_SECRET,
+    });
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name(&name)
+        .secret_string(secret.to_string())
+        .send()
+        .await
+        .expect("the secret created on moto");
+    fake.share(&token, "applicant-from-secret", Some("GREEN"), None);
+    assert_eq!(sumsub.import_shared("acme", &token).await, Ok("applicant-from-secret".to_string()));
+    assert_eq!(sumsub.webhook_secret("acme").await, Ok(Some(fake_sumsub::WEBHOOK_SECRET.to_string())));
+    let calls = fake.calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(calls[0].signature_ok, "the import was not signed with the secret's pair: {calls:?}");
+}

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use kyc_app::ports::{StoredFile, Verifier};
 use kyc_aws::{AwsVerifier, CallPolicy, FileAccess};
 use kyc_domain::documents::ContentType;
@@ -461,7 +460,7 @@ async fn when_access_is_denied_should_report_an_outage_not_a_result() {
 #[tokio::test]
 #[ignore = "run in a child process by the test below"]
 async fn child_reads_the_endpoints_from_the_environment() {
-    let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let sdk = kyc_aws::sdk_loader().load().await;
     let verifier = AwsVerifier::with_policy(&sdk, FileAccess::Bytes, quick_policy());
     let text = verifier.detect_text(file("k", ContentType::Png, b"scripted by the parent")).await;
     assert_eq!(read(text.expect("the fake answered")).lines, vec!["FROM THE ENVIRONMENT"]);

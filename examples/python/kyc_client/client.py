@@ -12,7 +12,7 @@ from kyc_api import AuthenticatedClient
 from kyc_api.api.documents import create_lead_document, get_lead_document
 from kyc_api.api.events import list_events
 from kyc_api.api.kyc_links import create_kyc_link
-from kyc_api.api.leads import change_lead_status, create_lead, get_lead
+from kyc_api.api.leads import change_lead_status, create_lead, get_lead, update_lead
 from kyc_api.api.webhooks import create_webhook_endpoint
 from kyc_api.models import (
     Document,
@@ -21,6 +21,7 @@ from kyc_api.models import (
     EventType,
     Lead,
     LeadCreate,
+    LeadPatch,
     Problem,
     StatusChange,
     WebhookEndpointCreate,
@@ -59,6 +60,13 @@ class KycClient:
 
     def get_lead(self, lead_id: str) -> Lead:
         return _ok(get_lead.sync_detailed(lead_id, client=self.api))
+
+    def update_lead(self, lead_id: str, patch: LeadPatch, idempotency_key: str | None = None) -> Lead:
+        """A JSON merge patch; with `sumsub_share_token` it imports the customer's Sumsub
+        verification. The token is single-use: pass an `idempotency_key` so that a lost
+        answer can be retried without spending a fresh token."""
+        return _ok(update_lead.sync_detailed(lead_id, client=self.api, body=patch,
+                                             idempotency_key=idempotency_key or UNSET))
 
     def change_status(self, lead_id: str, change: StatusChange) -> Lead:
         return _ok(change_lead_status.sync_detailed(lead_id, client=self.api, body=change))

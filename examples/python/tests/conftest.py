@@ -1,5 +1,6 @@
 """Starts a real kyc-local for the example's tests: a free loopback port, its own data
-dir, three keys of one tenant (integrator, reviewer, admin); stopped by its PID."""
+dir, three keys of one tenant (integrator, reviewer, admin), Sumsub credentials pointing
+at a fake Sumsub (tests/fake_sumsub.py) for the crypto-rails flow; stopped by its PID."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ import pytest
 HERE = Path(__file__).resolve().parent.parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "tests"))
+
+from fake_sumsub import APP_TOKEN, SECRET_KEY, FakeSumsub  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -46,11 +50,21 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def kyc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kyc]:
+def sumsub() -> Iterator[FakeSumsub]:
+    fake = FakeSumsub()
+    try:
+        yield fake
+    finally:
+        fake.close()
+
+
+@pytest.fixture(scope="session")
+def kyc(tmp_path_factory: pytest.TempPathFactory, sumsub: FakeSumsub) -> Iterator[Kyc]:
     data_dir = tmp_path_factory.mktemp("kyc-local-data")
     port = free_port()
     keys = "example:sk_ex_integrator:shop:integrator,example:sk_ex_reviewer:alice:reviewer,example:sk_ex_admin:ops:admin"
-    env = dict(os.environ, KYC_API_KEYS=keys, KYC_WEBHOOK_RETRY_SCHEDULE="1,1,1")
+    env = dict(os.environ, KYC_API_KEYS=keys, KYC_WEBHOOK_RETRY_SCHEDULE="1,1,1",
+               KYC_SUMSUB_BASE_URL=sumsub.url, KYC_SUMSUB_APP_TOKEN=APP_TOKEN, KYC_SUMSUB_SECRET_KEY=SECRET_KEY)
     log = open(data_dir / "kyc-local.log", "wb")
     process = subprocess.Popen(
         [kyc_local_binary(), "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir / "data")],

@@ -31,7 +31,7 @@ pub struct Created {
 }
 
 pub async fn sdk_config(moto: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+    kyc_aws::sdk_loader()
         .endpoint_url(moto)
         .region(aws_config::Region::new(REGION))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "stack"))

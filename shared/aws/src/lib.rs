@@ -13,7 +13,7 @@ pub mod webhook_transport;
 pub use keys::KmsKeys;
 pub use objects::{S3Objects, s3_client};
 pub use queue::SqsQueue;
-pub use sumsub::{SumsubClient, SumsubCredentials, SumsubTiming};
+pub use sumsub::{SecretSumsub, SumsubClient, SumsubCredentials, SumsubTiming};
 pub use table::{CallCounts, DynamoTable, create_table};
 pub use verifier::{AwsVerifier, CallPolicy, EndpointOverrides, FileAccess, NotOffered, ensure_offered};
 pub use webhook_transport::{DnsResolver, HttpTransport};
@@ -24,5 +24,25 @@ pub use webhook_transport::{DnsResolver, HttpTransport};
 /// Rekognition) resolves region and credential chain at its cold start only once.
 pub async fn sdk_config() -> aws_config::SdkConfig {
     static SDK: tokio::sync::OnceCell<aws_config::SdkConfig> = tokio::sync::OnceCell::const_new();
-    SDK.get_or_init(|| aws_config::defaults(aws_config::BehaviorVersion::latest()).load()).await.clone()
+    SDK.get_or_init(|| sdk_loader().load()).await.clone()
+}
+
+/// The SDK's configuration loader with this project's HTTPS client: rustls on ring (the
+/// crypto reqwest uses too), not the SDK's default aws-lc, so a binary carries one TLS
+/// stack (see the workspace Cargo.toml). Every `SdkConfig` must come from here: the SDK
+/// is built without a default HTTP client.
+pub fn sdk_loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client())
+}
+
+/// One HTTPS client for all SDK clients of a process (connections are pooled in it);
+/// trusted roots are loaded at its first connection, not here.
+pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    static CLIENT: std::sync::OnceLock<aws_sdk_dynamodb::config::SharedHttpClient> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
+        })
+        .clone()
 }

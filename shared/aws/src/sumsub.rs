@@ -114,15 +114,24 @@ impl SumsubClient {
     }
 
     /// The deployed configuration: with `KYC_SUMSUB_SECRET_ARN`, the credentials are the
-    /// Secrets Manager secret it names (read once, at a cold start; see [`parse_secret`]),
-    /// the base URL still `KYC_SUMSUB_BASE_URL`; without it, [`SumsubClient::from_env`].
-    pub async fn configured(sdk: &aws_config::SdkConfig) -> Result<Self, String> {
-        let arn = std::env::var("KYC_SUMSUB_SECRET_ARN").ok().filter(|v| !v.is_empty());
-        let Some(arn) = arn else {
-            return SumsubClient::from_env();
-        };
+    /// Secrets Manager secret it names, read at the first Sumsub call of the process
+    /// ([`SecretSumsub`]: a cold start of a function that never calls Sumsub makes no
+    /// Secrets Manager call); without it, [`SumsubClient::from_env`], checked now.
+    pub fn deployed(sdk: &aws_config::SdkConfig) -> Result<std::sync::Arc<dyn Sumsub>, String> {
+        match std::env::var("KYC_SUMSUB_SECRET_ARN").ok().filter(|v| !v.is_empty()) {
+            Some(arn) => {
+                let base = std::env::var("KYC_SUMSUB_BASE_URL").ok().filter(|v| !v.is_empty());
+                Ok(std::sync::Arc::new(SecretSumsub::new(sdk, arn, base.as_deref().unwrap_or(DEFAULT_BASE_URL))))
+            }
+            None => Ok(std::sync::Arc::new(SumsubClient::from_env()?)),
+        }
+    }
+
+    /// The client of Sumsub at `base_url` with the credentials in the Secrets Manager
+    /// secret `arn` (see [`parse_secret`]).
+    pub async fn from_secret(sdk: &aws_config::SdkConfig, arn: &str, base_url: &str) -> Result<Self, String> {
         let secret =
-            aws_sdk_secretsmanager::Client::new(sdk).get_secret_value().secret_id(&arn).send().await.map_err(|e| {
+            aws_sdk_secretsmanager::Client::new(sdk).get_secret_value().secret_id(arn).send().await.map_err(|e| {
                 format!(
                     "reading the Sumsub credentials secret: {}",
                     aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
@@ -130,9 +139,7 @@ impl SumsubClient {
             })?;
         let text = secret.secret_string().ok_or("the Sumsub credentials secret holds no string")?;
         let (default, tenants) = parse_secret(text)?;
-        let base = std::env::var("KYC_SUMSUB_BASE_URL").ok().filter(|v| !v.is_empty());
-        let base = base.unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        SumsubClient::new(&base, default, tenants, SumsubTiming::default()).map_err(|e| e.to_string())
+        SumsubClient::new(base_url, default, tenants, SumsubTiming::default()).map_err(|e| e.to_string())
     }
 
     fn credentials(&self, tenant: &str) -> Result<&SumsubCredentials, SumsubError> {
@@ -272,6 +279,50 @@ pub fn sign(secret_key: &str, ts: &str, method: &str, path_and_query: &str, body
 }
 
 /// A reqwest error in words, without its URL (which may carry a share token).
+/// Sumsub with its credentials in Secrets Manager, read at the first call. A failed read
+/// is an outage of that call (`Unavailable`, logged with its cause) and is tried again at
+/// the next one; a read secret is kept for the life of the process, as it was when it
+/// was read at every cold start.
+pub struct SecretSumsub {
+    sdk: aws_config::SdkConfig,
+    arn: String,
+    base_url: String,
+    client: tokio::sync::OnceCell<SumsubClient>,
+}
+
+impl SecretSumsub {
+    /// Reads nothing yet: the secret `arn` is read at the first call.
+    pub fn new(sdk: &aws_config::SdkConfig, arn: String, base_url: &str) -> SecretSumsub {
+        SecretSumsub { sdk: sdk.clone(), arn, base_url: base_url.to_string(), client: tokio::sync::OnceCell::new() }
+    }
+
+    async fn client(&self) -> Result<&SumsubClient, SumsubError> {
+        self.client
+            .get_or_try_init(|| async {
+                SumsubClient::from_secret(&self.sdk, &self.arn, &self.base_url).await.map_err(|e| {
+                    tracing::error!(error = %e, "the Sumsub credentials could not be read");
+                    SumsubError::Unavailable(e)
+                })
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl Sumsub for SecretSumsub {
+    async fn import_shared(&self, tenant: &str, share_token: &str) -> Result<String, SumsubError> {
+        self.client().await?.import_shared(tenant, share_token).await
+    }
+
+    async fn review(&self, tenant: &str, applicant_id: &str) -> Result<SumsubReview, SumsubError> {
+        self.client().await?.review(tenant, applicant_id).await
+    }
+
+    async fn webhook_secret(&self, tenant: &str) -> Result<Option<String>, SumsubError> {
+        self.client().await?.webhook_secret(tenant).await
+    }
+}
+
 fn describe(e: reqwest::Error) -> String {
     let kind = crate::webhook_transport::failure_kind(&e);
     format!("{kind}: {}", e.without_url())

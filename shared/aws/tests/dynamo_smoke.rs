@@ -17,7 +17,7 @@ async fn fresh_table() -> DynamoTable {
              {ENDPOINT_VAR}=$(cat .tmp/moto.url); these tests never skip"
         )
     });
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let config = kyc_aws::sdk_loader()
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "static"))

@@ -110,7 +110,7 @@ pub async fn api_deps() -> Result<kyc_app::Deps, lambda_http::Error> {
         resolver: std::sync::Arc::new(kyc_aws::DnsResolver),
         mode: webhook_mode(),
         keys: secrets_keys(&sdk),
-        sumsub: std::sync::Arc::new(kyc_aws::SumsubClient::configured(&sdk).await?),
+        sumsub: kyc_aws::SumsubClient::deployed(&sdk)?,
     })
 }
 
@@ -163,29 +163,24 @@ pub async fn api() -> Result<Api, lambda_http::Error> {
     Ok(Api { deps: api_deps().await?, auth: std::sync::Arc::new(AuthorizerContext) })
 }
 
-/// The scorer's configuration: `KYC_MAX_DOCUMENT_BYTES` (default 10 MiB) and the
-/// screening list named by `KYC_SCREENING_LIST_KEY` in the documents bucket (the small
-/// list shipped in the binary when unset).
+/// The scorer's configuration: `KYC_MAX_DOCUMENT_BYTES` (default 10 MiB), the
+/// face-match threshold, and the screening of the lead rules in `deps` (the list named
+/// by `KYC_SCREENING_LIST_KEY`, loaded on its first use like in the lead functions, so a
+/// cold start reads no list and a wrong key fails a scoring attempt, which S3 retries,
+/// not every init).
 pub async fn scoring(deps: &kyc_app::Deps) -> Result<kyc_app::scoring::Scoring, lambda_runtime::Error> {
     let max_bytes = match std::env::var("KYC_MAX_DOCUMENT_BYTES") {
         Ok(v) if !v.is_empty() => v.parse::<u64>().map_err(|_| "KYC_MAX_DOCUMENT_BYTES must be a number of bytes")?,
         _ => kyc_app::scoring::DEFAULT_MAX_DOCUMENT_BYTES,
-    };
-    let list = match std::env::var("KYC_SCREENING_LIST_KEY") {
-        Ok(key) if !key.is_empty() => {
-            // Lists are loaded whole, once; 1 GiB is far above any filtered list.
-            let object =
-                deps.objects.read_prefix(&key, 1 << 30).await?.ok_or("KYC_SCREENING_LIST_KEY names no object")?;
-            Some(object.bytes)
-        }
-        _ => None,
     };
     let threshold = match std::env::var("KYC_FACE_MATCH_THRESHOLD") {
         Ok(v) if !v.is_empty() => kyc_domain::verification::FaceMatchThreshold::parse(&v)
             .map_err(|e| format!("KYC_FACE_MATCH_THRESHOLD: {e}"))?,
         _ => kyc_domain::verification::FaceMatchThreshold::default(),
     };
-    Ok(kyc_app::scoring::Scoring::new(max_bytes, list.as_deref())?.with_verifier(verifier().await?, threshold))
+    Ok(kyc_app::scoring::Scoring::new(max_bytes, None)?
+        .with_screening(deps.risk.screening.clone())
+        .with_verifier(verifier().await?, threshold))
 }
 
 /// The deliveries queue (`KYC_DELIVERIES_QUEUE_URL`, dead letters to

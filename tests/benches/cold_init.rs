@@ -1,0 +1,181 @@
+//! Cold init of every Lambda function, as a ratio to a hello-world `lambda_http` binary
+//! built with the same profile (`infra/hello-lambda`).
+//!
+//! Each run starts the function's binary under a Lambda Runtime API on loopback (this
+//! bench serves `/2018-06-01/runtime/invocation/next`) with the environment the template
+//! gives it, and measures from the spawn to the function's first request for an event:
+//! what Lambda bills as the init phase. Nothing is invoked; the process is killed after.
+//! The AWS SDK makes no call during init (credentials are resolved at the first
+//! request), so no endpoint is needed.
+//!
+//! Binaries come from `KYC_LAMBDA_BIN_DIR` (default `target/release`): build them first
+//! with `cargo build --release -p <function>... -p hello-lambda` (infra/scripts/bench.sh
+//! does). Runs per function: `KYC_COLD_INIT_RUNS` (default 21), after one unmeasured run
+//! that warms the page cache, interleaved across functions so that a burst of load on
+//! this shared machine hits every function alike.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{get, post};
+use tokio::sync::mpsc;
+
+/// The functions the template deploys, with the variables it sets for each (values are
+/// placeholders of the right shape: init reads them, nothing connects).
+fn functions() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+    let api = vec![
+        ("KYC_TABLE", "kyc-bench"),
+        ("KYC_DOCUMENTS_BUCKET", "kyc-bench-documents"),
+        ("KYC_DELIVERIES_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/kyc-bench-deliveries"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut vars = api.clone();
+        vars.extend_from_slice(extra);
+        vars
+    };
+    let dlq = ("KYC_DELIVERIES_DLQ_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/kyc-bench-dlq");
+    let kms = ("KYC_SECRETS_KEY_ID", "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000");
+    vec![
+        ("hello-lambda", vec![]),
+        ("authorizer", vec![("KYC_TABLE", "kyc-bench")]),
+        ("leads-api", api.clone()),
+        ("status-api", api.clone()),
+        ("documents-api", api.clone()),
+        ("links-api", with(&[("KYC_UPLOAD_ORIGIN", "https://kyc-bench-documents.s3.us-east-1.amazonaws.com")])),
+        ("webhooks-api", with(&[kms])),
+        ("risk-scorer", with(&[("KYC_VERIFIER", "aws")])),
+        ("importer", api.clone()),
+        ("event-relay", with(&[dlq])),
+        ("follow-up", api.clone()),
+        ("webhook-sender", with(&[dlq, kms])),
+    ]
+}
+
+#[derive(Clone)]
+struct Runtime {
+    /// Signalled at each function's first `next`, and at an init error.
+    ready: mpsc::UnboundedSender<Result<(), String>>,
+    /// Keeps `next` requests pending until the process is gone.
+    parked: Arc<Mutex<Vec<tokio::sync::oneshot::Sender<()>>>>,
+}
+
+async fn next(State(rt): State<Runtime>) -> &'static str {
+    let _ = rt.ready.send(Ok(()));
+    let (keep, wait) = tokio::sync::oneshot::channel();
+    rt.parked.lock().expect("parked").push(keep);
+    let _ = wait.await;
+    ""
+}
+
+async fn init_error(State(rt): State<Runtime>, body: String) -> &'static str {
+    let _ = rt.ready.send(Err(body));
+    "{}"
+}
+
+fn median(sorted: &[Duration]) -> Duration {
+    sorted[sorted.len() / 2]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let bin_dir = std::env::var("KYC_LAMBDA_BIN_DIR").map(PathBuf::from).unwrap_or_else(|_| {
+        std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target")).join("release")
+    });
+    let runs: usize = std::env::var("KYC_COLD_INIT_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(21);
+
+    let (ready, mut ready_rx) = mpsc::unbounded_channel();
+    let runtime = Runtime { ready, parked: Arc::new(Mutex::new(Vec::new())) };
+    let app = Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route("/2018-06-01/runtime/init/error", post(init_error))
+        .with_state(runtime.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("runtime api") });
+
+    let functions = functions();
+    let mut times: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
+    for round in 0..=runs {
+        for (name, vars) in &functions {
+            let binary = bin_dir.join(name);
+            let mut command = tokio::process::Command::new(&binary);
+            command
+                .env_clear()
+                .env("AWS_LAMBDA_RUNTIME_API", &address)
+                .env("AWS_LAMBDA_FUNCTION_NAME", name)
+                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+                .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+                .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+                .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_ACCESS_KEY_ID", "AKIDBENCH")
+                .env("AWS_SECRET_ACCESS_KEY", "bench")
+                .env("RUST_LOG", "info")
+                .envs(vars.iter().copied())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .kill_on_drop(true);
+            let started = Instant::now();
+            let mut child = match command.spawn() {
+                Ok(child) => child,
+                Err(e) => panic!("{}: {e} (build it first: cargo build --release -p {name})", binary.display()),
+            };
+            let signal = tokio::time::timeout(Duration::from_secs(30), ready_rx.recv()).await;
+            let elapsed = started.elapsed();
+            let _ = child.kill().await;
+            runtime.parked.lock().expect("parked").clear();
+            match signal {
+                Ok(Some(Ok(()))) => {}
+                Ok(Some(Err(body))) => panic!("{name} failed its init: {body}"),
+                _ => panic!("{name} did not ask for an event within 30 s"),
+            }
+            if round > 0 {
+                times.entry(name).or_default().push(elapsed);
+            }
+        }
+    }
+
+    let hello = {
+        let mut t = times["hello-lambda"].clone();
+        t.sort();
+        median(&t)
+    };
+    println!("## Lambda cold init");
+    println!();
+    println!(
+        "From spawning each release binary to its first request for an event, under a Runtime API on \
+         loopback, with the environment the template sets (`cargo bench -p kyc-tests --bench cold_init`); \
+         {runs} runs each, interleaved; ratio of medians to a hello-world `lambda_http` binary of the same \
+         profile (`infra/hello-lambda`)."
+    );
+    println!();
+    println!("| function | median | p90 | ratio to hello |");
+    println!("| --- | ---: | ---: | ---: |");
+    for (name, _) in &functions {
+        let mut t = times[name].clone();
+        t.sort();
+        let m = median(&t);
+        println!(
+            "| {name} | {} | {} | {:.2} |",
+            ms(m),
+            ms(percentile(&t, 0.9)),
+            m.as_secs_f64() / hello.as_secs_f64()
+        );
+    }
+}
