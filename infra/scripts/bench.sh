@@ -5,7 +5,8 @@
 # and latency per lead lifecycle, and the hosted KYC link page in headless Chromium (its
 # weight, and the time from the last upload to the status shown), how fast kyc-local
 # drains a webhook backlog after a crash, and bulk import's rows per second, peak memory
-# and DynamoDB calls per row. Hand-measured sections are kept.
+# and DynamoDB calls per row, and the Lambda stack on moto against kyc-local (latency,
+# cold starts, upload to webhook). Hand-measured sections are kept.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -26,6 +27,14 @@ links="$(cargo bench --locked -p kyc-tests --bench link_page)"
 screening="$(cargo bench --locked -p kyc-tests --bench screening)"
 drain="$(cargo bench --locked -p kyc-tests --bench local_drain)"
 imports="$(cargo bench --locked -p kyc-tests --bench imports)"
+# The Lambda stack runs the functions as its contract builds them (test profile): its
+# functions and a kyc-local of the same profile, then the bench in that profile too.
+lambda_packages=(-p kyc-lambda-stack)
+while read -r binary; do lambda_packages+=(-p "$binary"); done \
+    < <(grep -E '^\s+Binary:' template.yaml | awk '{print $2}')
+cargo build --locked -p kyc-local
+cargo build --locked "${lambda_packages[@]}"
+stack="$(cargo bench --locked -p kyc-tests --bench lambda_stack --profile dev)"
 {
     echo "# Benchmarks"
     echo
@@ -48,6 +57,8 @@ imports="$(cargo bench --locked -p kyc-tests --bench imports)"
     echo "$drain"
     echo
     echo "$imports"
+    echo
+    echo "$stack"
 } > .tmp/BENCHMARKS.generated.md
 # Sections measured by hand (e.g. "Lambda artifacts": cargo-lambda builds and cold starts
 # this script does not run) are kept from the previous file, after the generated ones.

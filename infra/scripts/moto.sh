@@ -12,7 +12,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-TMP="$ROOT/.tmp"
+# MOTO_STATE_DIR: where the pid, URL and log are kept (one server per directory).
+TMP="${MOTO_STATE_DIR:-$ROOT/.tmp}"
 PID_FILE="$TMP/moto.pid"
 URL_FILE="$TMP/moto.url"
 LOG_FILE="$TMP/moto.log"

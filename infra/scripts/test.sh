@@ -32,8 +32,15 @@ KYC_TEST_AWS_ENDPOINT="$(cat .tmp/moto.url)"
 export KYC_TEST_AWS_ENDPOINT
 
 echo "==> cargo test (workspace)"
-# The end-to-end tests start the kyc-local binary as a process: build it first.
+# The end-to-end tests start the kyc-local binary as a process, and the Lambda stack's
+# tests (tests/tests/lambda_stack.rs) the stack with every function the template
+# deploys: build them first.
+lambda_packages=(-p kyc-lambda-stack)
+while read -r binary; do lambda_packages+=(-p "$binary"); done \
+    < <(grep -E '^\s+Binary:' template.yaml | awk '{print $2}')
 cargo build --locked -p kyc-local
+# The same package set as lambda-stack.sh builds, so that its build finds them fresh.
+cargo build --locked "${lambda_packages[@]}"
 cargo test --workspace --locked "$@" 2>&1 | tee .tmp/cargo-test.log
 
 echo "==> OpenAPI contract: schemathesis and a generated client against a fresh kyc-local"

@@ -13,6 +13,7 @@ pub mod fake_sumsub;
 pub mod fake_verifier;
 pub mod fixtures;
 pub mod identity;
+pub mod lambda_stack;
 pub mod local;
 pub mod queue_contract;
 pub mod receiver;

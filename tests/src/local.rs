@@ -40,7 +40,17 @@ impl LocalStack {
 
     /// As `start`, with more environment (e.g. `KYC_WEBHOOK_RETRY_SCHEDULE`).
     pub fn start_with(data_dir: &std::path::Path, api_keys: &str, env: &[(&str, &str)]) -> LocalStack {
-        let mut child = Command::new(binary())
+        Self::start_with_binary(&binary(), data_dir, api_keys, env)
+    }
+
+    /// As `start_with`, running this `kyc-local` binary (a benchmark picks its build).
+    pub fn start_with_binary(
+        binary: &std::path::Path,
+        data_dir: &std::path::Path,
+        api_keys: &str,
+        env: &[(&str, &str)],
+    ) -> LocalStack {
+        let mut child = Command::new(binary)
             .args(["--port", "0", "--data-dir"])
             .arg(data_dir)
             .envs(env.iter().copied())

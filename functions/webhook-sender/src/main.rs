@@ -9,7 +9,6 @@ use lambda_runtime::{LambdaEvent, service_fn};
 
 use kyc_app::webhooks::sender::Sender;
 use kyc_aws::HttpTransport;
-use kyc_domain::ssrf::Mode;
 use kyc_domain::webhook::RetrySchedule;
 
 #[tokio::main]
@@ -22,7 +21,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         }
         _ => RetrySchedule::default(),
     };
-    let sender = Sender { transport: Arc::new(HttpTransport::new(Mode::Production)?), schedule };
+    let sender = Sender { transport: Arc::new(HttpTransport::new(kyc_lambda::webhook_mode())?), schedule };
     let queue = kyc_lambda::deliveries_queue().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<_>| handler::handle(&deps, &sender, &queue, event.payload)))
         .await

@@ -108,10 +108,24 @@ pub async fn api_deps() -> Result<kyc_app::Deps, lambda_http::Error> {
         objects,
         queue: std::sync::Arc::new(kyc_aws::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url)),
         resolver: std::sync::Arc::new(kyc_aws::DnsResolver),
-        mode: kyc_domain::ssrf::Mode::Production,
+        mode: webhook_mode(),
         keys: secrets_keys(&sdk),
         sumsub: kyc_aws::SumsubClient::deployed(&sdk)?,
     })
+}
+
+/// Where webhooks may go: public `https://` endpoints only, unless
+/// `KYC_ALLOW_LOOPBACK_WEBHOOKS=1` (the Lambda stack on moto under test, whose webhook
+/// receivers listen on loopback `http://`; the template never sets it).
+pub fn webhook_mode() -> kyc_domain::ssrf::Mode {
+    loopback_mode(std::env::var("KYC_ALLOW_LOOPBACK_WEBHOOKS").ok().as_deref())
+}
+
+fn loopback_mode(value: Option<&str>) -> kyc_domain::ssrf::Mode {
+    match value.map(str::trim) {
+        Some("1") => kyc_domain::ssrf::Mode::Local,
+        _ => kyc_domain::ssrf::Mode::Production,
+    }
 }
 
 /// How long an opened data key is kept in memory, and how many: a sender asks KMS once
@@ -223,6 +237,15 @@ pub async fn verifier() -> Result<std::sync::Arc<dyn kyc_app::ports::Verifier>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhooks_go_to_public_https_endpoints_unless_loopback_is_allowed_explicitly() {
+        use kyc_domain::ssrf::Mode;
+        assert_eq!(loopback_mode(None), Mode::Production);
+        assert_eq!(loopback_mode(Some("")), Mode::Production);
+        assert_eq!(loopback_mode(Some("true")), Mode::Production);
+        assert_eq!(loopback_mode(Some("1")), Mode::Local);
+    }
 
     #[test]
     fn when_kyc_verifier_is_unset_should_use_aws() {
