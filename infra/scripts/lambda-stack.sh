@@ -12,7 +12,8 @@
 #   (default none), AWS_ENDPOINT_URL_TEXTRACT / _REKOGNITION) and
 #   KYC_ALLOW_LOOPBACK_WEBHOOKS=1 (tests only: webhooks to loopback http:// endpoints).
 #   LAMBDA_STACK_NO_BUILD=1 skips the build (the caller built the binaries);
-#   LAMBDA_STACK_STOP_ON_EOF=1 stops the stack when its stdin closes (tests).
+#   LAMBDA_STACK_STOP_ON_EOF=1 stops the stack when its stdin closes (tests);
+#   LAMBDA_STACK_RECORD_CALLS=FILE records every AWS call the functions make (below).
 #   Binaries come from $CARGO_TARGET_DIR/debug (default ./target/debug).
 # SIGTERM (or Ctrl-C) stops the stack, its functions and its moto.
 set -euo pipefail
@@ -54,6 +55,12 @@ trap 'stop; exit 0' TERM INT
 trap stop EXIT
 
 MOTO_STARTED=1
+# LAMBDA_STACK_RECORD_CALLS=FILE: moto records every AWS request into FILE (JSON lines),
+# each signed with the calling function's access key id (its logical id), for
+# infra/scripts/check-iam.py.
+if [[ -n "${LAMBDA_STACK_RECORD_CALLS:-}" ]]; then
+    export MOTO_ENABLE_RECORDING=1 MOTO_RECORDER_FILEPATH="$LAMBDA_STACK_RECORD_CALLS"
+fi
 infra/scripts/moto.sh start
 MOTO_URL="$(cat "$MOTO_STATE_DIR/moto.url")"
 

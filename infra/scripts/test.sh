@@ -41,7 +41,17 @@ while read -r binary; do lambda_packages+=(-p "$binary"); done \
 cargo build --locked -p kyc-local
 # The same package set as lambda-stack.sh builds, so that its build finds them fresh.
 cargo build --locked "${lambda_packages[@]}"
+# The Lambda stack's moto records every AWS call its functions make, for check-iam.py.
+rm -f .tmp/stack-calls.jsonl
+export LAMBDA_STACK_RECORD_CALLS="$ROOT/.tmp/stack-calls.jsonl"
 cargo test --workspace --locked "$@" 2>&1 | tee .tmp/cargo-test.log
+
+echo "==> Least privilege: each function's IAM actions against the AWS calls it made on the stack"
+if [[ -s .tmp/stack-calls.jsonl ]]; then
+    .venv/bin/python infra/scripts/check-iam.py .tmp/stack-calls.jsonl
+else
+    echo "check-iam: not run (the Lambda stack's tests did not run)"
+fi
 
 echo "==> OpenAPI contract: schemathesis and a generated client against a fresh kyc-local"
 infra/scripts/schemathesis.sh 2>&1 | tee .tmp/contract.log

@@ -75,6 +75,10 @@ async fn main() -> anyhow::Result<()> {
     for spec in &specs {
         let mut env = spec.env.clone();
         env.extend(sandbox_env(&args.moto, &front_door));
+        // Each function signs with its own access key id, its logical id: moto's request
+        // recording then says which function made each call (or signed each presigned
+        // URL), and infra/scripts/check-iam.py compares that with the function's role.
+        env.insert("AWS_ACCESS_KEY_ID".into(), spec.logical_id.clone());
         let function = runtime::Function::start(
             runtime::Spec {
                 name: spec.binary.clone(),
@@ -159,7 +163,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// What every sandbox gets besides the template's variables: moto as every AWS
-/// endpoint, dummy credentials, the region, and the stack's own variables.
+/// endpoint, dummy credentials (the access key id is then the function's logical id),
+/// the region, and the stack's own variables.
 fn sandbox_env(moto: &str, front_door: &str) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     for (name, value) in [
