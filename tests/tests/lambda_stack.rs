@@ -340,3 +340,57 @@ async fn a_sender_killed_in_the_middle_of_a_batch_leaves_its_messages_on_the_que
     // queue's visibility timeout (360 s, too long to wait here), then comes back.
     assert!(deliveries_held(stack).await >= 1, "the killed batch is still on the deliveries queue");
 }
+
+/// The hosted page's routes have no authorizer: the link's token is the only
+/// permission. Created with an API key through the gateway, the page and its JSON calls
+/// answer without one, the first call starts the lead, and a document declared on the
+/// page uploads to moto's S3 and is scored like any other.
+#[tokio::test]
+async fn a_kyc_link_opens_its_page_without_an_api_key_and_its_upload_is_scored() {
+    let _turn = TURN.lock().await;
+    let stack = stack().await;
+    let base = &stack.base_url;
+    let body = json!({"lead": kyc_tests::api::complete_individual(), "level": "enhanced",
+                      "redirect_url": "https://shop.example.com/done"});
+    let (status, link) = send(ACME, reqwest::Method::POST, format!("{base}/v1/kyc-links"), Some(body)).await;
+    assert_eq!(status, 201, "{link}");
+    let token = link["url"].as_str().and_then(|u| u.rsplit('/').next()).expect("a token").to_string();
+    let lead = link["lead_id"].as_str().expect("the link's lead").to_string();
+
+    let anonymous = reqwest::Client::new();
+    let page = anonymous.get(format!("{base}/l/{token}")).header("accept", "text/html").send().await.expect("page");
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.headers()["content-type"].to_str().is_ok_and(|c| c.starts_with("text/html")));
+    let opened = anonymous.put(format!("{base}/l/{token}/session")).send().await.expect("session");
+    assert_eq!(opened.status().as_u16(), 200);
+    let session: Value = opened.json().await.expect("a session");
+    assert_eq!(session["status"], "in_progress", "{session}");
+
+    let declared = anonymous
+        .post(format!("{base}/l/{token}/documents"))
+        .json(&json!({"kind": "passport", "content_type": "image/png"}))
+        .send()
+        .await
+        .expect("declare");
+    assert_eq!(declared.status().as_u16(), 201);
+    let reply: Value = declared.json().await.expect("an upload");
+    let url = reply["upload"]["url"].as_str().expect("an upload URL");
+    assert!(url.starts_with(&stack.moto_url), "uploads go to moto's S3: {url}");
+    let mut put = anonymous.put(url).body(kyc_tests::fixtures::png(640, 480, 9));
+    for (name, value) in reply["upload"]["headers"].as_object().cloned().unwrap_or_default() {
+        put = put.header(name, value.as_str().unwrap_or_default());
+    }
+    assert_eq!(put.send().await.expect("moto answers").status().as_u16(), 200);
+    let doc = reply["document"]["id"].as_str().expect("a document id").to_string();
+    let mut document = Value::Null;
+    for _ in 0..1200 {
+        (_, document) = send(ACME, reqwest::Method::GET, format!("{base}/v1/leads/{lead}/documents/{doc}"), None).await;
+        if document["status"] != "pending_upload" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(["verified", "rejected"].contains(&document["status"].as_str().unwrap_or_default()), "scored: {document}");
+    let (_, lead) = send(ACME, reqwest::Method::GET, format!("{base}/v1/leads/{lead}"), None).await;
+    assert_eq!((lead["source"].as_str(), lead["level"].as_str()), (Some("kyc_link"), Some("enhanced")), "{lead}");
+}
