@@ -35,6 +35,14 @@ while read -r binary; do lambda_packages+=(-p "$binary"); done \
 cargo build --locked -p kyc-local
 cargo build --locked "${lambda_packages[@]}"
 stack="$(cargo bench --locked -p kyc-tests --bench lambda_stack --profile dev)"
+# Cold init of the functions as deployed (release profile, this machine's architecture),
+# against a hello-world lambda_http binary of the same profile.
+release_packages=(-p hello-lambda)
+while read -r binary; do release_packages+=(-p "$binary"); done \
+    < <(grep -E '^\s+Binary:' template.yaml | awk '{print $2}')
+cargo build --release --locked "${release_packages[@]}"
+cold="$(cargo bench --locked -p kyc-tests --bench cold_init --profile dev)"
+sumsub="$(cargo bench --locked -p kyc-tests --bench sumsub --profile dev)"
 {
     echo "# Benchmarks"
     echo
@@ -59,6 +67,10 @@ stack="$(cargo bench --locked -p kyc-tests --bench lambda_stack --profile dev)"
     echo "$imports"
     echo
     echo "$stack"
+    echo
+    echo "$cold"
+    echo
+    echo "$sumsub"
 } > .tmp/BENCHMARKS.generated.md
 # Sections measured by hand (e.g. "Lambda artifacts": cargo-lambda builds and cold starts
 # this script does not run) are kept from the previous file, after the generated ones.

@@ -160,7 +160,8 @@ async fn main() {
     println!();
     println!(
         "From spawning each release binary to its first request for an event, under a Runtime API on \
-         loopback, with the environment the template sets (`cargo bench -p kyc-tests --bench cold_init`); \
+         loopback, with the environment the template sets (`cargo bench -p kyc-tests --bench cold_init --profile dev`, \
+         after `cargo build --release` of the functions and `hello-lambda`); \
          {runs} runs each, interleaved; ratio of medians to a hello-world `lambda_http` binary of the same \
          profile (`infra/hello-lambda`)."
     );
