@@ -86,6 +86,31 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     panic!("{what}: not within two minutes");
 }
 
+/// PUTs a PNG (made from `salt`) to the upload URL of a declared document (`reply`, the
+/// answer of a document declaration) as a browser would, with no API key, then waits
+/// until the S3 event has reached the scorer and the document is scored; answers it.
+async fn upload_and_wait_until_scored(stack: &LambdaStack, lead: &str, reply: &Value, salt: u8) -> Value {
+    let url = reply["upload"]["url"].as_str().expect("an upload URL");
+    assert!(url.starts_with(&stack.moto_url), "uploads go to moto's S3: {url}");
+    let mut put = reqwest::Client::new().put(url).body(kyc_tests::fixtures::png(640, 480, salt));
+    for (name, value) in reply["upload"]["headers"].as_object().cloned().unwrap_or_default() {
+        put = put.header(name, value.as_str().unwrap_or_default());
+    }
+    assert_eq!(put.send().await.expect("moto answers").status().as_u16(), 200);
+    let doc = reply["document"]["id"].as_str().expect("a document id");
+    let url = format!("{}/v1/leads/{lead}/documents/{doc}", stack.base_url);
+    let mut document = Value::Null;
+    for _ in 0..1200 {
+        (_, document) = send(ACME, reqwest::Method::GET, url.clone(), None).await;
+        if document["status"] != "pending_upload" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(["verified", "rejected"].contains(&document["status"].as_str().unwrap_or_default()), "scored: {document}");
+    document
+}
+
 #[tokio::test]
 async fn a_lead_goes_from_creation_through_an_uploaded_document_to_signed_webhooks_and_a_follow_up() {
     let _turn = TURN.lock().await;
@@ -119,23 +144,7 @@ async fn a_lead_goes_from_creation_through_an_uploaded_document_to_signed_webhoo
     )
     .await;
     assert_eq!(status, 201, "{reply}");
-    let url = reply["upload"]["url"].as_str().expect("an upload URL");
-    assert!(url.starts_with(&stack.moto_url), "uploads go to moto's S3: {url}");
-    let mut put = reqwest::Client::new().put(url).body(kyc_tests::fixtures::png(640, 480, 7));
-    for (name, value) in reply["upload"]["headers"].as_object().cloned().unwrap_or_default() {
-        put = put.header(name, value.as_str().unwrap_or_default());
-    }
-    assert_eq!(put.send().await.expect("moto answers").status().as_u16(), 200);
-    let doc = reply["document"]["id"].as_str().expect("a document id").to_string();
-    let mut document = Value::Null;
-    for _ in 0..1200 {
-        (_, document) = send(ACME, reqwest::Method::GET, format!("{base}/v1/leads/{id}/documents/{doc}"), None).await;
-        if document["status"] != "pending_upload" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(["verified", "rejected"].contains(&document["status"].as_str().unwrap_or_default()), "scored: {document}");
+    let document = upload_and_wait_until_scored(stack, &id, &reply, 7).await;
     assert!(document["checks"].as_array().is_some_and(|c| !c.is_empty()), "{document}");
 
     // A person moves it on (the status function behind its own route).
@@ -374,23 +383,7 @@ async fn a_kyc_link_opens_its_page_without_an_api_key_and_its_upload_is_scored()
         .expect("declare");
     assert_eq!(declared.status().as_u16(), 201);
     let reply: Value = declared.json().await.expect("an upload");
-    let url = reply["upload"]["url"].as_str().expect("an upload URL");
-    assert!(url.starts_with(&stack.moto_url), "uploads go to moto's S3: {url}");
-    let mut put = anonymous.put(url).body(kyc_tests::fixtures::png(640, 480, 9));
-    for (name, value) in reply["upload"]["headers"].as_object().cloned().unwrap_or_default() {
-        put = put.header(name, value.as_str().unwrap_or_default());
-    }
-    assert_eq!(put.send().await.expect("moto answers").status().as_u16(), 200);
-    let doc = reply["document"]["id"].as_str().expect("a document id").to_string();
-    let mut document = Value::Null;
-    for _ in 0..1200 {
-        (_, document) = send(ACME, reqwest::Method::GET, format!("{base}/v1/leads/{lead}/documents/{doc}"), None).await;
-        if document["status"] != "pending_upload" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(["verified", "rejected"].contains(&document["status"].as_str().unwrap_or_default()), "scored: {document}");
+    upload_and_wait_until_scored(stack, &lead, &reply, 9).await;
     let (_, lead) = send(ACME, reqwest::Method::GET, format!("{base}/v1/leads/{lead}"), None).await;
     assert_eq!((lead["source"].as_str(), lead["level"].as_str()), (Some("kyc_link"), Some("enhanced")), "{lead}");
 }
