@@ -311,7 +311,7 @@ fn times(count: u32) -> String {
 fn behaviour(input: &RiskInput, policy: &RiskPolicy, factors: &mut Vec<RiskFactor>) {
     let lead = input.lead;
     if lead.email.as_deref().is_some_and(super::disposable_email::is_disposable) {
-        let detail = "the e-mail address is invalid or uses a disposable e-mail domain".to_string();
+        let detail = "the e-mail address uses a disposable e-mail domain".to_string();
         factors.push(factor("disposable_email", RiskCategory::Behaviour, policy.disposable_email, detail));
     }
     let ip_country = lead.signals.as_ref().and_then(|s| s.ip_country.as_deref()).map(str::trim);
