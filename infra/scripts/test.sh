@@ -58,7 +58,7 @@ infra/scripts/schemathesis.sh 2>&1 | tee .tmp/contract.log
 
 echo "==> Python example (examples/python): pytest against a real kyc-local, at most 10 min"
 status=0
-KYC_LOCAL_BIN="${KYC_LOCAL_BIN:-$ROOT/target/debug/kyc-local}" timeout 600 examples/python/test.sh 2>&1 \
+KYC_LOCAL_BIN="${KYC_LOCAL_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/kyc-local}" timeout 600 examples/python/test.sh 2>&1 \
     | tee .tmp/python-example.log || status=$?
 grep -q '^python example: ' .tmp/python-example.log || echo "python example: 0 passed, 1 failed" >> .tmp/python-example.log
 
