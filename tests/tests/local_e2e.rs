@@ -199,13 +199,17 @@ async fn webhooks_reach_a_loopback_receiver_signed_and_are_retried_with_the_same
     assert!(kyc_domain::webhook::verify(&secret, &id, ts, &requests[1].body, signature));
     let event: Value = serde_json::from_str(&requests[1].body).expect("json");
     assert_eq!(event["data"]["lead_id"], lead["id"]);
-    let (_, deliveries) = send(
-        &client,
-        reqwest::Method::GET,
-        format!("{base}/v1/webhook-endpoints/{}/deliveries", hook["id"].as_str().unwrap_or_default()),
-        None,
-    )
-    .await;
+    // The receiver has the retry before kyc-local has recorded its answer: read the
+    // deliveries until the attempt's outcome is written (or the deadline passes).
+    let deliveries_url = format!("{base}/v1/webhook-endpoints/{}/deliveries", hook["id"].as_str().unwrap_or_default());
+    let mut deliveries = Value::Null;
+    for _ in 0..100 {
+        (_, deliveries) = send(&client, reqwest::Method::GET, deliveries_url.clone(), None).await;
+        if deliveries["data"][0]["status"] != "pending" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert_eq!(deliveries["data"][0]["status"], "succeeded");
     assert_eq!(deliveries["data"][1]["status"], "pending");
 }
