@@ -18,13 +18,14 @@ const CACHED: &str = "cached-stack-key-1";
 const UMBRELLA: &str = "umbrella-stack-key-1";
 const HOOLI: &str = "hooli-stack-key-1";
 const STARK: &str = "stark-stack-key-1";
+const WAYNE: &str = "wayne-stack-key-1";
 
 /// The tests take turns on the one stack.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn stack() -> &'static LambdaStack {
     let stack = shared(
-        &format!("acme:{ACME},globex:{GLOBEX},initech:{CACHED},umbrella:{UMBRELLA},hooli:{HOOLI},stark:{STARK}"),
+        &format!("acme:{ACME},globex:{GLOBEX},initech:{CACHED},umbrella:{UMBRELLA},hooli:{HOOLI},stark:{STARK},wayne:{WAYNE}"),
         &[
             ("KYC_ALLOW_LOOPBACK_WEBHOOKS", "1"),
             ("KYC_WEBHOOK_RETRY_SCHEDULE", "1,1,1"),
@@ -89,7 +90,7 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 /// PUTs a PNG (made from `salt`) to the upload URL of a declared document (`reply`, the
 /// answer of a document declaration) as a browser would, with no API key, then waits
 /// until the S3 event has reached the scorer and the document is scored; answers it.
-async fn upload_and_wait_until_scored(stack: &LambdaStack, lead: &str, reply: &Value, salt: u8) -> Value {
+async fn upload_and_wait_until_scored(stack: &LambdaStack, key: &str, lead: &str, reply: &Value, salt: u8) -> Value {
     let url = reply["upload"]["url"].as_str().expect("an upload URL");
     assert!(url.starts_with(&stack.moto_url), "uploads go to moto's S3: {url}");
     let mut put = reqwest::Client::new().put(url).body(kyc_tests::fixtures::png(640, 480, salt));
@@ -101,7 +102,7 @@ async fn upload_and_wait_until_scored(stack: &LambdaStack, lead: &str, reply: &V
     let url = format!("{}/v1/leads/{lead}/documents/{doc}", stack.base_url);
     let mut document = Value::Null;
     for _ in 0..1200 {
-        (_, document) = send(ACME, reqwest::Method::GET, url.clone(), None).await;
+        (_, document) = send(key, reqwest::Method::GET, url.clone(), None).await;
         if document["status"] != "pending_upload" {
             break;
         }
@@ -144,7 +145,7 @@ async fn a_lead_goes_from_creation_through_an_uploaded_document_to_signed_webhoo
     )
     .await;
     assert_eq!(status, 201, "{reply}");
-    let document = upload_and_wait_until_scored(stack, &id, &reply, 7).await;
+    let document = upload_and_wait_until_scored(stack, ACME, &id, &reply, 7).await;
     assert!(document["checks"].as_array().is_some_and(|c| !c.is_empty()), "{document}");
 
     // A person moves it on (the status function behind its own route).
@@ -383,7 +384,109 @@ async fn a_kyc_link_opens_its_page_without_an_api_key_and_its_upload_is_scored()
         .expect("declare");
     assert_eq!(declared.status().as_u16(), 201);
     let reply: Value = declared.json().await.expect("an upload");
-    upload_and_wait_until_scored(stack, &lead, &reply, 9).await;
+    upload_and_wait_until_scored(stack, ACME, &lead, &reply, 9).await;
     let (_, lead) = send(ACME, reqwest::Method::GET, format!("{base}/v1/leads/{lead}"), None).await;
     assert_eq!((lead["source"].as_str(), lead["level"].as_str()), (Some("kyc_link"), Some("enhanced")), "{lead}");
+}
+
+/// A POST with an `Idempotency-Key`, as an integrator retrying a request would send it.
+async fn post_once(key: &str, url: String, idempotency_key: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(key)
+        .header("idempotency-key", idempotency_key)
+        .json(&body)
+        .send()
+        .await
+        .expect("the stack answers");
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+/// The paths of the API functions the other tests do not take, through the front door:
+/// an endpoint read, changed, its secret rotated and the rotation retried, a delivery
+/// sent again, the endpoint deleted; a document listed and downloaded by its reviewer's
+/// link; a KYC link's creation retried. Each is a call `check-iam.py` finds in the
+/// recording and holds against the function's role.
+#[tokio::test]
+async fn an_integrator_manages_its_endpoints_documents_and_links_through_every_route() {
+    let _turn = TURN.lock().await;
+    let stack = stack().await;
+    let base = &stack.base_url;
+    let receiver = Receiver::start().await;
+    let body = json!({"url": receiver.url, "events": ["kyc.lead_created"]});
+    let (status, hook) = send(WAYNE, reqwest::Method::POST, format!("{base}/v1/webhook-endpoints"), Some(body)).await;
+    assert_eq!(status, 201, "{hook}");
+    let endpoint = format!("{base}/v1/webhook-endpoints/{}", hook["id"].as_str().expect("an endpoint id"));
+
+    let (status, read) = send(WAYNE, reqwest::Method::GET, endpoint.clone(), None).await;
+    assert_eq!((status, read["secret"].is_null()), (200, true), "read back without its secret: {read}");
+    let (status, changed) =
+        send(WAYNE, reqwest::Method::PATCH, endpoint.clone(), Some(json!({"description": "onboarding"}))).await;
+    assert_eq!((status, changed["description"].as_str()), (200, Some("onboarding")), "{changed}");
+
+    // A rotation retried with its key answers the first rotation's secret again: the
+    // sealed answer is opened (KMS Decrypt by webhooks-api), no second secret is made.
+    let rotate = format!("{endpoint}/rotate-secret");
+    let (status, rotated) = post_once(WAYNE, rotate.clone(), "rotate-1", json!({})).await;
+    assert_eq!(status, 200, "{rotated}");
+    let secret = rotated["secret"].as_str().expect("the new secret").to_string();
+    assert_ne!(hook["secret"].as_str(), Some(secret.as_str()));
+    let (status, again) = post_once(WAYNE, rotate, "rotate-1", json!({})).await;
+    assert_eq!((status, again["secret"].as_str()), (200, Some(secret.as_str())), "{again}");
+
+    // Deliveries are signed with the rotated secret; one is sent again on request.
+    let mut body = kyc_tests::api::complete_individual();
+    body["level"] = json!("enhanced");
+    let (status, lead) = send(WAYNE, reqwest::Method::POST, format!("{base}/v1/leads"), Some(body)).await;
+    assert_eq!(status, 201, "{lead}");
+    let id = lead["id"].as_str().expect("an id").to_string();
+    let created = ("kyc.lead_created".to_string(), id.clone());
+    wait_for("the lead's creation delivered", || signed_events(&receiver, &secret).contains(&created)).await;
+    let (status, deliveries) = send(WAYNE, reqwest::Method::GET, format!("{endpoint}/deliveries"), None).await;
+    assert_eq!(status, 200, "{deliveries}");
+    let delivery = deliveries["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["status"] == "succeeded")
+        .and_then(|d| d["id"].as_str())
+        .expect("a succeeded delivery")
+        .to_string();
+    let (status, retried) =
+        post_once(WAYNE, format!("{base}/v1/webhook-deliveries/{delivery}/retry"), "retry-1", json!({})).await;
+    assert_eq!(status, 202, "{retried}");
+    wait_for("the delivery sent again", || receiver.received().len() >= 2).await;
+    assert_eq!(signed_events(&receiver, &secret), BTreeSet::from([created]), "the same event, signed");
+
+    // A reviewer lists the lead's documents and downloads one by its short-lived link.
+    let (status, reply) = send(
+        WAYNE,
+        reqwest::Method::POST,
+        format!("{base}/v1/leads/{id}/documents"),
+        Some(json!({"kind": "passport", "content_type": "image/png"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{reply}");
+    let document = upload_and_wait_until_scored(stack, WAYNE, &id, &reply, 11).await;
+    let (status, listed) = send(WAYNE, reqwest::Method::GET, format!("{base}/v1/leads/{id}/documents"), None).await;
+    assert_eq!(status, 200, "{listed}");
+    assert!(listed["data"].as_array().is_some_and(|d| d.iter().any(|d| d["id"] == document["id"])), "{listed}");
+    let download = document["download"]["url"].as_str().expect("a download link for the reviewer");
+    let file = reqwest::get(download).await.expect("moto answers");
+    assert_eq!(file.status().as_u16(), 200);
+    assert_eq!(file.bytes().await.expect("the file").as_ref(), kyc_tests::fixtures::png(640, 480, 11).as_slice());
+
+    // A KYC link created again with the same key is the same link under a new token
+    // (only the token's hash is kept, so the old token is moved to the new one's).
+    let body = json!({"lead": kyc_tests::api::complete_individual()});
+    let (status, link) = post_once(WAYNE, format!("{base}/v1/kyc-links"), "link-1", body.clone()).await;
+    assert_eq!(status, 201, "{link}");
+    let (status, again) = post_once(WAYNE, format!("{base}/v1/kyc-links"), "link-1", body).await;
+    assert_eq!((status, &again["lead_id"]), (201, &link["lead_id"]), "{again}");
+    assert_ne!(again["url"], link["url"], "a new token for the same link");
+
+    let (status, _) = send(WAYNE, reqwest::Method::DELETE, endpoint.clone(), None).await;
+    assert_eq!(status, 204);
+    let (status, gone) = send(WAYNE, reqwest::Method::GET, endpoint, None).await;
+    assert_eq!(status, 404, "{gone}");
 }

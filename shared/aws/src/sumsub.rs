@@ -70,7 +70,9 @@ impl Default for SumsubTiming {
 /// The client: one shared credential pair by default, per-tenant pairs where a
 /// deployment serves several tenants.
 pub struct SumsubClient {
-    client: reqwest::Client,
+    /// Built at the first call: most functions carry a Sumsub client they never use,
+    /// and building one (its TLS configuration) would add to every cold start.
+    client: std::sync::OnceLock<reqwest::Client>,
     base_url: String,
     default: Option<SumsubCredentials>,
     tenants: HashMap<String, SumsubCredentials>,
@@ -83,14 +85,24 @@ impl SumsubClient {
         default: Option<SumsubCredentials>,
         tenants: HashMap<String, SumsubCredentials>,
         timing: SumsubTiming,
-    ) -> Result<Self, reqwest::Error> {
+    ) -> SumsubClient {
+        let base_url = base_url.trim_end_matches('/').to_string();
+        SumsubClient { client: std::sync::OnceLock::new(), base_url, default, tenants, timing }
+    }
+
+    /// The HTTP client, built now if this is the first call.
+    fn http(&self) -> Result<&reqwest::Client, SumsubError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(timing.attempt_timeout)
-            .connect_timeout(timing.attempt_timeout.min(Duration::from_secs(3)))
+            .timeout(self.timing.attempt_timeout)
+            .connect_timeout(self.timing.attempt_timeout.min(Duration::from_secs(3)))
             .user_agent("kyc-sumsub/1")
-            .build()?;
-        Ok(SumsubClient { client, base_url: base_url.trim_end_matches('/').to_string(), default, tenants, timing })
+            .build()
+            .map_err(|e| SumsubError::Unavailable(format!("cannot build the HTTP client: {e}")))?;
+        Ok(self.client.get_or_init(|| client))
     }
 
     /// `KYC_SUMSUB_BASE_URL`, `KYC_SUMSUB_APP_TOKEN`, `KYC_SUMSUB_SECRET_KEY`,
@@ -110,7 +122,7 @@ impl SumsubClient {
             Some(spec) => parse_tenants(&spec)?,
             None => HashMap::new(),
         };
-        SumsubClient::new(&base, default, tenants, SumsubTiming::default()).map_err(|e| e.to_string())
+        Ok(SumsubClient::new(&base, default, tenants, SumsubTiming::default()))
     }
 
     /// The deployed configuration: with `KYC_SUMSUB_SECRET_ARN`, the credentials are the
@@ -139,7 +151,7 @@ impl SumsubClient {
             })?;
         let text = secret.secret_string().ok_or("the Sumsub credentials secret holds no string")?;
         let (default, tenants) = parse_secret(text)?;
-        SumsubClient::new(base_url, default, tenants, SumsubTiming::default()).map_err(|e| e.to_string())
+        Ok(SumsubClient::new(base_url, default, tenants, SumsubTiming::default()))
     }
 
     fn credentials(&self, tenant: &str) -> Result<&SumsubCredentials, SumsubError> {
@@ -153,6 +165,7 @@ impl SumsubClient {
         method: reqwest::Method,
         path_and_query: &str,
     ) -> Result<(u16, Vec<u8>), SumsubError> {
+        let http = self.http()?;
         let started = Instant::now();
         let mut backoff = self.timing.first_backoff;
         let mut attempt = 0u32;
@@ -160,8 +173,7 @@ impl SumsubClient {
             attempt += 1;
             let ts = chrono::Utc::now().timestamp().to_string();
             let signature = sign(&creds.secret_key, &ts, method.as_str(), path_and_query, b"");
-            let request = self
-                .client
+            let request = http
                 .request(method.clone(), format!("{}{}", self.base_url, path_and_query))
                 .header("X-App-Token", &creds.app_token)
                 .header("X-App-Access-Ts", &ts)
