@@ -40,10 +40,12 @@ fn functions() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
     };
     let dlq = ("KYC_DELIVERIES_DLQ_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/kyc-bench-dlq");
     let kms = ("KYC_SECRETS_KEY_ID", "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000");
+    // The template gives the Sumsub credentials secret to the two functions that call Sumsub.
+    let sumsub = ("KYC_SUMSUB_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:kyc-sumsub-AbCdEf");
     vec![
         ("hello-lambda", vec![]),
         ("authorizer", vec![("KYC_TABLE", "kyc-bench")]),
-        ("leads-api", api.clone()),
+        ("leads-api", with(&[sumsub])),
         ("status-api", api.clone()),
         ("documents-api", api.clone()),
         ("links-api", with(&[("KYC_UPLOAD_ORIGIN", "https://kyc-bench-documents.s3.us-east-1.amazonaws.com")])),
@@ -51,7 +53,7 @@ fn functions() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
         ("risk-scorer", with(&[("KYC_VERIFIER", "aws")])),
         ("importer", api.clone()),
         ("event-relay", with(&[dlq])),
-        ("follow-up", api.clone()),
+        ("follow-up", with(&[sumsub])),
         ("webhook-sender", with(&[dlq, kms])),
     ]
 }
@@ -179,4 +181,50 @@ async fn main() {
             m.as_secs_f64() / hello.as_secs_f64()
         );
     }
+
+    roots_table(&bin_dir, runs);
 }
+
+/// The trusted roots of the SDK's HTTPS client, loaded once per process at its first AWS
+/// call since the client is built then: the platform's store (the SDK's default) against
+/// the compiled-in bundle, each in `runs` fresh processes of `tls-roots`.
+fn roots_table(bin_dir: &std::path::Path, runs: usize) {
+    let tool = bin_dir.join("tls-roots");
+    let mut rows = Vec::new();
+    for mode in ["platform", "compiled"] {
+        let mut micros = Vec::new();
+        let mut roots = String::new();
+        for _ in 0..=runs {
+            let out = std::process::Command::new(&tool).arg(mode).output().unwrap_or_else(|e| {
+                panic!("{}: {e} (build it first: cargo build --release -p hello-lambda)", tool.display())
+            });
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            let mut fields = text.split_whitespace();
+            roots = fields.next().unwrap_or_default().to_string();
+            micros.push(Duration::from_micros(fields.next().and_then(|m| m.parse().ok()).expect("micros")));
+        }
+        // The first run is the page cache's warm-up, as for the functions.
+        let mut warm = micros[1..].to_vec();
+        warm.sort();
+        rows.push((mode, roots, median(&warm), percentile(&warm, 0.9)));
+    }
+    println!();
+    println!("## Trusted roots at the first AWS call");
+    println!();
+    println!(
+        "Reading and parsing the roots the SDK's HTTPS client trusts, once per process, in {runs} fresh \
+         processes each (`tls-roots`, release, from `infra/hello-lambda`); the page cache warm."
+    );
+    println!();
+    println!("| roots | certificates | median | p90 |");
+    println!("| --- | ---: | ---: | ---: |");
+    for (mode, roots, m, p90) in &rows {
+        let name = if *mode == "platform" { "platform store (SDK default)" } else { "compiled in (kyc_aws)" };
+        println!("| {name} | {roots} | {:.2} ms | {:.2} ms |", m.as_secs_f64() * 1000.0, p90.as_secs_f64() * 1000.0);
+    }
+    if let [(_, _, platform, _), (_, _, compiled, _)] = rows.as_slice() {
+        println!();
+        println!("Platform / compiled: {:.1}×.", platform.as_secs_f64() / compiled.as_secs_f64().max(1e-9));
+    }
+}
+
