@@ -324,19 +324,33 @@ fn best_per_entry<'a>(
     name: &NormalisedName,
     threshold_percent: u32,
     candidates: impl IntoIterator<Item = (usize, &'static str, &'a NormalisedName)>,
-) -> std::collections::BTreeMap<usize, (u32, &'static str)> {
-    let mut best = std::collections::BTreeMap::new();
+) -> BestPerEntry {
+    let mut best = BestPerEntry::new();
     for (entry, field, candidate) in candidates {
-        let score = similarity_percent(name, candidate);
-        if score < threshold_percent {
-            continue;
-        }
-        let slot = best.entry(entry).or_insert((score, field));
-        if score > slot.0 || (score == slot.0 && field == NAME_FIELD) {
-            *slot = (score, field);
-        }
+        consider(&mut best, name, threshold_percent, entry, field, candidate);
     }
     best
+}
+
+type BestPerEntry = std::collections::BTreeMap<usize, (u32, &'static str)>;
+
+/// Scores one candidate name of `entry` and keeps it if it is the entry's best so far.
+fn consider(
+    best: &mut BestPerEntry,
+    name: &NormalisedName,
+    threshold_percent: u32,
+    entry: usize,
+    field: &'static str,
+    candidate: &NormalisedName,
+) {
+    let score = similarity_percent(name, candidate);
+    if score < threshold_percent {
+        return;
+    }
+    let slot = best.entry(entry).or_insert((score, field));
+    if score > slot.0 || (score == slot.0 && field == NAME_FIELD) {
+        *slot = (score, field);
+    }
 }
 
 /// The hit on an entry whose best name scored `score` in `field`; `None` when its birth

@@ -29,8 +29,8 @@ use sha2::{Digest, Sha256};
 
 use super::index::{Reader, Writer};
 use super::{
-    ALIAS_FIELD, BLOCK_PREFIX, NAME_FIELD, NameIndex, NormalisedName, ScreeningEntry, ScreeningHit, ScreeningList,
-    best_per_entry, block_keys, hit_of, lead_hits, sort_hits,
+    ALIAS_FIELD, BLOCK_PREFIX, BestPerEntry, NAME_FIELD, NameIndex, NormalisedName, ScreeningEntry, ScreeningHit,
+    ScreeningList, block_keys, consider, hit_of, lead_hits, sort_hits,
 };
 use crate::lead::Lead;
 
@@ -313,8 +313,7 @@ impl PagedScreeningList {
         if name.tokens.is_empty() {
             return Ok(Vec::new());
         }
-        let candidates = self.candidates(blocks, name)?;
-        let best = best_per_entry(name, threshold_percent, candidates.iter().map(|(e, f, n)| (*e, *f, n)));
+        let best = self.best_per_entry(blocks, name, threshold_percent)?;
         let mut hits = Vec::with_capacity(best.len());
         for (entry, best) in best {
             hits.extend(hit_of(&self.entry(entry)?, best, birth_date));
@@ -323,14 +322,16 @@ impl PagedScreeningList {
         Ok(hits)
     }
 
-    /// The names that share a block with `name`, each once, read from their blocks.
-    fn candidates(
+    /// The best name of each entry among those that share a block with `name`, each
+    /// compared once; one block is read and held at a time.
+    fn best_per_entry(
         &self,
         blocks: &[Block],
         name: &NormalisedName,
-    ) -> Result<Vec<(usize, &'static str, NormalisedName)>, String> {
+        threshold_percent: u32,
+    ) -> Result<BestPerEntry, String> {
         let mut seen = HashSet::new();
-        let mut candidates = Vec::new();
+        let mut best = BestPerEntry::new();
         for key in block_keys(&name.tokens) {
             let Some(key) = block_key(&key) else { continue };
             let Ok(found) = blocks.binary_search_by(|b| b.key.cmp(&key)) else { continue };
@@ -352,12 +353,12 @@ impl PagedScreeningList {
                     return Err(format!("screening index: a name of entry {entry} beyond {} entries", self.entries));
                 }
                 if seen.insert(number) {
-                    candidates.push((entry, field, NormalisedName::from_tokens(tokens)));
+                    consider(&mut best, name, threshold_percent, entry, field, &NormalisedName::from_tokens(tokens));
                 }
             }
             r.finish()?;
         }
-        Ok(candidates)
+        Ok(best)
     }
 
     /// Entry `number`, read from its page.
