@@ -1,7 +1,9 @@
 //! The compact, pre-built form of a screening list: every entry with its names
 //! already normalised into tokens, so that loading it costs no CSV parsing, no
-//! transliteration and no normalisation, only reading lengths and bytes. Functions
-//! that write leads load it on first use (`kyc_app::ports::screening`).
+//! transliteration and no normalisation, only reading lengths and bytes. It is read
+//! whole into memory, so it now serves the shipped sample and small or older lists;
+//! `kyc-local screening-index` builds the paged form instead (`paged.rs`), which
+//! functions query without holding the list.
 //!
 //! Layout (integers as LEB128 varints, strings as a length and UTF-8 bytes):
 //! `KYCSIDX1`, the entry count, each entry (id, party, kind, name, aliases, birth

@@ -1,5 +1,7 @@
 //! Sanctions and PEP screening of names against a list in the OpenSanctions
-//! `targets.simple.csv` shape. Pure: the caller supplies the list's bytes.
+//! `targets.simple.csv` shape. Pure: the caller supplies the list's bytes, whole (a
+//! [`ScreeningList`] in memory) or page by page ([`PagedScreeningList`] over
+//! [`IndexBytes`]); both screen alike, through the same scoring code.
 //!
 //! Names are normalised (transliterated, upper-cased, punctuation and honorifics
 //! dropped), then compared with Jaro-Winkler twice: on the token-sorted full names and
