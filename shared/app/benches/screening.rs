@@ -156,6 +156,8 @@ struct Row {
     first: Duration,
     later: Duration,
     peak: usize,
+    /// Live heap the loaded list keeps while it is in use.
+    kept: usize,
 }
 
 async fn figures(n: usize, dir: &Path) -> Figures {
@@ -178,18 +180,20 @@ async fn figures(n: usize, dir: &Path) -> Figures {
     drop(list);
 
     // Before: the whole index read into memory (as `read_prefix` answered it) and parsed.
-    let (_, whole_peak, (first, later)) = measured(async {
+    let baseline = ALLOCATOR.current_usage();
+    let (_, whole_peak, (first, later, kept)) = measured(async {
         let started = Instant::now();
         let bytes = std::fs::read(&whole_path).expect("read");
         let whole = ScreeningList::from_index(&bytes).expect("loads");
         drop(bytes);
+        let kept = ALLOCATOR.current_usage().saturating_sub(baseline);
         black_box(whole.screen_lead(&leads[0], THRESHOLD));
         let first = started.elapsed();
         let started = Instant::now();
         for (lead, hits) in leads.iter().zip(&expected) {
             assert_eq!(&whole.screen_lead(lead, THRESHOLD), hits);
         }
-        (first, started.elapsed() / leads.len() as u32)
+        (first, started.elapsed() / leads.len() as u32, kept)
     })
     .await;
     let whole = Row {
@@ -198,22 +202,25 @@ async fn figures(n: usize, dir: &Path) -> Figures {
         first,
         later,
         peak: whole_peak,
+        kept,
     };
 
     // After: the paged index opened in place (checked whole, its directory read).
-    let (_, paged_peak, (first, later)) = measured(async {
+    let baseline = ALLOCATOR.current_usage();
+    let (_, paged_peak, (first, later, kept)) = measured(async {
         let started = Instant::now();
         let paged = LoadedList::open(&paged_path).expect("opens");
+        let kept = ALLOCATOR.current_usage().saturating_sub(baseline);
         black_box(paged.screen_lead(&leads[0], THRESHOLD).expect("screens"));
         let first = started.elapsed();
         let started = Instant::now();
         for (lead, hits) in leads.iter().zip(&expected) {
             assert_eq!(&paged.screen_lead(lead, THRESHOLD).expect("screens"), hits, "the same hits");
         }
-        (first, started.elapsed() / leads.len() as u32)
+        (first, started.elapsed() / leads.len() as u32, kept)
     })
     .await;
-    let paged = Row { index_bytes: paged_bytes, build: paged_build, first, later, peak: paged_peak };
+    let paged = Row { index_bytes: paged_bytes, build: paged_build, first, later, peak: paged_peak, kept };
 
     // The Lambda path: the object streamed to a file, opened, one lead screened.
     let objects: Arc<dyn ObjectStore> = Arc::new(FileObject(paged_path.clone()));
@@ -242,20 +249,24 @@ async fn main() {
     println!("(the whole file checked against its SHA-256, the directory read). First screening:");
     println!("load and one lead; later screening: the mean of twenty leads (eighteen listed names,");
     println!("one misspelt, one unlisted), whose hits both forms must agree on. Peak heap: of");
-    println!("loading and all the screenings, counted exactly by a counting allocator.\n");
-    println!("| list | form | index bytes | build ms | first screening ms | later screening ms | peak heap MiB |");
-    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+    println!("loading and all the screenings, counted exactly by a counting allocator; kept heap:");
+    println!("what the loaded list holds while in use (after loading, before screening).\n");
+    println!(
+        "| list | form | index bytes | build ms | first screening ms | later screening ms | peak heap MiB | kept heap MiB |"
+    );
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for f in &all {
         for (form, row) in [("whole", &f.whole), ("paged", &f.paged)] {
             println!(
-                "| synthetic {} ({} CSV bytes) | {form} | {} | {} | {} | {:.3} | {} |",
+                "| synthetic {} ({} CSV bytes) | {form} | {} | {} | {} | {:.3} | {} | {:.2} |",
                 f.entries,
                 f.csv_bytes,
                 row.index_bytes,
                 ms(row.build),
                 ms(row.first),
                 row.later.as_secs_f64() * 1000.0,
-                mib(row.peak)
+                mib(row.peak),
+                row.kept as f64 / (1024.0 * 1024.0)
             );
         }
     }
