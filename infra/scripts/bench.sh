@@ -24,7 +24,7 @@ webhooks="$(cargo bench --locked -p kyc-tests --bench webhooks)"
 verifier="$(cargo bench --locked -p kyc-tests --bench verifier)"
 cost="$(cargo bench --locked -p kyc-tests --bench lifecycle_cost)"
 links="$(cargo bench --locked -p kyc-tests --bench link_page)"
-screening="$(cargo bench --locked -p kyc-tests --bench screening)"
+screening="$(cargo bench --locked -p kyc-app --bench screening)"
 drain="$(cargo bench --locked -p kyc-tests --bench local_drain)"
 imports="$(cargo bench --locked -p kyc-tests --bench imports)"
 # The Lambda stack runs the functions as its contract builds them (test profile): its

@@ -276,6 +276,47 @@ fn a_bad_threshold_verifier_or_screening_list_stops_kyc_local_at_start_up() {
 }
 
 #[tokio::test]
+async fn kyc_local_screens_against_the_paged_index_its_own_command_builds_and_refuses_a_cut_one() {
+    // given the sample list compiled by `kyc-local screening-index`
+    let lists = tempfile::tempdir().expect("temp dir");
+    let (csv, index) = (lists.path().join("targets.simple.csv"), lists.path().join("targets.idx"));
+    std::fs::write(&csv, kyc_domain::risk::screening::SYNTHETIC_SAMPLE_CSV).expect("written");
+    let built = std::process::Command::new(kyc_tests::local::binary())
+        .arg("screening-index")
+        .args([&csv, &index])
+        .output()
+        .expect("kyc-local runs");
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    assert!(String::from_utf8_lossy(&built.stdout).contains("20 entries indexed"));
+    let bytes = std::fs::read(&index).expect("the index is written");
+    assert!(bytes.starts_with(kyc_domain::risk::screening::PAGED_INDEX_MAGIC));
+
+    // when kyc-local screens with it, a listed name is flagged
+    let data = tempfile::tempdir().expect("temp dir");
+    let path = index.to_string_lossy().to_string();
+    let stack = LocalStack::start_with(data.path(), &format!("acme:{KEY}"), &[("KYC_SCREENING_LIST", path.as_str())]);
+    let body = json!({"individual": {"first_name": "Ivor", "last_name": "Examplov"}});
+    let (status, lead) =
+        send(&reqwest::Client::new(), reqwest::Method::POST, format!("{}/v1/leads", stack.base_url), Some(body)).await;
+    assert_eq!(status, 201, "{lead}");
+    assert!(lead["compliance_flags"].as_array().is_some_and(|f| f.contains(&json!("sanctions_match"))), "{lead}");
+
+    // and an index cut short stops it at start-up
+    std::fs::write(&index, &bytes[..bytes.len() - 1]).expect("written");
+    let data = tempfile::tempdir().expect("temp dir");
+    let out = std::process::Command::new(kyc_tests::local::binary())
+        .args(["--port", "0", "--data-dir"])
+        .arg(data.path())
+        .env("KYC_API_KEYS", format!("acme:{KEY}"))
+        .env("KYC_SCREENING_LIST", &index)
+        .output()
+        .expect("kyc-local runs");
+    assert!(!out.status.success(), "a cut index must be refused");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("KYC_SCREENING_LIST") && stderr.contains("checksum"), "{stderr}");
+}
+
+#[tokio::test]
 async fn a_crash_loses_no_webhook_and_the_restart_delivers_what_the_dead_process_held() {
     let data = tempfile::tempdir().expect("temp dir");
     let receiver = kyc_tests::receiver::Receiver::start().await;

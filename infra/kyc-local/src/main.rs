@@ -2,6 +2,7 @@
 //!
 //! Composition root only: read the configuration, open the store, provision keys, serve.
 
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,10 +12,10 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use kyc_app::auth::{KeySpec, Role, StaticKeys, parse_key_list, provision_key};
+use kyc_app::ports::screening::{ListScreening, LoadedList};
 use kyc_app::ports::table::Table;
 use kyc_app::ports::{Clock, NoVerifier, SystemClock, UuidV7Ids, Verifier};
-use kyc_app::ports::screening::ScreeningSource;
-use kyc_app::scoring::{DEFAULT_MAX_DOCUMENT_BYTES, RiskRules, Scoring};
+use kyc_app::scoring::{DEFAULT_MAX_DOCUMENT_BYTES, RiskRules, SCREENING_THRESHOLD_PERCENT, Scoring};
 use kyc_app::sealing::MasterKey;
 use kyc_app::webhooks::sender::Sender;
 use kyc_app::{Deps, TenantId};
@@ -95,13 +96,22 @@ enum Command {
     ScreeningIndex { csv: PathBuf, out: PathBuf },
 }
 
-/// `kyc-local screening-index CSV OUT`.
+/// `kyc-local screening-index CSV OUT`: the paged index, written to a file beside
+/// `OUT` and renamed into place, so that a failed build never leaves half an index.
 fn build_screening_index(csv: &Path, out: &Path) -> anyhow::Result<()> {
-    let bytes = std::fs::read(csv).with_context(|| format!("cannot read {}", csv.display()))?;
-    let list = kyc_domain::risk::screening::parse_targets_simple(bytes.as_slice())
+    let file = std::fs::File::open(csv).with_context(|| format!("cannot read {}", csv.display()))?;
+    let list = kyc_domain::risk::screening::parse_targets_simple(std::io::BufReader::new(file))
         .map_err(|e| anyhow::anyhow!("screening list: {e}"))?;
-    std::fs::write(out, list.to_index()).with_context(|| format!("cannot write {}", out.display()))?;
-    println!("{} entries indexed into {}", list.len(), out.display());
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut partial =
+        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
+    let mut writer = std::io::BufWriter::new(partial.as_file_mut());
+    let bytes = list.write_paged_index(&mut writer).with_context(|| format!("cannot write {}", out.display()))?;
+    writer.flush().with_context(|| format!("cannot write {}", out.display()))?;
+    drop(writer);
+    partial.as_file().sync_all().with_context(|| format!("cannot write {}", out.display()))?;
+    partial.persist(out).map_err(|e| anyhow::anyhow!("cannot write {}: {}", out.display(), e.error))?;
+    println!("{} entries indexed into {} ({bytes} bytes)", list.len(), out.display());
     Ok(())
 }
 
@@ -139,14 +149,12 @@ async fn main() -> anyhow::Result<()> {
     let objects =
         LocalObjects::new(args.data_dir.join("objects"), public_url.trim_end_matches('/').to_string(), &secret)
             .map_err(|e| anyhow::anyhow!("object store: {e}"))?;
+    // A long-running process refuses a bad list at start-up, not at the first lead write
+    // (Lambda loads it on first use, to keep cold starts short). A paged index is
+    // checked whole and queried in place; a CSV or `KYCSIDX1` index is read into memory.
     let list = match &args.screening_list {
         Some(path) => {
-            let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            // A long-running process refuses a bad list at start-up, not at the first
-            // lead write (Lambda loads it on first use, to keep cold starts short).
-            kyc_domain::risk::screening::ScreeningList::load(&bytes)
-                .map_err(|e| anyhow::anyhow!("KYC_SCREENING_LIST {}: {e}", path.display()))?;
-            Some(bytes)
+            Some(LoadedList::open(path).map_err(|e| anyhow::anyhow!("KYC_SCREENING_LIST {}: {e}", path.display()))?)
         }
         None => None,
     };
@@ -156,7 +164,7 @@ async fn main() -> anyhow::Result<()> {
     };
     // One screening list for lead writes and the scorer, loaded on its first use.
     let risk = Arc::new(match list {
-        Some(bytes) => RiskRules::lazy(ScreeningSource::Bytes(bytes)),
+        Some(list) => RiskRules::new(Arc::new(ListScreening { list, threshold_percent: SCREENING_THRESHOLD_PERCENT })),
         None => RiskRules::shipped_sample(),
     });
     let scoring = Arc::new(

@@ -148,12 +148,20 @@ fn secrets_keys(sdk: &aws_config::SdkConfig) -> std::sync::Arc<dyn kyc_app::port
 }
 
 /// What lead writes score risk with: the screening list named by
-/// `KYC_SCREENING_LIST_KEY` in the documents bucket (a compact index or a CSV), else
-/// the sample shipped in the binary; either is loaded on its first use, not here.
+/// `KYC_SCREENING_LIST_KEY` in the documents bucket (a paged index, or for small lists
+/// a `KYCSIDX1` index or a CSV), else the sample shipped in the binary; either is loaded
+/// on its first use, not here. The object is streamed to a file in
+/// `KYC_SCREENING_DIR` (default: the temp dir, `/tmp` on Lambda, its ephemeral storage).
 pub fn risk_rules(objects: std::sync::Arc<dyn kyc_app::ports::ObjectStore>) -> kyc_app::scoring::RiskRules {
     use kyc_app::ports::screening::ScreeningSource;
     match std::env::var("KYC_SCREENING_LIST_KEY") {
-        Ok(key) if !key.is_empty() => kyc_app::scoring::RiskRules::lazy(ScreeningSource::Object { objects, key }),
+        Ok(key) if !key.is_empty() => {
+            let dir = match std::env::var_os("KYC_SCREENING_DIR") {
+                Some(dir) if !dir.is_empty() => std::path::PathBuf::from(dir),
+                _ => std::env::temp_dir(),
+            };
+            kyc_app::scoring::RiskRules::lazy(ScreeningSource::Object { objects, key, dir })
+        }
         _ => kyc_app::scoring::RiskRules::shipped_sample(),
     }
 }

@@ -33,7 +33,7 @@ use kyc_domain::verification::FaceMatchThreshold;
 use crate::Deps;
 use crate::documents::record::{document_item, document_item_with_read, documents_of, parse_document, still_pending};
 use crate::error::AppError;
-use crate::ports::screening::{ListScreening, Screening};
+use crate::ports::screening::{ListScreening, LoadedList, Screening};
 use crate::ports::table::{Attr, Condition, Index, Item, SortKey, Write};
 use crate::ports::{NoVerifier, StoredFile, Verifier};
 use crate::store::counters::{VELOCITY_COUNTER, velocity_signals};
@@ -81,7 +81,10 @@ impl Scoring {
             limits: FileLimits { max_bytes: max_document_bytes, ..FileLimits::default() },
             policy: RiskPolicy::default(),
             lists: CountryLists::shipped(),
-            screening: Arc::new(ListScreening { list, threshold_percent: SCREENING_THRESHOLD_PERCENT }),
+            screening: Arc::new(ListScreening {
+                list: LoadedList::Memory(list),
+                threshold_percent: SCREENING_THRESHOLD_PERCENT,
+            }),
             verifier: Arc::new(NoVerifier),
             face_match_threshold: FaceMatchThreshold::default(),
             verifier_attempts: DEFAULT_VERIFIER_ATTEMPTS,

@@ -1,7 +1,9 @@
 //! The compact, pre-built form of a screening list: every entry with its names
 //! already normalised into tokens, so that loading it costs no CSV parsing, no
-//! transliteration and no normalisation, only reading lengths and bytes. Functions
-//! that write leads load it on first use (`kyc_app::ports::screening`).
+//! transliteration and no normalisation, only reading lengths and bytes. It is read
+//! whole into memory, so it now serves the shipped sample and small or older lists;
+//! `kyc-local screening-index` builds the paged form instead (`paged.rs`), which
+//! functions query without holding the list.
 //!
 //! Layout (integers as LEB128 varints, strings as a length and UTF-8 bytes):
 //! `KYCSIDX1`, the entry count, each entry (id, party, kind, name, aliases, birth
@@ -22,20 +24,7 @@ impl ScreeningList {
         out.0.extend_from_slice(INDEX_MAGIC);
         out.number(self.entries.len());
         for entry in &self.entries {
-            out.text(&entry.id);
-            out.number(match entry.party {
-                Party::Person => 0,
-                Party::Organisation => 1,
-            });
-            out.number(match entry.kind {
-                HitKind::Sanctions => 0,
-                HitKind::Pep => 1,
-            });
-            out.text(&entry.name);
-            out.texts(&entry.aliases);
-            out.texts(&entry.birth_dates);
-            out.texts(&entry.countries);
-            out.text(&entry.dataset);
+            out.entry(entry);
         }
         for index in [&self.people, &self.organisations] {
             out.number(index.variants.len());
@@ -51,24 +40,11 @@ impl ScreeningList {
     /// Reads a list in its compact form ([`ScreeningList::to_index`]).
     pub fn from_index(bytes: &[u8]) -> Result<ScreeningList, String> {
         let body = bytes.strip_prefix(INDEX_MAGIC.as_slice()).ok_or("not a screening index (wrong magic)")?;
-        let mut r = Reader { bytes: body, at: 0 };
+        let mut r = Reader::new(body);
         let count = r.number()?;
         let mut list = ScreeningList { entries: Vec::with_capacity(count.min(1 << 24)), ..ScreeningList::default() };
         for _ in 0..count {
-            let id = r.text()?;
-            let party = match r.number()? {
-                0 => Party::Person,
-                1 => Party::Organisation,
-                other => return Err(format!("screening index: unknown party {other}")),
-            };
-            let kind = match r.number()? {
-                0 => HitKind::Sanctions,
-                1 => HitKind::Pep,
-                other => return Err(format!("screening index: unknown kind {other}")),
-            };
-            let (name, aliases, birth_dates, countries, dataset) =
-                (r.text()?, r.texts()?, r.texts()?, r.texts()?, r.text()?);
-            list.entries.push(ScreeningEntry { id, party, name, aliases, birth_dates, countries, kind, dataset });
+            list.entries.push(r.entry()?);
         }
         for index in [&mut list.people, &mut list.organisations] {
             let variants = r.number()?;
@@ -89,9 +65,12 @@ impl ScreeningList {
         Ok(list)
     }
 
-    /// A list in either form: the compact index, or `targets.simple.csv`.
+    /// A list in memory, from the compact index or `targets.simple.csv` (not from a
+    /// paged index, which is queried where it lies: [`super::PagedScreeningList`]).
     pub fn load(bytes: &[u8]) -> Result<ScreeningList, String> {
-        if bytes.starts_with(INDEX_MAGIC) {
+        if bytes.starts_with(super::PAGED_INDEX_MAGIC) {
+            Err("a paged screening index is not loaded into memory: open it as a PagedScreeningList".into())
+        } else if bytes.starts_with(INDEX_MAGIC) {
             ScreeningList::from_index(bytes)
         } else {
             super::parse_targets_simple(bytes)
@@ -99,10 +78,15 @@ impl ScreeningList {
     }
 }
 
-struct Writer(Vec<u8>);
+/// Writes varints, texts and entries into bytes (shared with the paged index).
+pub(super) struct Writer(pub(super) Vec<u8>);
 
 impl Writer {
-    fn number(&mut self, mut n: usize) {
+    pub(super) fn number(&mut self, n: usize) {
+        self.wide(n as u64);
+    }
+
+    pub(super) fn wide(&mut self, mut n: u64) {
         loop {
             let byte = (n & 0x7f) as u8;
             n >>= 7;
@@ -114,31 +98,58 @@ impl Writer {
         }
     }
 
-    fn text(&mut self, s: &str) {
+    pub(super) fn text(&mut self, s: &str) {
         self.number(s.len());
         self.0.extend_from_slice(s.as_bytes());
     }
 
-    fn texts(&mut self, items: &[String]) {
+    pub(super) fn texts(&mut self, items: &[String]) {
         self.number(items.len());
         for item in items {
             self.text(item);
         }
     }
+
+    pub(super) fn entry(&mut self, entry: &ScreeningEntry) {
+        self.text(&entry.id);
+        self.number(match entry.party {
+            Party::Person => 0,
+            Party::Organisation => 1,
+        });
+        self.number(match entry.kind {
+            HitKind::Sanctions => 0,
+            HitKind::Pep => 1,
+        });
+        self.text(&entry.name);
+        self.texts(&entry.aliases);
+        self.texts(&entry.birth_dates);
+        self.texts(&entry.countries);
+        self.text(&entry.dataset);
+    }
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
+/// Reads what [`Writer`] wrote; anything cut short or out of range is an error.
+pub(super) struct Reader<'a> {
+    pub(super) bytes: &'a [u8],
+    pub(super) at: usize,
 }
 
-impl Reader<'_> {
-    fn number(&mut self) -> Result<usize, String> {
-        let mut n: usize = 0;
+impl<'a> Reader<'a> {
+    pub(super) fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes, at: 0 }
+    }
+
+    pub(super) fn wide(&mut self) -> Result<u64, String> {
+        let mut n: u64 = 0;
         for shift in (0..64).step_by(7) {
             let byte = *self.bytes.get(self.at).ok_or("screening index: cut short")?;
             self.at += 1;
-            n |= usize::from(byte & 0x7f).checked_shl(shift).ok_or("screening index: number too large")?;
+            let bits = u64::from(byte & 0x7f);
+            // The tenth byte may only carry the top bit of a u64.
+            if shift == 63 && bits > 1 {
+                return Err("screening index: number too large".into());
+            }
+            n |= bits << shift;
             if byte & 0x80 == 0 {
                 return Ok(n);
             }
@@ -146,7 +157,16 @@ impl Reader<'_> {
         Err("screening index: number too large".into())
     }
 
-    fn text(&mut self) -> Result<String, String> {
+    pub(super) fn number(&mut self) -> Result<usize, String> {
+        usize::try_from(self.wide()?).map_err(|_| "screening index: number too large".into())
+    }
+
+    /// The rest of the bytes: a bound for counts (every item takes at least one byte).
+    pub(super) fn left(&self) -> usize {
+        self.bytes.len() - self.at
+    }
+
+    pub(super) fn text(&mut self) -> Result<String, String> {
         let len = self.number()?;
         let end =
             self.at.checked_add(len).filter(|end| *end <= self.bytes.len()).ok_or("screening index: cut short")?;
@@ -155,13 +175,34 @@ impl Reader<'_> {
         Ok(text.to_string())
     }
 
-    fn texts(&mut self) -> Result<Vec<String>, String> {
+    pub(super) fn texts(&mut self) -> Result<Vec<String>, String> {
         let count = self.number()?;
-        // Every item takes at least one byte: a count beyond the rest is corrupt.
-        if count > self.bytes.len() - self.at {
+        if count > self.left() {
             return Err("screening index: cut short".into());
         }
         (0..count).map(|_| self.text()).collect()
+    }
+
+    pub(super) fn entry(&mut self) -> Result<ScreeningEntry, String> {
+        let id = self.text()?;
+        let party = match self.number()? {
+            0 => Party::Person,
+            1 => Party::Organisation,
+            other => return Err(format!("screening index: unknown party {other}")),
+        };
+        let kind = match self.number()? {
+            0 => HitKind::Sanctions,
+            1 => HitKind::Pep,
+            other => return Err(format!("screening index: unknown kind {other}")),
+        };
+        let (name, aliases, birth_dates, countries, dataset) =
+            (self.text()?, self.texts()?, self.texts()?, self.texts()?, self.text()?);
+        Ok(ScreeningEntry { id, party, name, aliases, birth_dates, countries, kind, dataset })
+    }
+
+    /// Bytes left over after what was read: the record is not what was written.
+    pub(super) fn finish(&self) -> Result<(), String> {
+        if self.at == self.bytes.len() { Ok(()) } else { Err("screening index: bytes after its end".into()) }
     }
 }
 

@@ -1,5 +1,7 @@
 //! Sanctions and PEP screening of names against a list in the OpenSanctions
-//! `targets.simple.csv` shape. Pure: the caller supplies the list's bytes.
+//! `targets.simple.csv` shape. Pure: the caller supplies the list's bytes, whole (a
+//! [`ScreeningList`] in memory) or page by page ([`PagedScreeningList`] over
+//! [`IndexBytes`]); both screen alike, through the same scoring code.
 //!
 //! Names are normalised (transliterated, upper-cased, punctuation and honorifics
 //! dropped), then compared with Jaro-Winkler twice: on the token-sorted full names and
@@ -32,7 +34,9 @@ pub const SYNTHETIC_SAMPLE_CSV: &str = include_str!("../../../data/screening-sam
 pub const SYNTHETIC_SAMPLE_INDEX: &[u8] = include_bytes!("../../../data/screening-sample.idx");
 
 mod index;
+mod paged;
 pub use index::INDEX_MAGIC;
+pub use paged::{ENTRIES_PER_PAGE, IndexBytes, PAGED_INDEX_MAGIC, PagedScreeningList};
 
 /// Each token the longer name has beyond the shorter one costs this much (as a
 /// fraction) in the token alignment, so that a subset match is never quite exact.
@@ -283,28 +287,15 @@ impl ScreeningList {
     /// Screens everyone a lead names: the individual, or the business and each of its
     /// directors. One hit per list entry (the best), best first.
     pub fn screen_lead(&self, lead: &Lead, threshold_percent: u32) -> Vec<ScreeningHit> {
-        let mut hits = Vec::new();
-        match lead.lead_type {
-            LeadType::Individual => {
-                if let Some(person) = &lead.individual {
-                    let name = format!("{} {}", person.first_name, person.last_name);
-                    hits.extend(self.screen(&name, person.date_of_birth, threshold_percent));
-                }
-            }
-            LeadType::Business => {
-                if let Some(business) = &lead.business {
-                    hits.extend(self.screen_company(&business.legal_name, threshold_percent));
-                    for director in &business.directors {
-                        let name = format!("{} {}", director.first_name, director.last_name);
-                        hits.extend(self.screen(&name, director.date_of_birth, threshold_percent));
-                    }
-                }
-            }
+        let hits = lead_hits::<std::convert::Infallible>(
+            lead,
+            |name, birth_date| Ok(self.screen(name, birth_date, threshold_percent)),
+            |legal_name| Ok(self.screen_company(legal_name, threshold_percent)),
+        );
+        match hits {
+            Ok(hits) => hits,
+            Err(never) => match never {},
         }
-        sort_hits(&mut hits);
-        let mut seen = std::collections::BTreeSet::new();
-        hits.retain(|h| seen.insert(h.list_entry_id.clone()));
-        hits
     }
 
     fn search(
@@ -317,38 +308,102 @@ impl ScreeningList {
         if name.tokens.is_empty() {
             return Vec::new();
         }
-        // Best variant per entry: (score, field).
-        let mut best: HashMap<usize, (u32, &'static str)> = HashMap::new();
-        for id in index.candidates(name) {
+        let candidates = index.candidates(name).into_iter().map(|id| {
             let variant = &index.variants[id];
-            let score = similarity_percent(name, &variant.name);
-            if score < threshold_percent {
-                continue;
-            }
-            let slot = best.entry(variant.entry).or_insert((score, variant.field));
-            // On a tie the entry's own name wins over an alias.
-            if score > slot.0 || (score == slot.0 && variant.field == NAME_FIELD) {
-                *slot = (score, variant.field);
-            }
-        }
-        best.into_iter()
-            .filter_map(|(entry, (score, field))| {
-                let entry = &self.entries[entry];
-                let agrees = birth_date.and_then(|d| birth_date_agrees(&entry.birth_dates, d));
-                if agrees == Some(false) && score < NEAR_EXACT_PERCENT {
-                    return None;
-                }
-                Some(ScreeningHit {
-                    list_entry_id: entry.id.clone(),
-                    kind: entry.kind,
-                    score_percent: score,
-                    matched_name_field: field,
-                    birth_date_agrees: agrees,
-                    dataset: entry.dataset.clone(),
-                })
-            })
+            (variant.entry, variant.field, &variant.name)
+        });
+        best_per_entry(name, threshold_percent, candidates)
+            .into_iter()
+            .filter_map(|(entry, best)| hit_of(&self.entries[entry], best, birth_date))
             .collect()
     }
+}
+
+/// The best-scoring name of each candidate entry at or above the threshold: entry
+/// number → (score, name field). On a tie the entry's own name wins over an alias, so
+/// the result does not depend on the order the candidates come in.
+fn best_per_entry<'a>(
+    name: &NormalisedName,
+    threshold_percent: u32,
+    candidates: impl IntoIterator<Item = (usize, &'static str, &'a NormalisedName)>,
+) -> BestPerEntry {
+    let mut best = BestPerEntry::new();
+    for (entry, field, candidate) in candidates {
+        consider(&mut best, name, threshold_percent, entry, field, candidate);
+    }
+    best
+}
+
+type BestPerEntry = std::collections::BTreeMap<usize, (u32, &'static str)>;
+
+/// Scores one candidate name of `entry` and keeps it if it is the entry's best so far.
+fn consider(
+    best: &mut BestPerEntry,
+    name: &NormalisedName,
+    threshold_percent: u32,
+    entry: usize,
+    field: &'static str,
+    candidate: &NormalisedName,
+) {
+    let score = similarity_percent(name, candidate);
+    if score < threshold_percent {
+        return;
+    }
+    let slot = best.entry(entry).or_insert((score, field));
+    if score > slot.0 || (score == slot.0 && field == NAME_FIELD) {
+        *slot = (score, field);
+    }
+}
+
+/// The hit on an entry whose best name scored `score` in `field`; `None` when its birth
+/// date is known to disagree and the name does not match (nearly) exactly.
+fn hit_of(
+    entry: &ScreeningEntry,
+    (score, field): (u32, &'static str),
+    birth_date: Option<NaiveDate>,
+) -> Option<ScreeningHit> {
+    let agrees = birth_date.and_then(|d| birth_date_agrees(&entry.birth_dates, d));
+    if agrees == Some(false) && score < NEAR_EXACT_PERCENT {
+        return None;
+    }
+    Some(ScreeningHit {
+        list_entry_id: entry.id.clone(),
+        kind: entry.kind,
+        score_percent: score,
+        matched_name_field: field,
+        birth_date_agrees: agrees,
+        dataset: entry.dataset.clone(),
+    })
+}
+
+/// Everyone a lead names, screened with `person` and `company`: one hit per list
+/// entry (the best), best first. Shared by the list in memory and the paged index.
+fn lead_hits<E>(
+    lead: &Lead,
+    person: impl Fn(&str, Option<NaiveDate>) -> Result<Vec<ScreeningHit>, E>,
+    company: impl Fn(&str) -> Result<Vec<ScreeningHit>, E>,
+) -> Result<Vec<ScreeningHit>, E> {
+    let mut hits = Vec::new();
+    match lead.lead_type {
+        LeadType::Individual => {
+            if let Some(someone) = &lead.individual {
+                hits.extend(person(&format!("{} {}", someone.first_name, someone.last_name), someone.date_of_birth)?);
+            }
+        }
+        LeadType::Business => {
+            if let Some(business) = &lead.business {
+                hits.extend(company(&business.legal_name)?);
+                for director in &business.directors {
+                    let name = format!("{} {}", director.first_name, director.last_name);
+                    hits.extend(person(&name, director.date_of_birth)?);
+                }
+            }
+        }
+    }
+    sort_hits(&mut hits);
+    let mut seen = std::collections::BTreeSet::new();
+    hits.retain(|h| seen.insert(h.list_entry_id.clone()));
+    Ok(hits)
 }
 
 fn sort_hits(hits: &mut [ScreeningHit]) {
