@@ -186,8 +186,8 @@ async fn main() {
 }
 
 /// The trusted roots of the SDK's HTTPS client, loaded once per process at its first AWS
-/// call since the client is built then: the platform's store (the SDK's default) against
-/// the compiled-in bundle, each in `runs` fresh processes of `tls-roots`.
+/// call since the client is built then: the platform's store, against Mozilla's roots
+/// compiled in (the alternative not taken), each in `runs` fresh processes of `tls-roots`.
 fn roots_table(bin_dir: &std::path::Path, runs: usize) {
     let tool = bin_dir.join("tls-roots");
     let mut rows = Vec::new();
@@ -212,14 +212,15 @@ fn roots_table(bin_dir: &std::path::Path, runs: usize) {
     println!("## Trusted roots at the first AWS call");
     println!();
     println!(
-        "Reading and parsing the roots the SDK's HTTPS client trusts, once per process, in {runs} fresh \
-         processes each (`tls-roots`, release, from `infra/hello-lambda`); the page cache warm."
+        "Reading and parsing the roots of an HTTPS client, once per process, in {runs} fresh processes \
+         each (`tls-roots`, release, from `infra/hello-lambda`); the page cache warm. The SDK's client \
+         reads the platform's store at the first AWS call of a process."
     );
     println!();
     println!("| roots | certificates | median | p90 |");
     println!("| --- | ---: | ---: | ---: |");
     for (mode, roots, m, p90) in &rows {
-        let name = if *mode == "platform" { "platform store (SDK default)" } else { "compiled in (kyc_aws)" };
+        let name = if *mode == "platform" { "platform store (what the SDK reads)" } else { "compiled in (not taken)" };
         println!("| {name} | {roots} | {:.2} ms | {:.2} ms |", m.as_secs_f64() * 1000.0, p90.as_secs_f64() * 1000.0);
     }
     if let [(_, _, platform, _), (_, _, compiled, _)] = rows.as_slice() {

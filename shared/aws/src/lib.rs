@@ -53,16 +53,13 @@ pub fn sdk_loader() -> aws_config::ConfigLoader {
 /// One HTTPS client for all SDK clients of a process (connections are pooled in it).
 ///
 /// Built at the first request, not when an SDK client is: the SDK's client builds its
-/// TLS connector when an SDK client is constructed, and with it loads the trusted roots.
-/// A function's clients are built at its cold start, so that work sat in Lambda's init
-/// phase; a function whose invocation never calls AWS never pays it now.
-///
-/// The roots are Mozilla's, compiled in (`webpki-root-certs`, as reqwest's clients here
-/// use): the SDK's default reads the platform's store from disk (every file of
-/// `/etc/ssl/certs` on Debian), about 2.7 ms warm and 13 ms from a cold page cache on
-/// this machine, against 0.1 ms to parse the compiled-in set. AWS endpoints chain to
-/// Amazon's roots, which the set holds. With `SSL_CERT_FILE` set (a private CA in front
-/// of AWS, a TLS-terminating test endpoint), the platform's store is used, as the SDK does.
+/// TLS connector when an SDK client is constructed, and with it reads the platform's
+/// trusted roots (on Debian every file of `/etc/ssl/certs`, 2-13 ms). A function's
+/// clients are built at its cold start, so that work sat in Lambda's init phase, once
+/// per SDK client; now it is done once per process, at the first AWS call, and a
+/// function whose invocation never calls AWS never pays it. (Mozilla's roots compiled
+/// in would be 3.2x cheaper to load, but add 110 KB to each zip: leads-api's would pass
+/// 4 MB. BENCHMARKS.md, "Lambda cold init".)
 pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     static CLIENT: std::sync::OnceLock<aws_sdk_dynamodb::config::SharedHttpClient> = std::sync::OnceLock::new();
     CLIENT.get_or_init(|| aws_sdk_dynamodb::config::SharedHttpClient::new(DeferredHttps::default())).clone()
@@ -76,39 +73,11 @@ struct DeferredHttps {
 
 impl DeferredHttps {
     fn client(&self) -> &aws_sdk_dynamodb::config::SharedHttpClient {
-        use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
+        use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
         self.client.get_or_init(|| {
-            let builder = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring));
-            if std::env::var_os("SSL_CERT_FILE").is_some() {
-                return builder.build_https();
-            }
-            let roots = TrustStore::empty().with_native_roots(false).with_pem_certificate(compiled_roots_pem());
-            match TlsContext::builder().with_trust_store(roots).build() {
-                Ok(context) => builder.tls_context(context).build_https(),
-                // Never with this version (building a context only stores it): the
-                // platform's store is the safe fallback, not a client without roots.
-                Err(_) => builder.build_https(),
-            }
+            aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
         })
     }
-}
-
-/// The compiled-in roots as one PEM bundle: the SDK's trust store takes PEM only.
-/// Public for the cold-init benchmark's `tls-roots` (infra/hello-lambda).
-pub fn compiled_roots_pem() -> Vec<u8> {
-    use base64::Engine as _;
-    let mut pem = String::with_capacity(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() * 2048);
-    for cert in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
-        pem.push_str("-----BEGIN CERTIFICATE-----\n");
-        let body = base64::engine::general_purpose::STANDARD.encode(cert.as_ref());
-        // 64 characters a line, as RFC 7468 has it; the input is ASCII, so every chunk is.
-        for line in body.as_bytes().chunks(64) {
-            pem.push_str(std::str::from_utf8(line).unwrap_or_default());
-            pem.push('\n');
-        }
-        pem.push_str("-----END CERTIFICATE-----\n");
-    }
-    pem.into_bytes()
 }
 
 impl aws_smithy_runtime_api::client::http::HttpClient for DeferredHttps {
@@ -161,23 +130,5 @@ mod tests {
         let outside = |name: &str| lambda_env(name).filter(|_| name != "AWS_LAMBDA_FUNCTION_NAME");
         let sdk = on_lambda(sdk_loader().region(aws_config::Region::new("us-west-2")), outside).load().await;
         assert_eq!(sdk.region().map(|r| r.as_ref()), Some("us-west-2"), "the loader's own settings are kept");
-    }
-
-    /// The SDK's rustls provider parses the bundle and adds each certificate with
-    /// `expect`: one it could not take would panic at the first AWS call, so every one
-    /// must go into a rustls root store here.
-    #[test]
-    fn every_compiled_in_root_reaches_the_sdk_as_a_certificate_rustls_accepts() {
-        use rustls::pki_types::CertificateDer;
-        use rustls::pki_types::pem::PemObject as _;
-        let pem = compiled_roots_pem();
-        let certs = CertificateDer::pem_slice_iter(&pem).collect::<Result<Vec<_>, _>>().expect("the bundle is PEM");
-        assert_eq!(certs.len(), webpki_root_certs::TLS_SERVER_ROOT_CERTS.len());
-        assert!(certs.len() > 100, "Mozilla's set, not a few roots");
-        let mut store = rustls::RootCertStore::empty();
-        for (cert, original) in certs.into_iter().zip(webpki_root_certs::TLS_SERVER_ROOT_CERTS) {
-            assert_eq!(cert.as_ref(), original.as_ref(), "the bundle holds the certificate's own bytes");
-            store.add(cert).expect("rustls takes every root");
-        }
     }
 }
