@@ -87,6 +87,20 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     panic!("{what}: not within two minutes");
 }
 
+/// Declares a passport (PNG) on `lead` through the API, uploads it and waits until it
+/// is scored (see [`upload_and_wait_until_scored`]); answers the scored document.
+async fn passport_uploaded_and_scored(stack: &LambdaStack, key: &str, lead: &str, salt: u8) -> Value {
+    let (status, reply) = send(
+        key,
+        reqwest::Method::POST,
+        format!("{}/v1/leads/{lead}/documents", stack.base_url),
+        Some(json!({"kind": "passport", "content_type": "image/png"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{reply}");
+    upload_and_wait_until_scored(stack, key, lead, &reply, salt).await
+}
+
 /// PUTs a PNG (made from `salt`) to the upload URL of a declared document (`reply`, the
 /// answer of a document declaration) as a browser would, with no API key, then waits
 /// until the S3 event has reached the scorer and the document is scored; answers it.
@@ -137,15 +151,7 @@ async fn a_lead_goes_from_creation_through_an_uploaded_document_to_signed_webhoo
 
     // The upload URL is moto's S3: the object event reaches the scorer through the
     // bucket's notification, as S3 invokes it on AWS.
-    let (status, reply) = send(
-        ACME,
-        reqwest::Method::POST,
-        format!("{base}/v1/leads/{id}/documents"),
-        Some(json!({"kind": "passport", "content_type": "image/png"})),
-    )
-    .await;
-    assert_eq!(status, 201, "{reply}");
-    let document = upload_and_wait_until_scored(stack, ACME, &id, &reply, 7).await;
+    let document = passport_uploaded_and_scored(stack, ACME, &id, 7).await;
     assert!(document["checks"].as_array().is_some_and(|c| !c.is_empty()), "{document}");
 
     // A person moves it on (the status function behind its own route).
@@ -459,15 +465,7 @@ async fn an_integrator_manages_its_endpoints_documents_and_links_through_every_r
     assert_eq!(signed_events(&receiver, &secret), BTreeSet::from([created]), "the same event, signed");
 
     // A reviewer lists the lead's documents and downloads one by its short-lived link.
-    let (status, reply) = send(
-        WAYNE,
-        reqwest::Method::POST,
-        format!("{base}/v1/leads/{id}/documents"),
-        Some(json!({"kind": "passport", "content_type": "image/png"})),
-    )
-    .await;
-    assert_eq!(status, 201, "{reply}");
-    let document = upload_and_wait_until_scored(stack, WAYNE, &id, &reply, 11).await;
+    let document = passport_uploaded_and_scored(stack, WAYNE, &id, 11).await;
     let (status, listed) = send(WAYNE, reqwest::Method::GET, format!("{base}/v1/leads/{id}/documents"), None).await;
     assert_eq!(status, 200, "{listed}");
     assert!(listed["data"].as_array().is_some_and(|d| d.iter().any(|d| d["id"] == document["id"])), "{listed}");
