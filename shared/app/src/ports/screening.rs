@@ -182,7 +182,11 @@ impl LazyScreening {
             ScreeningSource::Bytes(bytes) => LoadedList::from_bytes(bytes.clone())?,
             ScreeningSource::Object { objects, key, dir } => {
                 let file = download(objects.as_ref(), key, dir).await?;
-                LoadedList::from_file(file)?
+                // Opening checks the whole index against its SHA-256 (121 MB at 500,000
+                // entries): off the async workers, which other requests share.
+                tokio::task::spawn_blocking(move || LoadedList::from_file(file))
+                    .await
+                    .map_err(|e| ScreeningError(format!("opening the list stopped: {e}")))??
             }
         };
         tracing::info!(
