@@ -58,8 +58,8 @@ pub fn sdk_loader() -> aws_config::ConfigLoader {
 /// clients are built at its cold start, so that work sat in Lambda's init phase, once
 /// per SDK client; now it is done once per process, at the first AWS call, and a
 /// function whose invocation never calls AWS never pays it. (Mozilla's roots compiled
-/// in would be 3.2x cheaper to load, but add 110 KB to each zip: leads-api's would pass
-/// 4 MB. BENCHMARKS.md, "Lambda cold init".)
+/// in would load 3.2x faster through the PEM the SDK takes, but add about 98 KB to each
+/// zip: leads-api's would pass 4 MB. BENCHMARKS.md, "Lambda cold init".)
 pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     static CLIENT: std::sync::OnceLock<aws_sdk_dynamodb::config::SharedHttpClient> = std::sync::OnceLock::new();
     CLIENT.get_or_init(|| aws_sdk_dynamodb::config::SharedHttpClient::new(DeferredHttps::default())).clone()

@@ -3,7 +3,7 @@
 //! platform's store as the SDK's HTTPS client does at its first AWS call
 //! (`rustls-native-certs`); `tls-roots compiled` parses Mozilla's roots compiled into the
 //! binary (`webpki-root-certs`), the alternative kyc_aws does not take (it would add
-//! 110 KB to every zip). Prints the roots taken and the microseconds.
+//! about 98 KB to every zip). Prints the roots taken and the microseconds.
 
 fn main() {
     let which = std::env::args().nth(1).unwrap_or_default();
