@@ -8,6 +8,6 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     kyc_lambda::init_tracing();
-    let deps = kyc_lambda::api_deps().await?;
+    let deps = kyc_lambda::Wiring::from_env().await?.deliveries()?.deps()?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<_>| handler::handle(&deps, event.payload))).await
 }

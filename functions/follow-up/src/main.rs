@@ -8,7 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     kyc_lambda::init_tracing();
-    let deps = kyc_lambda::api_deps().await?;
+    let deps = kyc_lambda::Wiring::from_env().await?.sumsub()?.deps()?;
     let delay = match std::env::var("KYC_FOLLOW_UP_AFTER") {
         Ok(v) if !v.is_empty() => {
             v.parse::<i64>().ok().filter(|s| *s >= 1).ok_or("KYC_FOLLOW_UP_AFTER must be whole seconds >= 1")?

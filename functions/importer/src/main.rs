@@ -12,7 +12,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 async fn main() -> Result<(), lambda_runtime::Error> {
     kyc_lambda::init_tracing();
     // Clients and the screening list (read on first use) live as long as the sandbox.
-    let deps = kyc_lambda::api_deps().await?;
+    let deps = kyc_lambda::Wiring::from_env().await?.documents()?.deps()?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let deadline = SystemTime::UNIX_EPOCH + Duration::from_millis(event.context.deadline);
         handler::handle_payload(&deps, event.payload, deadline)

@@ -15,13 +15,19 @@ use aws_sdk_kms::types::DataKeySpec;
 use kyc_app::ports::keys::{DataKey, KeyContext, KeyError, KeyWrapper};
 
 pub struct KmsKeys {
-    client: aws_sdk_kms::Client,
+    client: crate::Deferred<aws_sdk_kms::Client>,
     key_id: String,
 }
 
 impl KmsKeys {
-    pub fn new(client: aws_sdk_kms::Client, key_id: impl Into<String>) -> Self {
-        KmsKeys { client, key_id: key_id.into() }
+    pub fn new(client: impl Into<crate::Deferred<aws_sdk_kms::Client>>, key_id: impl Into<String>) -> Self {
+        KmsKeys { client: client.into(), key_id: key_id.into() }
+    }
+
+    /// The key `key_id`, its client built from `sdk` at the first seal or open.
+    pub fn deferred(sdk: &aws_config::SdkConfig, key_id: impl Into<String>) -> Self {
+        let sdk = sdk.clone();
+        KmsKeys::new(crate::Deferred::new(move || aws_sdk_kms::Client::new(&sdk)), key_id)
     }
 }
 

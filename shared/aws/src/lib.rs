@@ -1,6 +1,7 @@
 //! AWS adapters of the `kyc-app` ports (DynamoDB, S3, SQS, Textract and Rekognition, KMS),
 //! the webhook transport and DNS resolver, and the shared SDK configuration.
 
+mod deferred;
 pub mod keys;
 pub mod objects;
 pub mod queue;
@@ -10,6 +11,7 @@ pub mod table;
 pub mod verifier;
 pub mod webhook_transport;
 
+pub use deferred::Deferred;
 pub use keys::KmsKeys;
 pub use objects::{S3Objects, s3_client};
 pub use queue::SqsQueue;

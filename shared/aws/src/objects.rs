@@ -15,7 +15,7 @@ const MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 #[derive(Debug, Clone)]
 pub struct S3Objects {
-    client: Client,
+    client: std::sync::Arc<crate::Deferred<Client>>,
     bucket: String,
 }
 
@@ -27,8 +27,15 @@ pub fn s3_client(sdk: &aws_config::SdkConfig) -> Client {
 }
 
 impl S3Objects {
-    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
-        S3Objects { client, bucket: bucket.into() }
+    pub fn new(client: impl Into<crate::Deferred<Client>>, bucket: impl Into<String>) -> Self {
+        S3Objects { client: std::sync::Arc::new(client.into()), bucket: bucket.into() }
+    }
+
+    /// The bucket `bucket`, its client built from `sdk` ([`s3_client`]) at the first
+    /// presign or read: a cold start builds no S3 client.
+    pub fn deferred(sdk: &aws_config::SdkConfig, bucket: impl Into<String>) -> Self {
+        let sdk = sdk.clone();
+        S3Objects::new(crate::Deferred::new(move || s3_client(&sdk)), bucket)
     }
 
     pub fn bucket(&self) -> &str {

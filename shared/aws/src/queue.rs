@@ -65,7 +65,7 @@ const REMEMBER_GRACE: Duration = Duration::from_secs(60);
 /// received bodies.
 #[derive(Clone)]
 pub struct SqsQueue {
-    client: Client,
+    client: Arc<crate::Deferred<Client>>,
     queue_url: String,
     dead_letter_url: Option<String>,
     wait_time_secs: i32,
@@ -93,7 +93,18 @@ impl std::fmt::Debug for SqsQueue {
 
 impl SqsQueue {
     pub fn new(client: Client, queue_url: String) -> Self {
-        SqsQueue { client, queue_url, dead_letter_url: None, wait_time_secs: 0, received: Arc::default() }
+        SqsQueue::with_client(crate::Deferred::built(client), queue_url)
+    }
+
+    /// The queue `queue_url`, its client built from `sdk` at the first send, receive or
+    /// settle.
+    pub fn deferred(sdk: &aws_config::SdkConfig, queue_url: String) -> Self {
+        let sdk = sdk.clone();
+        SqsQueue::with_client(crate::Deferred::new(move || Client::new(&sdk)), queue_url)
+    }
+
+    fn with_client(client: crate::Deferred<Client>, queue_url: String) -> Self {
+        SqsQueue { client: Arc::new(client), queue_url, dead_letter_url: None, wait_time_secs: 0, received: Arc::default() }
     }
 
     /// `settle(.., DeadLetter)` then sends the body to this queue before deleting the

@@ -100,8 +100,10 @@ impl CallPolicy {
 /// Textract and Rekognition behind the `Verifier` port.
 #[derive(Debug, Clone)]
 pub struct AwsVerifier {
-    textract: aws_sdk_textract::Client,
-    rekognition: aws_sdk_rekognition::Client,
+    // Built at the first document or face check: a scoring that reads no identity
+    // document (a proof of address, a refused upload) never builds them.
+    textract: std::sync::Arc<crate::Deferred<aws_sdk_textract::Client>>,
+    rekognition: std::sync::Arc<crate::Deferred<aws_sdk_rekognition::Client>>,
     access: FileAccess,
 }
 
@@ -115,19 +117,27 @@ impl AwsVerifier {
     }
 
     pub fn with_policy(sdk: &SdkConfig, access: FileAccess, policy: CallPolicy) -> Self {
-        let textract = aws_sdk_textract::config::Builder::from(sdk)
-            .retry_config(policy.retry())
-            .timeout_config(policy.timeouts())
-            .build();
-        let rekognition = aws_sdk_rekognition::config::Builder::from(sdk)
-            .retry_config(policy.retry())
-            .timeout_config(policy.timeouts())
-            .build();
-        AwsVerifier {
-            textract: aws_sdk_textract::Client::from_conf(textract),
-            rekognition: aws_sdk_rekognition::Client::from_conf(rekognition),
-            access,
-        }
+        let textract = crate::Deferred::new({
+            let sdk = sdk.clone();
+            move || {
+                let config = aws_sdk_textract::config::Builder::from(&sdk)
+                    .retry_config(policy.retry())
+                    .timeout_config(policy.timeouts())
+                    .build();
+                aws_sdk_textract::Client::from_conf(config)
+            }
+        });
+        let rekognition = crate::Deferred::new({
+            let sdk = sdk.clone();
+            move || {
+                let config = aws_sdk_rekognition::config::Builder::from(&sdk)
+                    .retry_config(policy.retry())
+                    .timeout_config(policy.timeouts())
+                    .build();
+                aws_sdk_rekognition::Client::from_conf(config)
+            }
+        });
+        AwsVerifier { textract: std::sync::Arc::new(textract), rekognition: std::sync::Arc::new(rekognition), access }
     }
 
     fn textract_document(&self, file: &StoredFile<'_>) -> tex::Document {

@@ -87,40 +87,146 @@ pub fn request_from_event(event_json: &str) -> Result<http::Request<lambda_http:
     Ok(event.into())
 }
 
-/// The dependencies of an API function, from its environment: the DynamoDB table named
-/// by `KYC_TABLE`, the documents bucket `KYC_DOCUMENTS_BUCKET`, the deliveries queue
-/// `KYC_DELIVERIES_QUEUE_URL`, the system clock,
-/// time-ordered ids, and the system resolver.
-/// Called once per cold start; a missing variable fails the init, not a request.
-pub async fn api_deps() -> Result<kyc_app::Deps, lambda_http::Error> {
-    let table_name = std::env::var("KYC_TABLE").map_err(|_| "KYC_TABLE is not set")?;
-    let bucket = std::env::var("KYC_DOCUMENTS_BUCKET").map_err(|_| "KYC_DOCUMENTS_BUCKET is not set")?;
-    let queue_url = std::env::var("KYC_DELIVERIES_QUEUE_URL").map_err(|_| "KYC_DELIVERIES_QUEUE_URL is not set")?;
-    let sdk = kyc_aws::sdk_config().await;
-    let table = kyc_aws::DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), table_name);
-    let objects: std::sync::Arc<dyn kyc_app::ports::ObjectStore> =
-        std::sync::Arc::new(kyc_aws::S3Objects::new(kyc_aws::s3_client(&sdk), bucket));
-    Ok(kyc_app::Deps {
-        table: std::sync::Arc::new(table),
-        clock: std::sync::Arc::new(kyc_app::ports::SystemClock),
-        ids: std::sync::Arc::new(kyc_app::ports::UuidV7Ids),
-        risk: std::sync::Arc::new(risk_rules(objects.clone())),
-        objects,
-        queue: std::sync::Arc::new(kyc_aws::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url)),
-        resolver: std::sync::Arc::new(kyc_aws::DnsResolver),
-        mode: webhook_mode(),
-        keys: secrets_keys(&sdk),
-        sumsub: kyc_aws::SumsubClient::deployed(&sdk)?,
-    })
+/// What a function is built with, chosen in its `main.rs`: the table and the
+/// process's clock, ids and resolver always; the documents bucket, the deliveries queue,
+/// the webhook secrets' key and Sumsub only where the function's paths use them (as its
+/// role in `template.yaml` allows). An adapter not asked for is a `No*` port that
+/// refuses every call, and its SDK client is neither built at the cold start nor linked
+/// into the function's binary.
+///
+/// Everything is read from the environment once per cold start; a missing variable
+/// fails the init, not a request.
+pub struct Wiring {
+    sdk: aws_config::SdkConfig,
+    deps: kyc_app::Deps,
+    vars: Vars,
+    documents: bool,
+}
+
+type InitError = lambda_runtime::Error;
+
+/// The function's environment (a map in tests, so that no test changes the process's).
+type Vars = std::sync::Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+fn var(vars: &Vars, name: &str) -> Option<String> {
+    vars(name).filter(|v| !v.is_empty())
+}
+
+fn required(vars: &Vars, name: &str) -> Result<String, InitError> {
+    var(vars, name).ok_or_else(|| format!("{name} is not set").into())
+}
+
+impl Wiring {
+    /// From the process's environment and the shared SDK configuration: see
+    /// [`Wiring::new`].
+    pub async fn from_env() -> Result<Wiring, InitError> {
+        Wiring::new(kyc_aws::sdk_config().await, |name| std::env::var(name).ok())
+    }
+
+    /// The DynamoDB table named by `KYC_TABLE` (its client built now: every invocation
+    /// reads or writes it), the system clock, time-ordered ids, the system resolver,
+    /// and the risk rules with the shipped screening sample (parsed at first use).
+    pub fn new(
+        sdk: aws_config::SdkConfig,
+        vars: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Result<Wiring, InitError> {
+        let vars: Vars = std::sync::Arc::new(vars);
+        let table_name = required(&vars, "KYC_TABLE")?;
+        let table = kyc_aws::DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), table_name);
+        let deps = kyc_app::Deps {
+            table: std::sync::Arc::new(table),
+            clock: std::sync::Arc::new(kyc_app::ports::SystemClock),
+            ids: std::sync::Arc::new(kyc_app::ports::UuidV7Ids),
+            objects: std::sync::Arc::new(kyc_app::ports::NoObjects),
+            queue: std::sync::Arc::new(kyc_app::ports::NoQueue),
+            resolver: std::sync::Arc::new(kyc_aws::DnsResolver),
+            mode: loopback_mode(vars("KYC_ALLOW_LOOPBACK_WEBHOOKS").as_deref()),
+            risk: std::sync::Arc::new(kyc_app::scoring::RiskRules::shipped_sample()),
+            keys: std::sync::Arc::new(kyc_app::ports::NoKeys),
+            sumsub: std::sync::Arc::new(kyc_app::ports::NoSumsub),
+        };
+        Ok(Wiring { sdk, deps, vars, documents: false })
+    }
+
+    /// The documents bucket `KYC_DOCUMENTS_BUCKET` (its S3 client built at the first
+    /// presign or read), and the screening list in it that lead writes use: the one
+    /// named by `KYC_SCREENING_LIST_KEY` (a paged index, or for small lists a `KYCSIDX1`
+    /// index or a CSV), else the sample shipped in the binary; either is loaded on its
+    /// first use, not here. The object is streamed to a file in `KYC_SCREENING_DIR`
+    /// (default: the temp dir, `/tmp` on Lambda, its ephemeral storage).
+    pub fn documents(mut self) -> Result<Wiring, InitError> {
+        use kyc_app::ports::screening::ScreeningSource;
+        let bucket = required(&self.vars, "KYC_DOCUMENTS_BUCKET")?;
+        let objects: std::sync::Arc<dyn kyc_app::ports::ObjectStore> =
+            std::sync::Arc::new(kyc_aws::S3Objects::deferred(&self.sdk, bucket));
+        if let Some(key) = var(&self.vars, "KYC_SCREENING_LIST_KEY") {
+            let dir = var(&self.vars, "KYC_SCREENING_DIR").map_or_else(std::env::temp_dir, std::path::PathBuf::from);
+            let source = ScreeningSource::Object { objects: objects.clone(), key, dir };
+            self.deps.risk = std::sync::Arc::new(kyc_app::scoring::RiskRules::lazy(source));
+        }
+        self.deps.objects = objects;
+        self.documents = true;
+        Ok(self)
+    }
+
+    /// The deliveries queue `KYC_DELIVERIES_QUEUE_URL` (its SQS client built at the
+    /// first send).
+    pub fn deliveries(mut self) -> Result<Wiring, InitError> {
+        self.deps.queue = std::sync::Arc::new(self.deliveries_queue()?);
+        Ok(self)
+    }
+
+    /// The deliveries queue as the sender settles it: `KYC_DELIVERIES_QUEUE_URL`, dead
+    /// letters to `KYC_DELIVERIES_DLQ_URL`, its SQS client built at its first call.
+    pub fn deliveries_queue(&self) -> Result<kyc_aws::SqsQueue, InitError> {
+        let mut queue = kyc_aws::SqsQueue::deferred(&self.sdk, required(&self.vars, "KYC_DELIVERIES_QUEUE_URL")?);
+        if let Some(dlq) = var(&self.vars, "KYC_DELIVERIES_DLQ_URL") {
+            queue = queue.with_dead_letter(dlq);
+        }
+        Ok(queue)
+    }
+
+    /// The master key of webhook secrets: the KMS key `KYC_SECRETS_KEY_ID` names, its
+    /// client built at the first seal or open, data keys cached. Only the functions that
+    /// seal (webhooks API) or open (sender) secrets ask for it, and only their roles may
+    /// use the key; unset, secrets can be neither sealed nor opened.
+    pub fn secrets_key(mut self) -> Wiring {
+        if let Some(key_id) = var(&self.vars, "KYC_SECRETS_KEY_ID") {
+            self.deps.keys = std::sync::Arc::new(kyc_app::sealing::CachedKeys::new(
+                kyc_aws::KmsKeys::deferred(&self.sdk, key_id),
+                DATA_KEY_TTL,
+                DATA_KEYS_CACHED,
+            ));
+        }
+        self
+    }
+
+    /// Sumsub's API with each tenant's credentials (`KYC_SUMSUB_SECRET_ARN`, read at the
+    /// first Sumsub call; or the `KYC_SUMSUB_*` variables).
+    pub fn sumsub(mut self) -> Result<Wiring, InitError> {
+        self.deps.sumsub = kyc_aws::SumsubClient::deployed(&self.sdk)?;
+        Ok(self)
+    }
+
+    /// The dependencies as wired. A screening list configured for a function that does
+    /// not read the documents bucket would be silently replaced by the shipped sample:
+    /// that fails the init instead.
+    pub fn deps(self) -> Result<kyc_app::Deps, InitError> {
+        if var(&self.vars, "KYC_SCREENING_LIST_KEY").is_some() && !self.documents {
+            return Err("KYC_SCREENING_LIST_KEY is set, but this function does not read the documents bucket".into());
+        }
+        Ok(self.deps)
+    }
+
+    /// An API function's routes' state: the dependencies and the authorizer's tenant.
+    pub fn api(self) -> Result<Api, InitError> {
+        Ok(Api { deps: self.deps()?, auth: std::sync::Arc::new(AuthorizerContext) })
+    }
 }
 
 /// Where webhooks may go: public `https://` endpoints only, unless
 /// `KYC_ALLOW_LOOPBACK_WEBHOOKS=1` (the Lambda stack on moto under test, whose webhook
 /// receivers listen on loopback `http://`; the template never sets it).
-pub fn webhook_mode() -> kyc_domain::ssrf::Mode {
-    loopback_mode(std::env::var("KYC_ALLOW_LOOPBACK_WEBHOOKS").ok().as_deref())
-}
-
 fn loopback_mode(value: Option<&str>) -> kyc_domain::ssrf::Mode {
     match value.map(str::trim) {
         Some("1") => kyc_domain::ssrf::Mode::Local,
@@ -132,44 +238,6 @@ fn loopback_mode(value: Option<&str>) -> kyc_domain::ssrf::Mode {
 /// per endpoint secret and warm instance in this time, not once per delivery.
 const DATA_KEY_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 const DATA_KEYS_CACHED: usize = 1024;
-
-/// The master key of webhook secrets: the KMS key `KYC_SECRETS_KEY_ID` names. Only the
-/// functions that seal (webhooks API) or open (sender) secrets are given it; the others
-/// cannot, by configuration here and by their roles in the template.
-fn secrets_keys(sdk: &aws_config::SdkConfig) -> std::sync::Arc<dyn kyc_app::ports::KeyWrapper> {
-    match std::env::var("KYC_SECRETS_KEY_ID") {
-        Ok(key_id) if !key_id.is_empty() => std::sync::Arc::new(kyc_app::sealing::CachedKeys::new(
-            kyc_aws::KmsKeys::new(aws_sdk_kms::Client::new(sdk), key_id),
-            DATA_KEY_TTL,
-            DATA_KEYS_CACHED,
-        )),
-        _ => std::sync::Arc::new(kyc_app::ports::NoKeys),
-    }
-}
-
-/// What lead writes score risk with: the screening list named by
-/// `KYC_SCREENING_LIST_KEY` in the documents bucket (a paged index, or for small lists
-/// a `KYCSIDX1` index or a CSV), else the sample shipped in the binary; either is loaded
-/// on its first use, not here. The object is streamed to a file in
-/// `KYC_SCREENING_DIR` (default: the temp dir, `/tmp` on Lambda, its ephemeral storage).
-pub fn risk_rules(objects: std::sync::Arc<dyn kyc_app::ports::ObjectStore>) -> kyc_app::scoring::RiskRules {
-    use kyc_app::ports::screening::ScreeningSource;
-    match std::env::var("KYC_SCREENING_LIST_KEY") {
-        Ok(key) if !key.is_empty() => {
-            let dir = match std::env::var_os("KYC_SCREENING_DIR") {
-                Some(dir) if !dir.is_empty() => std::path::PathBuf::from(dir),
-                _ => std::env::temp_dir(),
-            };
-            kyc_app::scoring::RiskRules::lazy(ScreeningSource::Object { objects, key, dir })
-        }
-        _ => kyc_app::scoring::RiskRules::shipped_sample(),
-    }
-}
-
-/// An API function's routes' state: its dependencies and the authorizer's tenant.
-pub async fn api() -> Result<Api, lambda_http::Error> {
-    Ok(Api { deps: api_deps().await?, auth: std::sync::Arc::new(AuthorizerContext) })
-}
 
 /// The scorer's configuration: `KYC_MAX_DOCUMENT_BYTES` (default 10 MiB), the
 /// face-match threshold, and the screening of the lead rules in `deps` (the list named
@@ -186,21 +254,8 @@ pub async fn scoring(deps: &kyc_app::Deps) -> Result<kyc_app::scoring::Scoring, 
             .map_err(|e| format!("KYC_FACE_MATCH_THRESHOLD: {e}"))?,
         _ => kyc_domain::verification::FaceMatchThreshold::default(),
     };
-    Ok(kyc_app::scoring::Scoring::new(max_bytes, None)?
-        .with_screening(deps.risk.screening.clone())
+    Ok(kyc_app::scoring::Scoring::screened_by(max_bytes, deps.risk.screening.clone())
         .with_verifier(verifier().await?, threshold))
-}
-
-/// The deliveries queue (`KYC_DELIVERIES_QUEUE_URL`, dead letters to
-/// `KYC_DELIVERIES_DLQ_URL`).
-pub async fn deliveries_queue() -> Result<kyc_aws::SqsQueue, lambda_runtime::Error> {
-    let url = std::env::var("KYC_DELIVERIES_QUEUE_URL").map_err(|_| "KYC_DELIVERIES_QUEUE_URL is not set")?;
-    let sdk = kyc_aws::sdk_config().await;
-    let mut queue = kyc_aws::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), url);
-    if let Ok(dlq) = std::env::var("KYC_DELIVERIES_DLQ_URL") {
-        queue = queue.with_dead_letter(dlq);
-    }
-    Ok(queue)
 }
 
 /// `KYC_VERIFIER`: what machine-reads documents and faces.
@@ -253,6 +308,75 @@ mod tests {
         assert_eq!(loopback_mode(Some("")), Mode::Production);
         assert_eq!(loopback_mode(Some("true")), Mode::Production);
         assert_eq!(loopback_mode(Some("1")), Mode::Local);
+    }
+
+    /// A configuration that resolves nothing from the machine (no region or
+    /// credential chain): what `Wiring` builds its clients from.
+    async fn sdk() -> aws_config::SdkConfig {
+        kyc_aws::sdk_loader()
+            .region(aws_config::Region::new("eu-west-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .load()
+            .await
+    }
+
+    fn env(pairs: &[(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> + Send + Sync + 'static {
+        let pairs: Vec<(&'static str, &'static str)> = pairs.to_vec();
+        move |name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+    }
+
+    const TABLE: (&str, &str) = ("KYC_TABLE", "kyc-test");
+
+    fn init_error(result: Result<impl Sized, InitError>) -> String {
+        match result {
+            Ok(_) => panic!("the init should have failed"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_function_without_its_table_fails_the_init_naming_the_variable() {
+        let message = init_error(Wiring::new(sdk().await, env(&[("KYC_TABLE", "")])));
+        assert_eq!(message, "KYC_TABLE is not set");
+    }
+
+    #[tokio::test]
+    async fn what_a_function_is_not_wired_with_refuses_every_call() {
+        use kyc_app::ports::keys::KeyError;
+        let deps = Wiring::new(sdk().await, env(&[TABLE])).expect("wired").deps().expect("deps");
+        let read = deps.objects.read_prefix("documents/any", 16).await;
+        assert!(matches!(read, Err(kyc_app::ports::objects::ObjectError::Unavailable(_))), "{read:?}");
+        let sent = deps.queue.send(Vec::new()).await;
+        assert!(matches!(sent, Err(kyc_app::ports::queue::QueueError::Unavailable(_))), "{sent:?}");
+        let sealed = deps.keys.new_data_key(&[("purpose", "test".to_string())]).await;
+        assert!(matches!(sealed, Err(KeyError::NotConfigured(_))), "{:?}", sealed.err());
+        let imported = deps.sumsub.import_shared("acme", "token").await;
+        assert!(matches!(imported, Err(kyc_app::ports::SumsubError::NotConfigured)), "{imported:?}");
+    }
+
+    #[tokio::test]
+    async fn a_wired_adapter_needs_its_variable() {
+        let wired = || async { Wiring::new(sdk().await, env(&[TABLE])).expect("wired") };
+        assert_eq!(init_error(wired().await.documents()), "KYC_DOCUMENTS_BUCKET is not set");
+        assert_eq!(init_error(wired().await.deliveries()), "KYC_DELIVERIES_QUEUE_URL is not set");
+        let queue = Wiring::new(sdk().await, env(&[TABLE, ("KYC_DELIVERIES_QUEUE_URL", "https://sqs.example/q")]))
+            .expect("wired")
+            .deliveries_queue()
+            .expect("a queue");
+        assert_eq!(queue.dead_letter_url(), None, "no dead-letter queue unless one is named");
+    }
+
+    #[tokio::test]
+    async fn a_screening_list_is_never_silently_replaced_by_the_shipped_sample() {
+        let list = ("KYC_SCREENING_LIST_KEY", "screening/consolidated.kycsidx");
+        let without_bucket = Wiring::new(sdk().await, env(&[TABLE, list])).expect("wired").deps();
+        assert!(init_error(without_bucket).contains("KYC_SCREENING_LIST_KEY"));
+        let with_bucket = Wiring::new(sdk().await, env(&[TABLE, list, ("KYC_DOCUMENTS_BUCKET", "kyc-documents")]))
+            .expect("wired")
+            .documents()
+            .expect("the bucket")
+            .deps();
+        assert!(with_bucket.is_ok());
     }
 
     #[test]

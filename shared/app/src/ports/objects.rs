@@ -106,6 +106,33 @@ pub trait ObjectStore: Send + Sync {
     async fn read_range(&self, key: &str, start: u64, max: u64) -> Result<Option<ObjectPrefix>, ObjectError>;
 }
 
+/// For a process that keeps no documents (a Lambda function whose role may not touch
+/// the bucket): every call is refused, so a route wired to the wrong function fails
+/// loudly instead of pretending the object is missing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoObjects;
+
+const NO_OBJECTS: &str = "this function is not given the documents bucket";
+
+#[async_trait]
+impl ObjectStore for NoObjects {
+    async fn presign_put(&self, _: &str, _: &str, _: DateTime<Utc>) -> Result<PresignedRequest, ObjectError> {
+        Err(ObjectError::Unavailable(NO_OBJECTS.into()))
+    }
+
+    async fn presign_get(&self, _: &str, _: &Attachment, _: DateTime<Utc>) -> Result<PresignedRequest, ObjectError> {
+        Err(ObjectError::Unavailable(NO_OBJECTS.into()))
+    }
+
+    async fn read_prefix(&self, _: &str, _: u64) -> Result<Option<ObjectPrefix>, ObjectError> {
+        Err(ObjectError::Unavailable(NO_OBJECTS.into()))
+    }
+
+    async fn read_range(&self, _: &str, _: u64, _: u64) -> Result<Option<ObjectPrefix>, ObjectError> {
+        Err(ObjectError::Unavailable(NO_OBJECTS.into()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

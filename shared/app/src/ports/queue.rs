@@ -49,6 +49,18 @@ pub trait Queue: Send + Sync {
     async fn send(&self, messages: Vec<OutgoingMessage>) -> Result<(), QueueError>;
 }
 
+/// For a process that sends no deliveries (a Lambda function whose role may not send
+/// to the queue): every send is refused, never silently dropped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoQueue;
+
+#[async_trait]
+impl Queue for NoQueue {
+    async fn send(&self, _: Vec<OutgoingMessage>) -> Result<(), QueueError> {
+        Err(QueueError::Unavailable("this function is not given the deliveries queue".into()))
+    }
+}
+
 /// The consumer side where the process polls itself (local mode; on AWS, Lambda's
 /// event source mapping receives and the handler settles through SQS).
 #[async_trait]

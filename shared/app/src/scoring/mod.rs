@@ -48,7 +48,8 @@ use crate::tenant::TenantId;
 pub struct Scoring {
     pub limits: FileLimits,
     pub policy: RiskPolicy,
-    pub lists: &'static CountryLists,
+    /// Parsed at the first scoring (see [`CountryLists::shipped_lazily`]).
+    pub lists: &'static std::sync::LazyLock<CountryLists>,
     pub screening: Arc<dyn Screening>,
     /// Reads documents and faces (`KYC_VERIFIER`); [`NoVerifier`] reads nothing.
     pub verifier: Arc<dyn Verifier>,
@@ -77,18 +78,23 @@ impl Scoring {
                 kyc_domain::risk::screening::SYNTHETIC_SAMPLE_INDEX,
             )?,
         };
-        Ok(Scoring {
+        let screening = Arc::new(ListScreening { list: LoadedList::Memory(list), threshold_percent: SCREENING_THRESHOLD_PERCENT });
+        Ok(Scoring::screened_by(max_document_bytes, screening))
+    }
+
+    /// Default policy and shipped country lists (parsed at the first scoring),
+    /// screening with `screening` (a function's lazily loaded list): builds nothing
+    /// that a cold start would have to wait for.
+    pub fn screened_by(max_document_bytes: u64, screening: Arc<dyn Screening>) -> Scoring {
+        Scoring {
             limits: FileLimits { max_bytes: max_document_bytes, ..FileLimits::default() },
             policy: RiskPolicy::default(),
-            lists: CountryLists::shipped(),
-            screening: Arc::new(ListScreening {
-                list: LoadedList::Memory(list),
-                threshold_percent: SCREENING_THRESHOLD_PERCENT,
-            }),
+            lists: CountryLists::shipped_lazily(),
+            screening,
             verifier: Arc::new(NoVerifier),
             face_match_threshold: FaceMatchThreshold::default(),
             verifier_attempts: DEFAULT_VERIFIER_ATTEMPTS,
-        })
+        }
     }
 
     /// The same scoring screening with `screening` (shared with the lead functions in

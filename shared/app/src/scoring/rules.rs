@@ -3,7 +3,7 @@
 //! the screening list is loaded on its first use, so a function's cold start pays
 //! nothing for it.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use kyc_domain::risk::{CountryLists, RiskPolicy};
 
@@ -13,14 +13,15 @@ use crate::scoring::SCREENING_THRESHOLD_PERCENT;
 #[derive(Clone)]
 pub struct RiskRules {
     pub policy: RiskPolicy,
-    pub lists: &'static CountryLists,
+    /// Parsed at the first scoring (see [`CountryLists::shipped_lazily`]).
+    pub lists: &'static LazyLock<CountryLists>,
     pub screening: Arc<dyn Screening>,
 }
 
 impl RiskRules {
     /// The default policy and shipped country lists, screening against `screening`.
     pub fn new(screening: Arc<dyn Screening>) -> RiskRules {
-        RiskRules { policy: RiskPolicy::default(), lists: CountryLists::shipped(), screening }
+        RiskRules { policy: RiskPolicy::default(), lists: CountryLists::shipped_lazily(), screening }
     }
 
     /// Screening against a list from `source`, loaded on first use.

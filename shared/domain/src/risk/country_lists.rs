@@ -110,6 +110,13 @@ impl CountryLists {
         &SHIPPED
     }
 
+    /// The same lists, parsed at their first use: what a long-lived scorer holds, so
+    /// that a process (a Lambda function's cold start) that scores nothing never parses
+    /// them.
+    pub fn shipped_lazily() -> &'static LazyLock<CountryLists> {
+        &SHIPPED
+    }
+
     /// Reads lists in the shape of `data/country-risk.json`: every list exactly once,
     /// `as_of` as `YYYY-MM-DD`, countries as upper-case ISO 3166-1 alpha-2 codes.
     pub fn parse(json: &str) -> Result<Self, String> {
