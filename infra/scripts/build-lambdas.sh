@@ -54,7 +54,7 @@ start=$SECONDS
 for f in "${functions[@]}"; do
     echo "build-lambdas.sh: cargo lambda build --release --arm64 --bin $f" >&2
     cargo lambda build --release --arm64 --bin "$f"
-    dir="target/lambda/$f"
+    dir="${CARGO_TARGET_DIR:-target}/lambda/$f"
     rm -f "$dir/bootstrap.zip"
     (cd "$dir" && zip -q -X -9 bootstrap.zip bootstrap)
 done
@@ -63,7 +63,7 @@ echo "build-lambdas.sh: built in $((SECONDS - start)) s" >&2
 status=0
 printf '%-16s %12s %12s\n' function bootstrap zip
 for f in "${functions[@]}"; do
-    dir="target/lambda/$f"
+    dir="${CARGO_TARGET_DIR:-target}/lambda/$f"
     bytes="$(stat -c %s "$dir/bootstrap.zip")"
     printf '%-16s %12d %12d\n' "$f" "$(stat -c %s "$dir/bootstrap")" "$bytes"
     if ((bytes > MAX_ZIP_BYTES)); then
