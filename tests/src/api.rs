@@ -135,9 +135,7 @@ impl TestApi {
         let router = kyc_http::router(Api { deps: deps.clone(), auth: auth.clone() });
         // The scorer screens with the same list as the lead functions.
         let scoring = Arc::new(
-            kyc_app::scoring::Scoring::new(10 * 1024 * 1024, None)
-                .expect("shipped lists load")
-                .with_screening(deps.risk.screening.clone()),
+            kyc_app::scoring::Scoring::screened_by(10 * 1024 * 1024, deps.risk.screening.clone()),
         );
         TestApi { router, deps, auth, objects, queue, scoring, _files: Arc::new(files) }
     }

@@ -168,9 +168,7 @@ async fn main() -> anyhow::Result<()> {
         None => RiskRules::shipped_sample(),
     });
     let scoring = Arc::new(
-        Scoring::new(args.max_document_bytes, None)
-            .map_err(|e| anyhow::anyhow!("screening list: {e}"))?
-            .with_screening(risk.screening.clone())
+        Scoring::screened_by(args.max_document_bytes, risk.screening.clone())
             .with_verifier(verifier, args.face_match_threshold),
     );
     let schedule = match &args.webhook_retry_schedule {

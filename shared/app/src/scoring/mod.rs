@@ -78,7 +78,8 @@ impl Scoring {
                 kyc_domain::risk::screening::SYNTHETIC_SAMPLE_INDEX,
             )?,
         };
-        let screening = Arc::new(ListScreening { list: LoadedList::Memory(list), threshold_percent: SCREENING_THRESHOLD_PERCENT });
+        let screening =
+            Arc::new(ListScreening { list: LoadedList::Memory(list), threshold_percent: SCREENING_THRESHOLD_PERCENT });
         Ok(Scoring::screened_by(max_document_bytes, screening))
     }
 
@@ -95,12 +96,6 @@ impl Scoring {
             face_match_threshold: FaceMatchThreshold::default(),
             verifier_attempts: DEFAULT_VERIFIER_ATTEMPTS,
         }
-    }
-
-    /// The same scoring screening with `screening` (shared with the lead functions in
-    /// one process).
-    pub fn with_screening(self, screening: Arc<dyn Screening>) -> Scoring {
-        Scoring { screening, ..self }
     }
 
     /// The same scoring with this verifier and face-match threshold.
