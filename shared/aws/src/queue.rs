@@ -104,7 +104,13 @@ impl SqsQueue {
     }
 
     fn with_client(client: crate::Deferred<Client>, queue_url: String) -> Self {
-        SqsQueue { client: Arc::new(client), queue_url, dead_letter_url: None, wait_time_secs: 0, received: Arc::default() }
+        SqsQueue {
+            client: Arc::new(client),
+            queue_url,
+            dead_letter_url: None,
+            wait_time_secs: 0,
+            received: Arc::default(),
+        }
     }
 
     /// `settle(.., DeadLetter)` then sends the body to this queue before deleting the
