@@ -3,14 +3,11 @@
 //! imports of leads, and Sumsub's webhook (no API key: authenticated by its
 //! `X-Payload-Digest`).
 
-use kyc_http::Api;
+use axum::Router;
+use kyc_http::{Api, ApiRoutes};
 
-pub fn router(api: Api) -> axum::Router {
-    kyc_http::finish_with_open(
-        kyc_http::leads_routes().merge(kyc_http::metrics_routes()).merge(kyc_http::imports_routes()),
-        kyc_http::sumsub_routes(),
-        api,
-    )
+pub fn router(api: Api) -> Router {
+    kyc_http::finish_with_open(Router::new().leads().metrics().imports(), ApiRoutes::sumsub, api)
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The function's routes: the shared HTTP router, restricted to webhooks and events.
 
-use kyc_http::Api;
+use axum::Router;
+use kyc_http::{Api, ApiRoutes};
 
-pub fn router(api: Api) -> axum::Router {
-    kyc_http::finish(kyc_http::webhooks_routes(), api)
+pub fn router(api: Api) -> Router {
+    kyc_http::finish(Router::new().webhooks(), api)
 }
