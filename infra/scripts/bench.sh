@@ -35,13 +35,19 @@ while read -r binary; do lambda_packages+=(-p "$binary"); done \
 cargo build --locked -p kyc-local
 cargo build --locked "${lambda_packages[@]}"
 stack="$(cargo bench --locked -p kyc-tests --bench lambda_stack --profile dev)"
-# Cold init of the functions as deployed (release profile, this machine's architecture),
-# against a hello-world lambda_http binary of the same profile.
+# Cold init of the functions as deployed, for this machine's architecture: the release
+# profile, linked as the Lambda artifacts are (.cargo/config.toml: position-dependent
+# executables; the host's gcc would make a shared library an executable with `-no-pie`,
+# so the flag goes to its linker), against a hello-world lambda_http binary built the same
+# way. --target keeps the flag from proc macros and build scripts, and the binaries apart.
 release_packages=(-p hello-lambda)
 while read -r binary; do release_packages+=(-p "$binary"); done \
     < <(grep -E '^\s+Binary:' template.yaml | awk '{print $2}')
-cargo build --release --locked "${release_packages[@]}"
-cold="$(cargo bench --locked -p kyc-tests --bench cold_init --profile dev)"
+host="$(rustc -vV | sed -n 's/^host: //p')"
+env "CARGO_TARGET_$(echo "$host" | tr 'a-z-' 'A-Z_')_RUSTFLAGS=-C link-arg=-Wl,--no-pie" \
+    cargo build --release --locked --target "$host" "${release_packages[@]}"
+cold="$(KYC_LAMBDA_BIN_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/$host/release" \
+    cargo bench --locked -p kyc-tests --bench cold_init --profile dev)"
 sumsub="$(cargo bench --locked -p kyc-tests --bench sumsub --profile dev)"
 {
     echo "# Benchmarks"

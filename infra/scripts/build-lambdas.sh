@@ -13,6 +13,8 @@
 # binaries). check-template.py refuses a function whose build this script would not
 # reproduce (another BuildMethod, a CodeUri other than the root, Flags, x86_64).
 #
+# Every artifact is linked position-dependent (.cargo/config.toml), which this script checks.
+#
 # cargo-lambda and zig come from the project venv (infra/scripts/venv.sh); zig is only
 # found through that venv's python, so its bin/ goes first on PATH. cargo-lambda links
 # against an old glibc, so the binaries run on provided.al2023.
@@ -68,6 +70,12 @@ for f in "${functions[@]}"; do
     printf '%-16s %12d %12d\n' "$f" "$(stat -c %s "$dir/bootstrap")" "$bytes"
     if ((bytes > MAX_ZIP_BYTES)); then
         echo "build-lambdas.sh: $dir/bootstrap.zip is $bytes bytes, above $MAX_ZIP_BYTES" >&2
+        status=1
+    fi
+    # .cargo/config.toml links the Lambda target position-dependent (no relocations to
+    # apply at a cold start): an ELF header saying DYN means the flag did not reach it.
+    if ! LC_ALL=C readelf -h "$dir/bootstrap" | grep -Eq '^[[:space:]]*Type:[[:space:]]+EXEC'; then
+        echo "build-lambdas.sh: $dir/bootstrap is not a position-dependent executable (see .cargo/config.toml)" >&2
         status=1
     fi
 done

@@ -9,9 +9,11 @@
 //! The AWS SDK makes no call during init (credentials are resolved at the first
 //! request), so no endpoint is needed.
 //!
-//! Binaries come from `KYC_LAMBDA_BIN_DIR` (default `target/release`): build them first
-//! with `cargo build --release -p <function>... -p hello-lambda` (infra/scripts/bench.sh
-//! does). Runs per function: `KYC_COLD_INIT_RUNS` (default 21), after one unmeasured run
+//! Binaries come from `KYC_LAMBDA_BIN_DIR` (default `target/release`). infra/scripts/bench.sh
+//! builds them as the Lambda artifacts are built, for this machine's architecture: release
+//! profile, and the code generation flags `.cargo/config.toml` gives the arm64 target
+//! (position-dependent executables), hello-lambda too, into `target/<host triple>/release`.
+//! Runs per function: `KYC_COLD_INIT_RUNS` (default 21), after one unmeasured run
 //! that warms the page cache, interleaved across functions so that a burst of load on
 //! this shared machine hits every function alike.
 
@@ -177,10 +179,11 @@ async fn main() {
     println!();
     println!(
         "From spawning each release binary (a fresh copy of it, as Lambda unpacks its zip) to its first \
-         request for an event, under a Runtime API on loopback, with the environment the template sets \
-         (`cargo bench -p kyc-tests --bench cold_init --profile dev`, after `cargo build --release` of the \
-         functions and `hello-lambda`); {runs} runs each, interleaved; ratio of medians to a hello-world \
-         `lambda_http` binary of the same profile (`infra/hello-lambda`)."
+         request for an event, under a Runtime API on loopback, with the environment the template sets (`cargo bench -p kyc-tests --bench cold_init --profile dev`, \
+         after `infra/scripts/bench.sh`'s release build of the functions and `hello-lambda` with the Lambda \
+         artifacts' flags from `.cargo/config.toml`: position-dependent executables); {runs} runs each, \
+         interleaved; ratio of medians to a hello-world `lambda_http` binary built the same way \
+         (`infra/hello-lambda`)."
     );
     println!();
     println!("| function | median | p90 | ratio to hello |");
