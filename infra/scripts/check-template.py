@@ -16,7 +16,8 @@ and checks the project's own rules cfn-lint does not know: every alarm notifies 
 alarm topic (AlarmActions and OKActions), and every function is built the way
 infra/scripts/build-lambdas.sh reproduces `sam build` (BuildMethod rust-cargolambda, a
 BuildProperties.Binary that is a binary of this workspace, CodeUri `.`, no extra Flags,
-arm64), so the script's zips are what SAM deploys.
+arm64), so the script's zips are what SAM deploys, and the Lambda target's rustflags in
+.cargo/config.toml keep cargo-lambda's Graviton CPU and the position-dependent link.
 
 Exits 1 on any cfn-lint error or warning (informational findings are printed but do
 not fail), 2 if the translation itself fails.
@@ -32,6 +33,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -193,6 +195,25 @@ def builds_sam_would_not_match(template: dict) -> list[str]:
     return problems
 
 
+# What the Lambda target's rustflags in .cargo/config.toml must say: both `sam build`
+# (through cargo-lambda) and build-lambdas.sh read them. Configured rustflags replace
+# cargo-lambda's own default for arm64 (`-C target-cpu=neoverse-n1`), so they repeat it;
+# `-no-pie` links the executables position-dependent (no relocations at a cold start).
+LAMBDA_TARGET = "aarch64-unknown-linux-gnu"
+LAMBDA_RUSTFLAGS = ("target-cpu=neoverse-n1", "link-arg=-no-pie")
+
+
+def lambda_rustflags_problems() -> list[str]:
+    """What is missing from the Lambda target's rustflags in .cargo/config.toml."""
+    config_path = ROOT / ".cargo" / "config.toml"
+    if not config_path.exists():
+        return [f"{config_path.relative_to(ROOT)} is missing"]
+    config = tomllib.loads(config_path.read_text())
+    flags = config.get("target", {}).get(LAMBDA_TARGET, {}).get("rustflags", [])
+    given = {flags[i + 1] for i, flag in enumerate(flags[:-1]) if flag == "-C"}
+    return [f"[target.{LAMBDA_TARGET}] rustflags lack -C {flag}" for flag in LAMBDA_RUSTFLAGS if flag not in given]
+
+
 def main(argv: list[str]) -> int:
     template_path = Path(argv[1]).resolve() if len(argv) > 1 else DEFAULT_TEMPLATE
     template = yaml_parse(template_path.read_text())
@@ -202,7 +223,7 @@ def main(argv: list[str]) -> int:
         print(f"alarm without actions: {line}", file=sys.stderr)
     if unheard:
         return 1
-    mismatched = builds_sam_would_not_match(template)
+    mismatched = builds_sam_would_not_match(template) + lambda_rustflags_problems()
     for line in mismatched:
         print(f"build: {line}", file=sys.stderr)
     if mismatched:
