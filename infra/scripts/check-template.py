@@ -210,7 +210,9 @@ def lambda_rustflags_problems() -> list[str]:
         return [f"{config_path.relative_to(ROOT)} is missing"]
     config = tomllib.loads(config_path.read_text())
     flags = config.get("target", {}).get(LAMBDA_TARGET, {}).get("rustflags", [])
+    # Codegen options as rustc takes them: "-C", "x=y" or "-Cx=y".
     given = {flags[i + 1] for i, flag in enumerate(flags[:-1]) if flag == "-C"}
+    given |= {flag[2:] for flag in flags if flag.startswith("-C") and len(flag) > 2}
     return [f"[target.{LAMBDA_TARGET}] rustflags lack -C {flag}" for flag in LAMBDA_RUSTFLAGS if flag not in given]
 
 
